@@ -1,0 +1,18 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { IsolaError } from '@isola/core';
+import { registerUpCommand } from './commands/up.js';
+
+const program = new Command('isola')
+  .description('Isola: serverless TypeScript and JavaScript functions in V8 isolates')
+  .version('0.1.0')
+  .showHelpAfterError('(run "isola --help" for the list of commands)');
+registerUpCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  const message = error instanceof IsolaError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+  console.error(`isola: ${message}`);
+  process.exit(1);
+}

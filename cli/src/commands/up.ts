@@ -1,0 +1,100 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { createLogger, loadConfig, type ConfigOverrides } from '@isola/core';
+import { IsolaClient } from '../client/api-client.js';
+import { readFunctionFolder } from '../client/function-folder.js';
+import { startPlatform, type RunningPlatform } from '../platform/platform.js';
+
+const examplesDir = fileURLToPath(new URL('../../../functions-examples', import.meta.url));
+
+interface UpOptions {
+  deploy?: string[];
+  deployExamples?: boolean;
+  showToken?: boolean;
+  port?: string;
+  workers?: string;
+  dataDir?: string;
+}
+
+export function registerUpCommand(program: Command): void {
+  program
+    .command('up')
+    .description('start the whole platform on this machine: gateway, scheduler, worker pool (and a private Redis unless REDIS_URL is set)')
+    .option('--port <port>', 'gateway port (ISOLA_PORT, default 8080; 0 picks a free one)')
+    .option('--workers <count>', 'worker processes (ISOLA_WORKERS, default one per core)')
+    .option('--data-dir <dir>', 'data directory (ISOLA_DATA_DIR, default .isola)')
+    .option('--deploy <dirs...>', 'deploy these function folders once the platform is up')
+    .option('--deploy-examples', 'deploy every example in functions-examples/')
+    .option('--show-token', 'print the admin token even when it was not generated now')
+    .addHelpText('after', '\nSettings come from ISOLA_* environment variables and isola.config.yaml; see docs/configuration.md.')
+    .action((options: UpOptions) => up(options));
+}
+
+async function up(options: UpOptions): Promise<void> {
+  const overrides: ConfigOverrides = {};
+  if (options.port !== undefined) overrides.port = options.port;
+  if (options.workers !== undefined) overrides.workers = options.workers;
+  if (options.dataDir !== undefined) overrides.dataDir = options.dataDir;
+  const config = loadConfig({ overrides });
+  const logger = createLogger({ level: config.logLevel, component: 'isola' });
+
+  console.log(`Starting Isola (${config.workers} worker${config.workers === 1 ? '' : 's'}, data in ${config.dataDir})...`);
+  const platform = await startPlatform(config, logger);
+  handleSignals(platform);
+
+  console.log(`Isola is up: ${platform.url}`);
+  const { token, generated, file } = platform.adminToken;
+  if (generated) console.log(`Admin token (shown once; stored in ${file}): ${token}`);
+  else if (options.showToken) console.log(`Admin token: ${token}`);
+  else console.log(`Admin token: ${file === null ? 'ISOLA_ADMIN_TOKEN' : `stored in ${file}`}`);
+
+  const folders = [...(options.deploy ?? []), ...(options.deployExamples ? exampleFolders() : [])];
+  if (folders.length > 0) await deployFolders(platform, folders);
+  console.log('Press Ctrl+C to stop.');
+}
+
+function exampleFolders(): string[] {
+  if (!existsSync(examplesDir)) return [];
+  return readdirSync(examplesDir)
+    .map((entry) => join(examplesDir, entry))
+    .filter((dir) => existsSync(join(dir, 'isola.yaml')));
+}
+
+async function deployFolders(platform: RunningPlatform, folders: string[]): Promise<void> {
+  const client = new IsolaClient(platform.url, platform.adminToken.token);
+  for (const folder of folders) {
+    try {
+      const { manifest, files } = readFunctionFolder(folder);
+      const deployed = await client.deploy(manifest, files);
+      console.log(`Deployed ${deployed.name} v${deployed.version}: ${platform.url}/fn/${deployed.name}/`);
+    } catch (error) {
+      console.error(`Could not deploy ${folder}: ${(error as Error).message}`);
+    }
+  }
+}
+
+function handleSignals(platform: RunningPlatform): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      console.error(`Received ${signal} again: exiting now.`);
+      process.exit(1);
+    }
+    stopping = true;
+    console.log(`Received ${signal}: stopping Isola...`);
+    void platform.stop().then(
+      () => {
+        console.log('Isola stopped.');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        console.error(`Error while stopping: ${(error as Error).message}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+}

@@ -1,0 +1,87 @@
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import { FunctionStore, IsolaError, LatestVersionCache, type Config, type Logger } from '@isola/core';
+import { createGateway } from '@isola/gateway';
+import { Scheduler } from '@isola/scheduler';
+import { Supervisor } from '@isola/worker-pool';
+import { resolveAdminToken, type AdminToken } from './admin-token.js';
+import { startPrivateRedis, type PrivateRedis } from './private-redis.js';
+
+export interface RunningPlatform {
+  /** Base URL of the gateway, e.g. http://127.0.0.1:8080. */
+  url: string;
+  adminToken: AdminToken;
+  redisUrl: string;
+  workerPids(): number[];
+  /** Stops every part, in reverse order of start. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts every role of the platform on this machine, as `isola up` does: Redis (private when
+ * REDIS_URL is unset), the worker pool, the scheduler and the gateway.
+ */
+export async function startPlatform(config: Config, logger: Logger): Promise<RunningPlatform> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const adminToken = resolveAdminToken(config.adminToken, config.dataDir);
+  const stack: (() => Promise<void>)[] = [];
+  const stop = async () => {
+    while (stack.length > 0) await stack.pop()?.().catch((error: unknown) => logger.error({ err: error }, 'error while stopping'));
+  };
+  try {
+    let privateRedis: PrivateRedis | null = null;
+    if (config.redisUrl === undefined) {
+      privateRedis = await startPrivateRedis(config.dataDir, logger);
+      stack.push(() => privateRedis!.stop());
+    }
+    const redisUrl = config.redisUrl ?? privateRedis!.url;
+    const redis = await connectRedis(redisUrl, logger);
+    stack.push(async () => void (await redis.quit()));
+    const subscriber = redis.duplicate();
+    stack.push(async () => subscriber.disconnect());
+
+    const store = new FunctionStore(redis);
+    const functions = new LatestVersionCache(store);
+    await FunctionStore.subscribe(subscriber, (event) => functions.onEvent(event));
+    // Events published while the subscriber was reconnecting are lost: forget everything.
+    subscriber.on('ready', () => functions.clear());
+
+    const supervisor = new Supervisor({ workers: config.workers, env: { ...process.env, REDIS_URL: redisUrl }, logger });
+    stack.push(() => supervisor.stop());
+    await supervisor.start();
+    const scheduler = new Scheduler(supervisor, { logger: logger.child({ component: 'scheduler' }) });
+
+    const gateway = await createGateway({
+      config,
+      logger,
+      invoker: scheduler,
+      store,
+      functions,
+      adminToken: adminToken.token,
+      tokenHint: adminToken.file === null ? 'the token is ISOLA_ADMIN_TOKEN' : `the admin token is in ${adminToken.file}`,
+      redisHealthy: async () => (await redis.ping()) === 'PONG',
+    });
+    await gateway.listen({ host: config.host, port: config.port });
+    stack.push(() => gateway.close());
+    const address = gateway.server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    return { url: `http://${host}:${address.port}`, adminToken, redisUrl, workerPids: () => supervisor.pids(), stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function connectRedis(url: string, logger: Logger): Promise<Redis> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 3 });
+  redis.on('error', (error: Error) => logger.warn({ err: error }, 'redis connection error'));
+  try {
+    await redis.connect();
+    await redis.ping();
+    return redis;
+  } catch (error) {
+    redis.disconnect();
+    throw new IsolaError('NOT_READY', `cannot reach Redis at ${url}: ${(error as Error).message}; check REDIS_URL or unset it to let Isola start its own`);
+  }
+}

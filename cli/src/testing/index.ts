@@ -1,0 +1,1 @@
+export { spawnPlatform, type SpawnedPlatform, type SpawnOptions } from './spawn-platform.js';

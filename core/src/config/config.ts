@@ -1,0 +1,86 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { IsolaError } from '../errors/isola-error.js';
+
+const port = z.coerce.number().int().min(0).max(65_535);
+
+/**
+ * Every platform setting, its environment variable and its default. `isola.config.yaml` may
+ * set the same keys (camelCase); environment variables win over the file.
+ */
+const settings = {
+  host: { env: 'ISOLA_HOST', schema: z.string().min(1).default('127.0.0.1') },
+  port: { env: 'ISOLA_PORT', schema: port.default(8080) },
+  grpcPort: { env: 'ISOLA_GRPC_PORT', schema: port.default(50051) },
+  sidecarPort: { env: 'ISOLA_SIDECAR_PORT', schema: port.default(3500) },
+  dataDir: { env: 'ISOLA_DATA_DIR', schema: z.string().min(1).default('.isola') },
+  adminToken: { env: 'ISOLA_ADMIN_TOKEN', schema: z.string().min(16, 'must be at least 16 characters').optional() },
+  workers: { env: 'ISOLA_WORKERS', schema: z.coerce.number().int().min(1).max(256).default(availableParallelism()) },
+  redisUrl: { env: 'REDIS_URL', schema: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional() },
+  maxBodyBytes: { env: 'ISOLA_MAX_BODY_BYTES', schema: z.coerce.number().int().min(1024).default(6 * 1024 * 1024) },
+  maxDeployBytes: { env: 'ISOLA_MAX_DEPLOY_BYTES', schema: z.coerce.number().int().min(1024).default(25 * 1024 * 1024) },
+  maxLogBytes: { env: 'ISOLA_MAX_LOG_BYTES', schema: z.coerce.number().int().min(256).default(64 * 1024) },
+  logLevel: { env: 'ISOLA_LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') },
+} as const;
+
+type Settings = typeof settings;
+export type Config = Readonly<{ [K in keyof Settings]: z.output<Settings[K]['schema']> }>;
+export type ConfigOverrides = Partial<{ -readonly [K in keyof Settings]: z.input<Settings[K]['schema']> }>;
+
+/** The documented settings, for `--help` and docs: name → environment variable. */
+export const configVariables: Readonly<Record<keyof Settings, string>> = Object.fromEntries(
+  Object.entries(settings).map(([key, setting]) => [key, setting.env]),
+) as Record<keyof Settings, string>;
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Path of the config file; defaults to $ISOLA_CONFIG or ./isola.config.yaml when present. */
+  file?: string;
+  /** Highest precedence: values set by the program itself (tests, `isola up` flags). */
+  overrides?: ConfigOverrides;
+}
+
+/**
+ * Loads the configuration once, at an entry point: overrides > environment > file > defaults.
+ * Every invalid setting is reported at once, by the variable that set it.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const file = readConfigFile(options.file ?? env.ISOLA_CONFIG);
+  const values: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, setting] of Object.entries(settings)) {
+    const fromOverride = options.overrides?.[key as keyof Settings];
+    const fromEnv = env[setting.env] === '' ? undefined : env[setting.env];
+    const raw = fromOverride ?? fromEnv ?? file[key];
+    const source = fromOverride !== undefined ? key : fromEnv !== undefined ? setting.env : `isola.config.yaml ${key}`;
+    const parsed = (setting.schema as z.ZodType).safeParse(raw);
+    if (parsed.success) values[key] = parsed.data;
+    else problems.push(`${source}=${JSON.stringify(raw)}: ${parsed.error.issues.map((issue) => issue.message).join(', ')}`);
+  }
+  for (const key of Object.keys(file)) {
+    if (!(key in settings)) problems.push(`isola.config.yaml: unknown setting "${key}"`);
+  }
+  if (problems.length > 0) {
+    throw new IsolaError('BAD_REQUEST', `invalid configuration: ${problems.join('; ')}`, { problems });
+  }
+  values.dataDir = resolve(values.dataDir as string);
+  return Object.freeze(values) as Config;
+}
+
+function readConfigFile(path: string | undefined): Record<string, unknown> {
+  const file = path ?? 'isola.config.yaml';
+  if (!existsSync(file)) {
+    if (path !== undefined) throw new IsolaError('BAD_REQUEST', `config file ${path} does not exist (ISOLA_CONFIG)`);
+    return {};
+  }
+  const parsed: unknown = parseYaml(readFileSync(file, 'utf8'));
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new IsolaError('BAD_REQUEST', `config file ${file} must hold a mapping of settings`);
+  }
+  return parsed as Record<string, unknown>;
+}

@@ -1,0 +1,14 @@
+export * from './errors/catalogue.js';
+export * from './errors/isola-error.js';
+export * from './manifest/schema.js';
+export * from './manifest/parse.js';
+export * from './config/config.js';
+export * from './logging/logger.js';
+export * from './invocation/types.js';
+export * from './invocation/headers.js';
+export type * from './ipc/worker-messages.js';
+export * from './store/keys.js';
+export * from './store/function-store.js';
+export * from './store/function-cache.js';
+export * from './bundle/bundler.js';
+export * from './api/deploy.js';

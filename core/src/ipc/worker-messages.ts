@@ -1,0 +1,15 @@
+import type { InvocationOutcome, InvocationRequest } from '../invocation/types.js';
+
+/**
+ * Messages between the supervisor and a worker process (child_process IPC, advanced
+ * serialization so bodies travel as bytes). Every message has a `type` and a `requestId`;
+ * replies echo the request's id; unsolicited messages use 0.
+ */
+export type SupervisorToWorker =
+  | { type: 'invoke'; requestId: number; request: InvocationRequest }
+  | { type: 'shutdown'; requestId: number };
+
+export type WorkerToSupervisor =
+  | { type: 'ready'; requestId: 0; pid: number }
+  | { type: 'result'; requestId: number; outcome: InvocationOutcome; instanceKey: string }
+  | { type: 'evicted'; requestId: 0; instanceKeys: string[] };

@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { IsolaError } from '../errors/isola-error.js';
+import { manifestJsonSchema, parseManifest, validateManifest } from './parse.js';
+import { defaultLimits } from './schema.js';
+
+const full = {
+  name: 'cart-api',
+  main: 'src/index.ts',
+  limits: { memoryMb: 64, timeoutMs: 10000, concurrency: 32 },
+  vars: { GREETING: 'hello' },
+  secrets: ['STRIPE_KEY'],
+  routes: [{ path: '/api/cart/*', methods: ['GET', 'POST'] }],
+  crons: ['*/5 * * * *', { schedule: '0 9 * * 1', timezone: 'Asia/Shanghai' }],
+  queues: [{ topic: 'orders', batchSize: 10, maxBatchWaitMs: 1000, maxRetries: 3, deadLetter: 'orders-dlq' }],
+  bindings: {
+    CART: { type: 'state', store: 'statestore' },
+    EVENTS: { type: 'pubsub', pubsub: 'pubsub', topic: 'orders' },
+    FLAGS: { type: 'config', store: 'configstore' },
+    LOCKS: { type: 'lock', store: 'lockstore' },
+    PRICER: { type: 'service', function: 'pricer' },
+  },
+  egress: ['api.example.com'],
+  public: true,
+};
+
+describe('manifest schema', () => {
+  test('accepts the full example from SPEC §2 unchanged', () => {
+    const manifest = parseManifest(full);
+    assert.equal(manifest.name, 'cart-api');
+    assert.deepEqual(manifest.bindings.PRICER, { type: 'service', function: 'pricer' });
+    assert.equal(manifest.queues[0]?.deadLetter, 'orders-dlq');
+  });
+
+  test('fills every default for a minimal manifest', () => {
+    const manifest = parseManifest({ name: 'hello', main: 'index.js' });
+    assert.deepEqual(manifest.limits, defaultLimits);
+    assert.deepEqual(manifest.vars, {});
+    assert.equal(manifest.public, false);
+    assert.deepEqual(manifest.routes, []);
+  });
+
+  test('reports every problem by path, not only the first', () => {
+    const result = validateManifest({
+      name: 'Bad_Name',
+      limits: { memoryMb: 4, timeoutMs: 'soon' },
+      routes: [{ path: 'no-slash' }, { path: '/api/v1/x' }],
+      bindings: { DB: { type: 'state' }, Q: { type: 'kafka' } },
+      crons: ['* * *'],
+      egress: ['http://x'],
+      vars: { GREETING: 1 },
+      extra: true,
+    });
+    assert.equal(result.ok, false);
+    const paths = result.ok ? [] : result.problems.map((problem) => problem.path);
+    for (const path of [
+      'name',
+      'main',
+      'limits.memoryMb',
+      'limits.timeoutMs',
+      'routes.0.path',
+      'routes.1.path',
+      'bindings.DB.store',
+      'bindings.Q.type',
+      'crons.0',
+      'egress.0',
+      'vars.GREETING',
+      'extra',
+    ]) {
+      assert.ok(paths.includes(path), `expected a problem at ${path}; got ${paths.join(', ')}`);
+    }
+  });
+
+  test('rejects names that collide in env', () => {
+    const result = validateManifest({ name: 'x', main: 'i.js', vars: { KEY: 'a' }, secrets: ['KEY'] });
+    assert.equal(result.ok, false);
+    assert.deepEqual(result.ok ? [] : result.problems.map((problem) => problem.path), ['secrets.0']);
+  });
+
+  test('rejects names that are not DNS labels', () => {
+    for (const name of ['', '-a', 'a-', 'A', 'a_b', 'a'.repeat(64)]) {
+      assert.equal(validateManifest({ name, main: 'i.js' }).ok, false, name);
+    }
+    for (const name of ['a', 'a-b', '0x', 'a'.repeat(63)]) {
+      assert.equal(validateManifest({ name, main: 'i.js' }).ok, true, name);
+    }
+  });
+
+  test('rejects a main path that leaves the function folder', () => {
+    assert.equal(validateManifest({ name: 'x', main: '../secret.js' }).ok, false);
+    assert.equal(validateManifest({ name: 'x', main: '/etc/passwd' }).ok, false);
+  });
+
+  test('parseManifest throws INVALID_MANIFEST with the problems as details', () => {
+    assert.throws(
+      () => parseManifest({ name: 'x' }),
+      (error: unknown) =>
+        error instanceof IsolaError &&
+        error.code === 'INVALID_MANIFEST' &&
+        error.status === 400 &&
+        /main/.test(error.message) &&
+        Array.isArray((error.details as { problems: unknown[] }).problems),
+    );
+  });
+
+  test('publishes a JSON Schema editors can use', () => {
+    const schema = manifestJsonSchema();
+    const properties = schema.properties as Record<string, unknown>;
+    assert.ok(properties.name && properties.bindings && properties.limits);
+    assert.deepEqual(schema.required, ['name', 'main']);
+  });
+});

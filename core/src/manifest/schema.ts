@@ -1,0 +1,93 @@
+import { z } from 'zod';
+
+/** Defaults applied to `limits` when the manifest leaves them out (documented in docs/manifest.md). */
+export const defaultLimits = { memoryMb: 128, timeoutMs: 10_000, concurrency: 32 } as const;
+
+const httpMethods = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an identifier: letters, digits and _, not starting with a digit');
+const dnsLabel = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a DNS label: 1-63 of a-z, 0-9 and -, starting and ending with a letter or digit');
+const componentName = z.string().min(1).max(63).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a component name such as statestore');
+
+const cronExpression = z
+  .string()
+  .refine((value) => [5, 6].includes(value.trim().split(/\s+/).length), 'must have 5 or 6 space-separated fields');
+
+const limitsSchema = z.strictObject({
+  memoryMb: z.number().int().min(16).max(4096).default(defaultLimits.memoryMb),
+  timeoutMs: z.number().int().min(10).max(900_000).default(defaultLimits.timeoutMs),
+  concurrency: z.number().int().min(1).max(1000).default(defaultLimits.concurrency),
+});
+
+const routeSchema = z.strictObject({
+  path: z
+    .string()
+    .regex(/^\/[^\s?#]*$/, 'must start with / and hold no spaces, query or fragment')
+    .refine((path) => !/^\/(api\/v\d+|fn|healthz|readyz|metrics)(\/|$)/.test(path), 'must not use a reserved prefix (/api/v1, /fn, /healthz, /readyz, /metrics)'),
+  methods: z.array(z.enum(httpMethods)).min(1).optional(),
+});
+
+const cronSchema = z.union([
+  cronExpression,
+  z.strictObject({ schedule: cronExpression, timezone: z.string().min(1).optional() }),
+]);
+
+const queueSchema = z.strictObject({
+  topic: componentName,
+  batchSize: z.number().int().min(1).max(1000).default(10),
+  maxBatchWaitMs: z.number().int().min(0).max(60_000).default(1000),
+  maxRetries: z.number().int().min(0).max(100).default(3),
+  deadLetter: componentName.optional(),
+});
+
+const bindingSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('state'), store: componentName }),
+  z.strictObject({ type: z.literal('pubsub'), pubsub: componentName, topic: componentName }),
+  z.strictObject({ type: z.literal('config'), store: componentName }),
+  z.strictObject({ type: z.literal('lock'), store: componentName }),
+  z.strictObject({ type: z.literal('secret'), store: componentName }),
+  z.strictObject({ type: z.literal('service'), function: dnsLabel }),
+]);
+
+const egressHost = z
+  .string()
+  .regex(/^(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9a-fA-F:]+\](:\d{1,5})?$/, 'must be a host or host:port, optionally *.domain');
+
+/** The manifest (`isola.yaml`), SPEC §2. One source of truth: JSON Schema is derived from it. */
+export const manifestSchema = z
+  .strictObject({
+    name: dnsLabel,
+    main: z.string().min(1).regex(/^(?!\/)(?!.*\.\.)/, 'must be a relative path inside the function folder'),
+    limits: limitsSchema.default(limitsSchema.parse({})),
+    vars: z.record(identifier, z.string()).default({}),
+    secrets: z.array(identifier).default([]),
+    routes: z.array(routeSchema).default([]),
+    crons: z.array(cronSchema).default([]),
+    queues: z.array(queueSchema).default([]),
+    bindings: z.record(identifier, bindingSchema).default({}),
+    egress: z.array(egressHost).default([]),
+    public: z.boolean().default(false),
+  })
+  .superRefine((manifest, ctx) => {
+    // vars, secrets and bindings share one namespace: env.*
+    const seen = new Map<string, string>();
+    const claim = (key: string, where: (string | number)[]) => {
+      const first = seen.get(key);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: where, message: `env.${key} is already defined by ${first}` });
+      } else {
+        seen.set(key, where.join('.'));
+      }
+    };
+    for (const key of Object.keys(manifest.vars)) claim(key, ['vars', key]);
+    manifest.secrets.forEach((key, index) => claim(key, ['secrets', index]));
+    for (const key of Object.keys(manifest.bindings)) claim(key, ['bindings', key]);
+  });
+
+/** A manifest as written by the author (defaults not yet applied). */
+export type ManifestInput = z.input<typeof manifestSchema>;
+/** A manifest with every default applied: what the platform stores and uses. */
+export type Manifest = z.output<typeof manifestSchema>;
+export type Limits = Manifest['limits'];
+export type Binding = Manifest['bindings'][string];

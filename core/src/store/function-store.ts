@@ -1,0 +1,113 @@
+import type { Redis } from 'ioredis';
+import type { Manifest } from '../manifest/schema.js';
+import { redisKeys } from './keys.js';
+
+/** An immutable, deployed version of a function, without its code. */
+export interface FunctionVersion {
+  name: string;
+  version: number;
+  codeHash: string;
+  manifest: Manifest;
+  /** ISO 8601. */
+  createdAt: string;
+}
+
+export interface FunctionVersionWithCode extends FunctionVersion {
+  /** The bundled ES module. */
+  code: string;
+}
+
+export interface NewVersion {
+  manifest: Manifest;
+  code: string;
+  codeHash: string;
+  /** The sources as uploaded, kept so the console can show and edit them. */
+  files: Record<string, string>;
+}
+
+/** A change every process must hear about at once (cache invalidation). */
+export type FunctionEvent = { type: 'deployed'; name: string; version: number };
+
+/**
+ * Functions and their versions in Redis. Versions are written once and never changed;
+ * `latest` moves with each deploy. Leaves out aliases, deletion and retention (control-plane issue).
+ */
+export class FunctionStore {
+  constructor(private readonly redis: Redis) {}
+
+  async deploy(input: NewVersion): Promise<FunctionVersion> {
+    const name = input.manifest.name;
+    const version = await this.redis.hincrby(redisKeys.functionMeta(name), 'nextVersion', 1);
+    const createdAt = new Date().toISOString();
+    const event: FunctionEvent = { type: 'deployed', name, version };
+    await this.redis
+      .multi()
+      .hset(redisKeys.functionVersion(name, version), {
+        version: String(version),
+        codeHash: input.codeHash,
+        manifest: JSON.stringify(input.manifest),
+        createdAt,
+        code: input.code,
+        files: JSON.stringify(input.files),
+      })
+      .hset(redisKeys.functionMeta(name), { latest: String(version), updatedAt: createdAt })
+      .hsetnx(redisKeys.functionMeta(name), 'createdAt', createdAt)
+      .sadd(redisKeys.functionNames, name)
+      .publish(redisKeys.eventsChannel, JSON.stringify(event))
+      .exec();
+    return { name, version, codeHash: input.codeHash, manifest: input.manifest, createdAt };
+  }
+
+  async latestVersion(name: string): Promise<number | null> {
+    const latest = await this.redis.hget(redisKeys.functionMeta(name), 'latest');
+    return latest === null ? null : Number(latest);
+  }
+
+  async getLatest(name: string): Promise<FunctionVersion | null> {
+    const version = await this.latestVersion(name);
+    return version === null ? null : this.getVersion(name, version);
+  }
+
+  async getVersion(name: string, version: number): Promise<FunctionVersion | null> {
+    const [codeHash, manifest, createdAt] = await this.redis.hmget(
+      redisKeys.functionVersion(name, version),
+      'codeHash',
+      'manifest',
+      'createdAt',
+    );
+    if (codeHash == null || manifest == null || createdAt == null) return null;
+    return { name, version, codeHash, manifest: JSON.parse(manifest) as Manifest, createdAt };
+  }
+
+  async getVersionWithCode(name: string, version: number): Promise<FunctionVersionWithCode | null> {
+    const [codeHash, manifest, createdAt, code] = await this.redis.hmget(
+      redisKeys.functionVersion(name, version),
+      'codeHash',
+      'manifest',
+      'createdAt',
+      'code',
+    );
+    if (codeHash == null || manifest == null || createdAt == null || code == null) return null;
+    return { name, version, codeHash, manifest: JSON.parse(manifest) as Manifest, createdAt, code };
+  }
+
+  async listNames(): Promise<string[]> {
+    return (await this.redis.smembers(redisKeys.functionNames)).sort();
+  }
+
+  /**
+   * Calls `listener` for every function event. `subscriber` must be a connection of its own
+   * (Redis puts it in subscriber mode). Returns a function that unsubscribes.
+   */
+  static async subscribe(subscriber: Redis, listener: (event: FunctionEvent) => void): Promise<() => Promise<void>> {
+    const onMessage = (channel: string, message: string) => {
+      if (channel === redisKeys.eventsChannel) listener(JSON.parse(message) as FunctionEvent);
+    };
+    subscriber.on('message', onMessage);
+    await subscriber.subscribe(redisKeys.eventsChannel);
+    return async () => {
+      subscriber.off('message', onMessage);
+      await subscriber.unsubscribe(redisKeys.eventsChannel);
+    };
+  }
+}

@@ -1,0 +1,2 @@
+export { Scheduler, type SchedulerOptions } from './scheduler.js';
+export { placeInvocation } from './placement.js';

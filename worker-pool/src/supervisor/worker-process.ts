@@ -1,0 +1,139 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import type { InvocationOutcome, InvocationRequest, Logger, SupervisorToWorker, WorkerChannel, WorkerToSupervisor } from '@isola/core';
+
+const workerEntry = new URL('../worker/main.js', import.meta.url);
+
+interface Pending {
+  request: InvocationRequest;
+  resolve: (outcome: InvocationOutcome) => void;
+}
+
+export interface WorkerProcessOptions {
+  id: string;
+  env: NodeJS.ProcessEnv;
+  logger: Logger;
+  onExit: (worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null) => void;
+}
+
+/**
+ * One forked worker process as the supervisor and scheduler see it. Invocations in flight when
+ * the process dies are answered at once with FUNCTION_CRASHED, never left hanging.
+ */
+export class WorkerProcess implements WorkerChannel {
+  readonly id: string;
+  ready = false;
+  private readonly child: ChildProcess;
+  private readonly pending = new Map<number, Pending>();
+  private readonly warm = new Set<string>();
+  private nextRequestId = 1;
+  private exited = false;
+  readonly started: Promise<void>;
+
+  constructor(private readonly options: WorkerProcessOptions) {
+    this.id = options.id;
+    this.child = fork(workerEntry, [], {
+      env: { ...options.env, ISOLA_WORKER_ID: options.id },
+      execArgv: ['--no-node-snapshot'],
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    this.started = new Promise((resolve, reject) => {
+      const onMessage = (message: WorkerToSupervisor) => {
+        if (message.type !== 'ready') return;
+        this.child.off('message', onMessage);
+        this.ready = true;
+        resolve();
+      };
+      this.child.on('message', onMessage);
+      this.child.once('exit', (code, signal) => reject(new Error(`worker ${this.id} exited before it was ready (code ${code}, signal ${signal})`)));
+    });
+    this.started.catch(() => undefined);
+    this.child.on('message', (message: WorkerToSupervisor) => this.onMessage(message));
+    this.child.on('exit', (code, signal) => this.onExit(code, signal));
+    this.child.on('error', (error) => options.logger.error({ err: error, workerId: this.id }, 'worker process error'));
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  isWarm(instanceKey: string): boolean {
+    return this.warm.has(instanceKey);
+  }
+
+  invoke(request: InvocationRequest): Promise<InvocationOutcome> {
+    if (this.exited) return Promise.resolve(crashedOutcome(request, this.id, 'the worker had already exited'));
+    const requestId = this.nextRequestId++;
+    return new Promise((resolve) => {
+      this.pending.set(requestId, { request, resolve });
+      this.send({ type: 'invoke', requestId, request });
+    });
+  }
+
+  /** Asks the worker to exit; kills it if it has not gone after `graceMs`. */
+  async stop(graceMs = 2_000): Promise<void> {
+    if (this.exited) return;
+    const gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.send({ type: 'shutdown', requestId: 0 });
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await gone;
+    clearTimeout(timer);
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    this.child.kill(signal);
+  }
+
+  private send(message: SupervisorToWorker): void {
+    if (!this.child.connected) return;
+    this.child.send(message, (error) => {
+      if (error && message.type === 'invoke') this.settle(message.requestId, crashedOutcome(message.request, this.id, `IPC send failed: ${error.message}`));
+    });
+  }
+
+  private onMessage(message: WorkerToSupervisor): void {
+    switch (message.type) {
+      case 'result':
+        if (message.outcome.ok || message.outcome.coldStart) this.warm.add(message.instanceKey);
+        this.settle(message.requestId, message.outcome);
+        break;
+      case 'evicted':
+        for (const key of message.instanceKeys) this.warm.delete(key);
+        break;
+      case 'ready':
+        break;
+    }
+  }
+
+  private settle(requestId: number, outcome: InvocationOutcome): void {
+    const pending = this.pending.get(requestId);
+    if (pending === undefined) return;
+    this.pending.delete(requestId);
+    pending.resolve(outcome);
+  }
+
+  private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    this.exited = true;
+    this.ready = false;
+    for (const [requestId, pending] of this.pending) {
+      this.settle(requestId, crashedOutcome(pending.request, this.id, `the worker process exited (code ${code}, signal ${signal})`));
+    }
+    this.options.onExit(this, code, signal);
+  }
+}
+
+function crashedOutcome(request: InvocationRequest, workerId: string, reason: string): InvocationOutcome {
+  return {
+    ok: false,
+    error: { code: 'FUNCTION_CRASHED', message: `invocation ${request.invocationId} of ${request.function.name} failed: ${reason}` },
+    coldStart: false,
+    logs: [],
+    logsTruncated: false,
+    timings: { loadMs: 0, runMs: 0 },
+    workerId,
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * Entry point of one worker process, forked by the supervisor with --no-node-snapshot. It
+ * hosts isolates and answers `invoke` messages over IPC; it ends with its parent.
+ */
+import { Redis } from 'ioredis';
+import { createLogger, FunctionStore, loadConfig, type SupervisorToWorker, type WorkerToSupervisor } from '@isola/core';
+import { RuntimeScript } from '../sandbox/runtime-script.js';
+import { PreparedIsolatePool } from '../sandbox/prepared-isolate.js';
+import { ModuleCodeCache } from '../sandbox/function-instance.js';
+import { InstanceRegistry } from './instance-registry.js';
+import { runInvocation } from './run-invocation.js';
+
+const maxInstancesPerWorker = 500;
+const preparedIsolates = 2;
+
+const config = loadConfig();
+const logger = createLogger({ level: config.logLevel, component: 'worker' });
+const workerId = process.env.ISOLA_WORKER_ID ?? String(process.pid);
+
+function send(message: WorkerToSupervisor): void {
+  process.send?.(message);
+}
+
+if (config.redisUrl === undefined) {
+  logger.fatal('REDIS_URL is not set; a worker needs the platform Redis');
+  process.exit(78);
+}
+const redis = new Redis(config.redisUrl, { lazyConnect: false, enableOfflineQueue: true });
+redis.on('error', (error: Error) => logger.warn({ err: error }, 'redis connection error'));
+
+const pool = new PreparedIsolatePool(new RuntimeScript(), {
+  memoryMb: 128,
+  size: preparedIsolates,
+  onCatastrophicError: (message) => {
+    // V8 lost control of an isolate (e.g. fatal OOM): nothing in this process can be trusted.
+    logger.fatal({ message }, 'catastrophic isolate error; aborting the worker');
+    process.abort();
+  },
+});
+const registry = new InstanceRegistry(
+  new FunctionStore(redis),
+  pool,
+  { maxLogBytes: config.maxLogBytes, maxResponseBytes: config.maxBodyBytes, codeCache: new ModuleCodeCache() },
+  maxInstancesPerWorker,
+  (instanceKeys) => send({ type: 'evicted', requestId: 0, instanceKeys }),
+);
+
+process.on('message', (message: SupervisorToWorker) => {
+  switch (message.type) {
+    case 'invoke':
+      void runInvocation(registry, message.request, workerId).then((outcome) =>
+        send({ type: 'result', requestId: message.requestId, outcome, instanceKey: outcome.instanceKey }),
+      );
+      break;
+    case 'shutdown':
+      shutdown(0);
+      break;
+  }
+});
+// The parent is gone (crashed or killed): never outlive it.
+process.on('disconnect', () => shutdown(0));
+process.on('SIGINT', () => undefined);
+
+function shutdown(code: number): void {
+  registry.close();
+  pool.close();
+  redis.disconnect();
+  process.exit(code);
+}
+
+await pool.fill();
+send({ type: 'ready', requestId: 0, pid: process.pid });
+logger.debug({ workerId }, 'worker ready');
