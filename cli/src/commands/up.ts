@@ -44,11 +44,14 @@ async function up(options: UpOptions): Promise<void> {
   const platform = await startPlatform(config, logger);
   handleSignals(platform);
 
-  console.log(`Isola is up: ${platform.url}`);
   const { token, generated, file } = platform.adminToken;
-  if (generated) console.log(`Admin token (shown once; stored in ${file}): ${token}`);
-  else if (options.showToken) console.log(`Admin token: ${token}`);
-  else console.log(`Admin token: ${file === null ? 'ISOLA_ADMIN_TOKEN' : `stored in ${file}`}`);
+  const tokenLine = generated
+    ? `Admin token (shown once; stored in ${file}): ${token}`
+    : options.showToken
+      ? `Admin token: ${token}`
+      : `Admin token: ${file === null ? 'ISOLA_ADMIN_TOKEN' : `stored in ${file}`}`;
+  // One write, so whoever waits for the "up" line reads the token line with it.
+  console.log(`Isola is up: ${platform.url}\n${tokenLine}`);
 
   const folders = [...(options.deploy ?? []), ...(options.deployExamples ? exampleFolders() : [])];
   if (folders.length > 0) await deployFolders(platform, folders);

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import { FunctionStore, IsolaError, LatestVersionCache, type Config, type Logger } from '@isola/core';
+import { FunctionStore, IsolaError, LatestVersionCache, stopBundler, type Config, type Logger } from '@isola/core';
 import { createGateway } from '@isola/gateway';
 import { Scheduler } from '@isola/scheduler';
 import { Supervisor } from '@isola/worker-pool';
@@ -29,6 +29,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Run
   const stop = async () => {
     while (stack.length > 0) await stack.pop()?.().catch((error: unknown) => logger.error({ err: error }, 'error while stopping'));
   };
+  stack.push(stopBundler);
   try {
     let privateRedis: PrivateRedis | null = null;
     if (config.redisUrl === undefined) {

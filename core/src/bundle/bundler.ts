@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import { build, type Message, type Plugin } from 'esbuild';
+import { build, stop, type Message, type Plugin } from 'esbuild';
 import { IsolaError } from '../errors/isola-error.js';
 
 export interface BundleInput {
@@ -135,4 +135,9 @@ function isNodeBuiltin(path: string): boolean {
 function formatMessage(message: Message): BundleProblem {
   const location = message.location ? `${message.location.file.replace(`${virtualNamespace}:`, '')}:${message.location.line}:${message.location.column + 1}` : null;
   return { location, message: message.text };
+}
+
+/** Ends esbuild's helper process (started on first use), so shutdown leaves nothing running. */
+export async function stopBundler(): Promise<void> {
+  await stop();
 }

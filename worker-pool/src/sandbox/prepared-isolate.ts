@@ -31,8 +31,11 @@ export async function prepareIsolate(runtime: RuntimeScript, options: PrepareOpt
     const entry = await context.global.get('__isolaRuntime', { reference: true });
     const install = await entry.get('install', { reference: true });
     const dispatch = await entry.get('dispatch', { reference: true });
+    const warmup = await entry.get('warmup', { reference: true });
     entry.release();
     await context.global.delete('__isolaRuntime');
+    await warmup.apply(undefined, [], { result: { promise: true }, timeout: 5_000 });
+    warmup.release();
     return { isolate, context, memoryMb: options.memoryMb, install, dispatch };
   } catch (error) {
     if (!isolate.isDisposed) isolate.dispose();
@@ -41,47 +44,71 @@ export async function prepareIsolate(runtime: RuntimeScript, options: PrepareOpt
 }
 
 /**
- * Keeps prepared isolates of the default memory size ready, so a cold start only compiles and
- * evaluates the function. Refills in the background after each take.
+ * Keeps prepared isolates ready, so a cold start only compiles and evaluates the function.
+ * isolated-vm fixes an isolate's memory limit at creation, so there is one small pool per
+ * memory size in recent use (the default size always); each refills in the background after
+ * every take.
  */
 export class PreparedIsolatePool {
-  private readonly ready: PreparedIsolate[] = [];
-  private filling: Promise<void> | null = null;
+  private readonly pools = new Map<number, PreparedIsolate[]>();
+  private readonly filling = new Map<number, Promise<void>>();
   private closed = false;
 
   constructor(
     private readonly runtime: RuntimeScript,
-    private readonly options: PrepareOptions & { size: number },
-  ) {}
-
-  /** Fills the pool; resolves when it is full. */
-  fill(): Promise<void> {
-    this.filling ??= (async () => {
-      try {
-        while (!this.closed && this.ready.length < this.options.size) {
-          this.ready.push(await prepareIsolate(this.runtime, this.options));
-        }
-      } finally {
-        this.filling = null;
-      }
-    })();
-    return this.filling;
+    private readonly options: PrepareOptions & { size: number; maxSizes: number },
+  ) {
+    this.pools.set(options.memoryMb, []);
   }
 
-  /** A prepared isolate of the given size: from the pool when it matches, else a new one. */
-  async take(memoryMb: number): Promise<PreparedIsolate> {
-    if (memoryMb === this.options.memoryMb) {
-      const prepared = this.ready.pop();
-      if (prepared !== undefined) {
-        setImmediate(() => void this.fill().catch(() => undefined));
-        return prepared;
-      }
+  /** Fills the pool of `memoryMb` (default: the default size); resolves when it is full. */
+  fill(memoryMb = this.options.memoryMb): Promise<void> {
+    let filling = this.filling.get(memoryMb);
+    if (filling === undefined) {
+      filling = (async () => {
+        try {
+          const ready = this.pools.get(memoryMb);
+          while (!this.closed && ready !== undefined && this.pools.get(memoryMb) === ready && ready.length < this.options.size) {
+            ready.push(await prepareIsolate(this.runtime, { ...this.options, memoryMb }));
+          }
+        } finally {
+          this.filling.delete(memoryMb);
+        }
+      })();
+      this.filling.set(memoryMb, filling);
     }
-    return prepareIsolate(this.runtime, { ...this.options, memoryMb });
+    return filling;
+  }
+
+  /** A prepared isolate of the given size: from its pool when one is ready, else a new one. */
+  async take(memoryMb: number): Promise<PreparedIsolate> {
+    const ready = this.poolFor(memoryMb);
+    const prepared = ready.pop();
+    setImmediate(() => void this.fill(memoryMb).catch(() => undefined));
+    return prepared ?? prepareIsolate(this.runtime, { ...this.options, memoryMb });
   }
 
   close(): void {
     this.closed = true;
-    for (const prepared of this.ready.splice(0)) prepared.isolate.dispose();
+    for (const ready of this.pools.values()) for (const prepared of ready.splice(0)) prepared.isolate.dispose();
+  }
+
+  /** The pool of one size, made most recent; the least recently used other size is dropped. */
+  private poolFor(memoryMb: number): PreparedIsolate[] {
+    let ready = this.pools.get(memoryMb);
+    if (ready !== undefined) {
+      this.pools.delete(memoryMb);
+    } else {
+      ready = [];
+      if (this.pools.size >= this.options.maxSizes) {
+        const oldest = [...this.pools.keys()].find((size) => size !== this.options.memoryMb);
+        if (oldest !== undefined) {
+          for (const prepared of this.pools.get(oldest) ?? []) prepared.isolate.dispose();
+          this.pools.delete(oldest);
+        }
+      }
+    }
+    this.pools.set(memoryMb, ready);
+    return ready;
   }
 }

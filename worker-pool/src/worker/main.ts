@@ -3,7 +3,7 @@
  * hosts isolates and answers `invoke` messages over IPC; it ends with its parent.
  */
 import { Redis } from 'ioredis';
-import { createLogger, FunctionStore, loadConfig, type SupervisorToWorker, type WorkerToSupervisor } from '@isola/core';
+import { createLogger, defaultLimits, FunctionStore, loadConfig, type SupervisorToWorker, type WorkerToSupervisor } from '@isola/core';
 import { RuntimeScript } from '../sandbox/runtime-script.js';
 import { PreparedIsolatePool } from '../sandbox/prepared-isolate.js';
 import { ModuleCodeCache } from '../sandbox/function-instance.js';
@@ -29,8 +29,9 @@ const redis = new Redis(config.redisUrl, { lazyConnect: false, enableOfflineQueu
 redis.on('error', (error: Error) => logger.warn({ err: error }, 'redis connection error'));
 
 const pool = new PreparedIsolatePool(new RuntimeScript(), {
-  memoryMb: 128,
+  memoryMb: defaultLimits.memoryMb,
   size: preparedIsolates,
+  maxSizes: 4,
   onCatastrophicError: (message) => {
     // V8 lost control of an isolate (e.g. fatal OOM): nothing in this process can be trusted.
     logger.fatal({ message }, 'catastrophic isolate error; aborting the worker');

@@ -1,0 +1,227 @@
+// install() and dispatch(): the two functions the host calls. User faults (no handler, a
+// throw, a bad return value, an unreadable body) come back as `ok: false` results with an
+// error code; dispatch() rejects only when the host itself sent something malformed.
+import type { DispatchError, DispatchMeta, DispatchResult } from './contract.js';
+import { beginInvocationLog, endInvocationLog, setMaxLogBytes, writeLogTo, type InvocationLog } from './log-capture.js';
+import { withoutRuntimeFrames } from './stack-frames.js';
+import { consumeBody } from './web/body.js';
+import { formatValue } from './web/console-format.js';
+import { Headers, setHeadersGuard, sortedHeaderEntries } from './web/headers.js';
+import { normalizeMethod, requestFromState, type Request } from './web/request.js';
+import { isResponse, responseStateOf, type Response } from './web/response.js';
+import { parseAbsoluteUrl } from './web/url.js';
+
+const NO_DEFAULT_EXPORT =
+  "the function's module has no default export object: write export default { async fetch(request, env, ctx) { ... } }";
+const NO_FETCH_HANDLER = 'the function has no fetch handler: export default { async fetch(request, env, ctx) { ... } }';
+
+/** What handlers receive as their third argument (Cloudflare's ExecutionContext shape). */
+interface ExecutionContext {
+  readonly invocationId: string;
+  waitUntil(promise: unknown): void;
+  passThroughOnException(): void;
+}
+
+// Captured at load: user code may replace Function.prototype.call and friends.
+const reflectApply = Reflect.apply;
+
+let handlers: Record<string, unknown> | null = null;
+let env: Readonly<Record<string, string>> = Object.freeze({});
+
+/** Binds the user module's default export and env; called once per isolate. */
+export function install(namespace: object, envJson: string, maxLogBytes: number): void {
+  if (handlers !== null) throw new Error('the runtime is already installed in this isolate');
+  const exported: unknown = (namespace as { default?: unknown }).default;
+  if (typeof exported !== 'object' || exported === null) throw new Error(NO_DEFAULT_EXPORT);
+  setMaxLogBytes(maxLogBytes);
+  env = Object.freeze(JSON.parse(envJson) as Record<string, string>);
+  handlers = exported as Record<string, unknown>;
+}
+
+/** Runs the fetch handler for one request and returns a plain, copyable result. */
+export async function dispatch(metaJson: string, body: Uint8Array | undefined): Promise<DispatchResult> {
+  if (handlers === null) throw new Error('dispatch was called before install');
+  const meta = JSON.parse(metaJson) as DispatchMeta;
+  const log = beginInvocationLog();
+  let result: WithoutLogs<DispatchResult>;
+  try {
+    result = await runFetch(handlers, meta, body, log);
+  } catch (hostFault) {
+    // A bad URL or method in metaJson: stop capturing for this invocation, then reject.
+    endInvocationLog(log);
+    throw hostFault;
+  }
+  return { ...result, ...endInvocationLog(log) };
+}
+
+/**
+ * Runs a built-in handler through the whole dispatch path before any user code is installed,
+ * so a pool isolate has compiled the runtime's lazily compiled functions (URL parsing,
+ * Request, Response.json, console formatting) and a cold start pays only for the user's
+ * module. Nothing it logs reaches an invocation.
+ */
+export async function warmup(): Promise<void> {
+  // Through the globals, as user code reaches them.
+  const web = globalThis as unknown as WarmupGlobals;
+  const warmupHandlers = {
+    async fetch(request: Request): Promise<Response> {
+      const url = new web.URL(request.url);
+      const text = await request.text();
+      web.console.log('warmup', url.pathname, url.searchParams.get('name'), { length: text.length });
+      const bytes = new web.TextEncoder().encode(text);
+      return web.Response.json({ path: url.pathname, echo: new web.TextDecoder().decode(bytes) }, { headers: { 'x-warmup': '1' } });
+    },
+  };
+  const meta: DispatchMeta = {
+    invocationId: 'warmup',
+    method: 'POST',
+    url: 'http://warmup.invalid/fn/warmup/path?name=isola',
+    headers: [['content-type', 'application/json'], ['accept', '*/*']],
+  };
+  const log = beginInvocationLog();
+  try {
+    await runFetch(warmupHandlers, meta, new web.TextEncoder().encode('{"warm":true}'), log);
+  } finally {
+    endInvocationLog(log);
+  }
+}
+
+interface WarmupGlobals {
+  URL: new (url: string) => { pathname: string; searchParams: { get(name: string): string | null } };
+  console: { log(...values: unknown[]): void };
+  TextEncoder: new () => { encode(text: string): Uint8Array };
+  TextDecoder: new () => { decode(bytes: Uint8Array): string };
+  Response: { json(data: unknown, init?: { headers?: Record<string, string> }): Response };
+}
+
+/** A result before its logs are attached (distributes over the union). */
+type WithoutLogs<T> = T extends unknown ? Omit<T, 'logs' | 'logsTruncated'> : never;
+
+async function runFetch(
+  target: Record<string, unknown>,
+  meta: DispatchMeta,
+  body: Uint8Array | undefined,
+  log: InvocationLog,
+): Promise<WithoutLogs<DispatchResult>> {
+  const request = incomingRequest(meta, body);
+  const waitUntilPromises: Promise<unknown>[] = [];
+  const ctx: ExecutionContext = Object.freeze({
+    invocationId: meta.invocationId,
+    waitUntil(promise: unknown): void {
+      waitUntilPromises.push(Promise.resolve(promise));
+    },
+    passThroughOnException(): void {},
+  });
+
+  let outcome: { ok: true; response: Response } | { ok: false; error: DispatchError };
+  try {
+    const fetchHandler = target['fetch'];
+    if (typeof fetchHandler !== 'function') {
+      outcome = { ok: false, error: { code: 'FUNCTION_HANDLER_MISSING', message: NO_FETCH_HANDLER } };
+    } else {
+      const returned: unknown = await reflectApply(fetchHandler, target, [request, env, ctx]);
+      outcome = isResponse(returned)
+        ? { ok: true, response: returned }
+        : { ok: false, error: { code: 'FUNCTION_INVALID_RESPONSE', message: invalidResponseMessage(returned) } };
+    }
+  } catch (thrown) {
+    outcome = { ok: false, error: functionError(thrown) };
+  }
+
+  const result = outcome.ok ? responseResult(outcome.response) : outcome;
+
+  // Background work still belongs to this invocation: wait for it before closing the log.
+  const settled = await Promise.allSettled(waitUntilPromises);
+  for (const entry of settled) {
+    if (entry.status === 'rejected') {
+      writeLogTo(log, 'error', `[isola] ctx.waitUntil promise rejected: ${formatValue(entry.reason)}`);
+    }
+  }
+  return result;
+}
+
+/** The Request the handler sees: headers immutable, as for incoming requests in Workers. */
+function incomingRequest(meta: DispatchMeta, body: Uint8Array | undefined): Request {
+  const method = normalizeMethod(meta.method);
+  const headers = new Headers(meta.headers);
+  setHeadersGuard(headers, 'immutable');
+  const hasBody = method !== 'GET' && method !== 'HEAD' && body !== undefined;
+  return requestFromState({
+    url: parseAbsoluteUrl(meta.url, 'dispatch').href,
+    method,
+    headers,
+    redirect: 'follow',
+    body: hasBody ? body : null,
+  });
+}
+
+/** Reads the Response through internal state, so user patches to Response.prototype do not matter. */
+function responseResult(response: Response): WithoutLogs<DispatchResult> {
+  const state = responseStateOf(response);
+  if (state.type === 'error') {
+    const message = 'the fetch handler returned Response.error() (a network error); fetch must return an HTTP Response';
+    return { ok: false, error: { code: 'FUNCTION_INVALID_RESPONSE', message } };
+  }
+  try {
+    const bytes = consumeBody(response);
+    return {
+      ok: true,
+      status: state.status,
+      statusText: state.statusText,
+      headers: sortedHeaderEntries(state.headers).map(([name, value]): [string, string] => [name, value]),
+      // No copy needed: body bytes are never exposed to user code (reads return copies), and
+      // the host copies the result out of the isolate anyway.
+      body: bytes,
+    };
+  } catch (thrown) {
+    return { ok: false, error: functionError(thrown) };
+  }
+}
+
+function invalidResponseMessage(returned: unknown): string {
+  return `the fetch handler returned ${describe(returned)}; fetch must return a Response (or a Promise of one)`;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined || value === null) return String(value);
+  if (typeof value !== 'object') return `a ${typeof value}`;
+  const constructorName = safeConstructorName(value);
+  return constructorName === undefined ? 'an object' : `an object of type ${constructorName}`;
+}
+
+function safeConstructorName(value: object): string | undefined {
+  try {
+    const ctor: unknown = (value as { constructor?: unknown }).constructor;
+    return typeof ctor === 'function' && typeof ctor.name === 'string' && ctor.name !== '' ? ctor.name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** FUNCTION_ERROR from anything thrown; never throws itself (user getters may). */
+function functionError(thrown: unknown): DispatchError {
+  if (thrown instanceof Error) {
+    const details: { name?: string; stack?: string } = {};
+    const name = read(() => thrown.name);
+    const stack = read(() => thrown.stack);
+    if (typeof name === 'string') details.name = name;
+    if (typeof stack === 'string') details.stack = withoutRuntimeFrames(stack);
+    const message = read(() => thrown.message);
+    return { code: 'FUNCTION_ERROR', message: typeof message === 'string' ? message : formatValue(message), details };
+  }
+  let message: string;
+  try {
+    message = String(thrown);
+  } catch {
+    message = formatValue(thrown); // e.g. Object.create(null) has no toString
+  }
+  return { code: 'FUNCTION_ERROR', message };
+}
+
+function read(get: () => unknown): unknown {
+  try {
+    return get();
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,140 @@
+// WHATWG Fetch `Response` with a buffered body (ReadableStream bodies arrive in a later issue).
+import { Body, bodyBytesOf, extractBody, type ExtractedBody } from './body.js';
+import { encodeUtf8 } from './text-encoding.js';
+import { cloneHeaders, Headers, setHeadersGuard } from './headers.js';
+import { parseAbsoluteUrl } from './url.js';
+import { toByteString, toDictionary, toUnsignedShort } from './webidl.js';
+
+type ResponseType = 'default' | 'error';
+
+/** Everything a Response holds; also the argument of the internal construction path. */
+interface ResponseState {
+  type: ResponseType;
+  status: number;
+  statusText: string;
+  headers: Headers;
+  body: Uint8Array | null;
+}
+
+const NULL_BODY_STATUSES = [101, 103, 204, 205, 304];
+const REDIRECT_STATUSES = [301, 302, 303, 307, 308];
+// RFC 9110 reason-phrase: HTAB, SP, VCHAR, obs-text.
+const REASON_PHRASE = /^[\t\x20-\x7E\x80-\xFF]*$/;
+const FROM_STATE = Symbol('Response.fromState');
+
+/** The spec's "initialize a response" steps: validates init and attaches the body. */
+function initializeResponse(initArgument: unknown, body: ExtractedBody | null): ResponseState {
+  const init = toDictionary(initArgument, 'Response init');
+  const status = init['status'] === undefined ? 200 : toUnsignedShort(init['status']);
+  if (status < 200 || status > 599) {
+    throw new RangeError(`Response status must be in the range 200 to 599, got ${status}`);
+  }
+  const statusText = init['statusText'] === undefined ? '' : toByteString(init['statusText'], 'Response statusText');
+  if (!REASON_PHRASE.test(statusText)) throw new TypeError(`Invalid Response statusText: ${JSON.stringify(statusText)}`);
+  const headers = new Headers(init['headers']);
+  if (body !== null) {
+    if (NULL_BODY_STATUSES.includes(status)) {
+      throw new TypeError(`Response with status ${status} cannot have a body (use null)`);
+    }
+    if (body.contentType !== null && !headers.has('content-type')) headers.append('content-type', body.contentType);
+  }
+  return { type: 'default', status, statusText, headers, body: body === null ? null : body.bytes };
+}
+
+/** Internal state, read without going through (user-patchable) prototype getters. */
+export let responseStateOf: (response: Response) => Readonly<Omit<ResponseState, 'body'>>;
+/** True only for real Responses (a brand check, so Object.create(Response.prototype) fails). */
+export let isResponse: (value: unknown) => value is Response;
+
+/** WHATWG Fetch Response (buffered body). */
+export class Response extends Body {
+  readonly #type: ResponseType;
+  readonly #status: number;
+  readonly #statusText: string;
+  readonly #headers: Headers;
+
+  static {
+    isResponse = (value): value is Response => typeof value === 'object' && value !== null && #status in value;
+    responseStateOf = (response) => ({
+      type: response.#type,
+      status: response.#status,
+      statusText: response.#statusText,
+      headers: response.#headers,
+    });
+  }
+
+  constructor(body: unknown = null, init?: unknown) {
+    const state = body === FROM_STATE ? (init as ResponseState) : initializeResponse(init, extractBody(body));
+    super(state.body);
+    this.#type = state.type;
+    this.#status = state.status;
+    this.#statusText = state.statusText;
+    this.#headers = state.headers;
+  }
+
+  /** A network error: status 0, type "error", immutable empty headers. */
+  static error(): Response {
+    const headers = new Headers();
+    setHeadersGuard(headers, 'immutable');
+    return new Response(FROM_STATE, { type: 'error', status: 0, statusText: '', headers, body: null } satisfies ResponseState);
+  }
+
+  /** A redirect to an absolute URL with immutable headers. */
+  static redirect(url: unknown, status: unknown = 302): Response {
+    const location = parseAbsoluteUrl(String(url), 'Response.redirect').href;
+    const code = toUnsignedShort(status);
+    if (!REDIRECT_STATUSES.includes(code)) {
+      throw new RangeError(`Response.redirect status must be one of ${REDIRECT_STATUSES.join(', ')}, got ${code}`);
+    }
+    const headers = new Headers([['location', location]]);
+    setHeadersGuard(headers, 'immutable');
+    return new Response(FROM_STATE, { type: 'default', status: code, statusText: '', headers, body: null } satisfies ResponseState);
+  }
+
+  /** A JSON response; Content-Type defaults to application/json. */
+  static json(data: unknown, init?: unknown): Response {
+    const text: unknown = JSON.stringify(data);
+    if (typeof text !== 'string') throw new TypeError('Response.json: the value is not JSON serializable');
+    const state = initializeResponse(init, { bytes: encodeUtf8(text), contentType: 'application/json' });
+    return new Response(FROM_STATE, state);
+  }
+
+  get type(): string {
+    return this.#type;
+  }
+
+  get url(): string {
+    return '';
+  }
+
+  get redirected(): boolean {
+    return false;
+  }
+
+  get status(): number {
+    return this.#status;
+  }
+
+  get ok(): boolean {
+    return this.#status >= 200 && this.#status <= 299;
+  }
+
+  get statusText(): string {
+    return this.#statusText;
+  }
+
+  get headers(): Headers {
+    return this.#headers;
+  }
+
+  clone(): Response {
+    if (this.bodyUsed) throw new TypeError('Cannot clone a Response whose body has been used');
+    return new Response(FROM_STATE, {
+      type: this.#type,
+      status: this.#status,
+      statusText: this.#statusText,
+      headers: cloneHeaders(this.#headers),
+      body: bodyBytesOf(this),
+    } satisfies ResponseState);
+  }
+}
