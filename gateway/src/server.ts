@@ -1,4 +1,4 @@
-import fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config, FunctionStore, Invoker, LatestVersionCache, Logger } from '@isola/core';
 import { BearerAuth } from './auth/bearer.js';
 import { installErrorHandling } from './errors/error-handler.js';
@@ -22,7 +22,8 @@ export interface GatewayDeps {
 export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance> {
   const app = fastify({
     loggerInstance: deps.logger.child({ component: 'gateway' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // One log line per request would cost the hot path; errors are logged where they are mapped.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.config.maxBodyBytes,
     // Function paths may be long and carry any characters their authors choose.
     routerOptions: { maxParamLength: 2048, ignoreTrailingSlash: false },

@@ -38,7 +38,7 @@ async function up(options: UpOptions): Promise<void> {
   if (options.workers !== undefined) overrides.workers = options.workers;
   if (options.dataDir !== undefined) overrides.dataDir = options.dataDir;
   const config = loadConfig({ overrides });
-  const logger = createLogger({ level: config.logLevel, component: 'isola' });
+  const logger = createLogger({ level: config.logLevel });
 
   console.log(`Starting Isola (${config.workers} worker${config.workers === 1 ? '' : 's'}, data in ${config.dataDir})...`);
   const platform = await startPlatform(config, logger);

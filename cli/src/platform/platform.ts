@@ -27,17 +27,17 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Run
   const adminToken = resolveAdminToken(config.adminToken, config.dataDir);
   const stack: (() => Promise<void>)[] = [];
   const stop = async () => {
-    while (stack.length > 0) await stack.pop()?.().catch((error: unknown) => logger.error({ err: error }, 'error while stopping'));
+    while (stack.length > 0) await stack.pop()?.().catch((error: unknown) => logger.error({ component: 'isola', err: error }, 'error while stopping'));
   };
   stack.push(stopBundler);
   try {
     let privateRedis: PrivateRedis | null = null;
     if (config.redisUrl === undefined) {
-      privateRedis = await startPrivateRedis(config.dataDir, logger);
+      privateRedis = await startPrivateRedis(config.dataDir, logger.child({ component: 'redis' }));
       stack.push(() => privateRedis!.stop());
     }
     const redisUrl = config.redisUrl ?? privateRedis!.url;
-    const redis = await connectRedis(redisUrl, logger);
+    const redis = await connectRedis(redisUrl, logger.child({ component: 'redis-client' }));
     stack.push(async () => void (await redis.quit()));
     const subscriber = redis.duplicate();
     stack.push(async () => subscriber.disconnect());
@@ -48,7 +48,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Run
     // Events published while the subscriber was reconnecting are lost: forget everything.
     subscriber.on('ready', () => functions.clear());
 
-    const supervisor = new Supervisor({ workers: config.workers, env: { ...process.env, REDIS_URL: redisUrl }, logger });
+    const supervisor = new Supervisor({ workers: config.workers, env: { ...process.env, REDIS_URL: redisUrl }, logger: logger.child({ component: 'supervisor' }) });
     stack.push(() => supervisor.stop());
     await supervisor.start();
     const scheduler = new Scheduler(supervisor, { logger: logger.child({ component: 'scheduler' }) });

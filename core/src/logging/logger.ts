@@ -4,17 +4,16 @@ export type { Logger };
 
 export interface LoggerOptions {
   level: LevelWithSilent;
-  /** Base key on every line, e.g. `gateway`, `worker`. */
-  component: string;
 }
 
 /**
  * The platform logger: JSON lines on stderr (stdout stays free for the CLI's own output).
- * Children carry `function` and `invocationId` keys; pass the logger down, never import one.
+ * Each part takes a child with its `component` (gateway, worker, ...); children for one
+ * invocation add `function` and `invocationId`. Pass the logger down, never import one.
  */
 export function createLogger(options: LoggerOptions): Logger {
   return pino(
-    { level: options.level, base: { component: options.component, pid: process.pid } },
+    { level: options.level, base: { pid: process.pid } },
     destination({ fd: 2, sync: false }),
   );
 }

@@ -113,6 +113,6 @@ function logFunctionOutput(
 ): void {
   if (outcome.logs.length === 0 && outcome.ok) return;
   const log = request.log.child(keys);
-  for (const line of outcome.logs) log.info({ level: line.level, time: line.time, source: 'function' }, line.message);
+  for (const line of outcome.logs) log.info({ source: 'function', fnLevel: line.level, fnTime: line.time }, line.message);
   if (!outcome.ok) log.info({ error: outcome.error }, 'invocation failed');
 }

@@ -14,8 +14,8 @@ const maxInstancesPerWorker = 500;
 const preparedIsolates = 2;
 
 const config = loadConfig();
-const logger = createLogger({ level: config.logLevel, component: 'worker' });
 const workerId = process.env.ISOLA_WORKER_ID ?? String(process.pid);
+const logger = createLogger({ level: config.logLevel }).child({ component: 'worker', workerId });
 
 function send(message: WorkerToSupervisor): void {
   process.send?.(message);
