@@ -328,6 +328,8 @@ describe('dispatch', () => {
   });
 
   test('captures console output at every level, formatted, with module top-level lines on the first invocation', async () => {
+    // Before loading: the module's top-level line is written while it evaluates.
+    const before = Date.now();
     const fn = await loadFunction(`console.log('module top level');
       export default {
         fetch() {
@@ -343,7 +345,6 @@ describe('dispatch', () => {
           return new Response('ok');
         },
       };`);
-    const before = Date.now();
     const first = await fn.dispatch();
     assertOk(first);
     const lines = messages(first.logs);
