@@ -25,7 +25,7 @@ if (files.length === 0) {
 }
 const result = spawnSync(
   process.execPath,
-  ['--no-node-snapshot', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+  ['--no-node-snapshot', '--test', '--test-concurrency=2', '--test-timeout=120000', '--test-reporter=spec', ...files],
   { stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);

@@ -211,11 +211,36 @@ describe('isola up, end to end', () => {
 
   test('functions are listed and shown', async () => {
     const list = (await (await api('/api/v1/functions')).json()) as { functions: { name: string }[] };
-    assert.deepEqual(list.functions.map((fn) => fn.name), ['echo', 'private-echo']);
+    assert.deepEqual(list.functions.map((fn) => fn.name).filter((name) => name.includes('echo')), ['echo', 'private-echo']);
     const shown = (await (await api('/api/v1/functions/echo')).json()) as { version: number; manifest: { limits: { memoryMb: number } } };
     assert.equal(shown.version, 3);
     assert.equal(shown.manifest.limits.memoryMb, 128);
     assert.equal((await api('/api/v1/functions/nobody')).status, 404);
+  });
+
+  test('a worker killed mid-invocation fails that invocation at once with 502, and is respawned', async () => {
+    const hang = 'export default { fetch: () => new Promise(() => {}) };';
+    assert.equal((await deploy({ name: 'hang', main: 'index.js', public: true, limits: { timeoutMs: 60000 } }, { 'index.js': hang })).status, 201);
+    const workersBefore = childPids(platform.process.pid ?? 0).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('worker/main.js'));
+    assert.equal(workersBefore.length, 2);
+    const pending = fetch(`${platform.url}/fn/hang/`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const started = Date.now();
+    for (const pid of workersBefore) process.kill(pid, 'SIGKILL');
+    const response = await pending;
+    assert.ok(Date.now() - started < 2_000, 'the in-flight invocation was not failed promptly');
+    assert.equal(response.status, 502);
+    const { error } = (await response.json()) as { error: { code: string; message: string } };
+    assert.equal(error.code, 'FUNCTION_CRASHED');
+    assert.match(error.message, /worker process exited/);
+
+    let ready: { checks: { workers: number } } = { checks: { workers: 0 } };
+    for (let attempt = 0; attempt < 100 && ready.checks.workers < 2; attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      ready = (await (await fetch(`${platform.url}/readyz`)).json()) as typeof ready;
+    }
+    assert.equal(ready.checks.workers, 2);
+    assert.equal((await fetch(`${platform.url}/fn/echo/`)).status, 200);
   });
 
   test('SIGTERM stops every process it started and keeps the deployed functions', async () => {

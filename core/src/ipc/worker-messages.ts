@@ -11,5 +11,6 @@ export type SupervisorToWorker =
 
 export type WorkerToSupervisor =
   | { type: 'ready'; requestId: 0; pid: number }
-  | { type: 'result'; requestId: number; outcome: InvocationOutcome; instanceKey: string }
+  /** `warm`: whether the worker still holds the instance that ran it (so the scheduler can prefer it). */
+  | { type: 'result'; requestId: number; outcome: InvocationOutcome; instanceKey: string; warm: boolean }
   | { type: 'evicted'; requestId: 0; instanceKeys: string[] };

@@ -69,26 +69,30 @@ export class FunctionStore {
   }
 
   async getVersion(name: string, version: number): Promise<FunctionVersion | null> {
-    const [codeHash, manifest, createdAt] = await this.redis.hmget(
-      redisKeys.functionVersion(name, version),
-      'codeHash',
-      'manifest',
-      'createdAt',
-    );
-    if (codeHash == null || manifest == null || createdAt == null) return null;
-    return { name, version, codeHash, manifest: JSON.parse(manifest) as Manifest, createdAt };
+    const fields = await this.readVersion(name, version, []);
+    return fields === null ? null : fields.version;
   }
 
   async getVersionWithCode(name: string, version: number): Promise<FunctionVersionWithCode | null> {
-    const [codeHash, manifest, createdAt, code] = await this.redis.hmget(
+    const fields = await this.readVersion(name, version, ['code']);
+    const code = fields?.extra[0];
+    return fields === null || code == null ? null : { ...fields.version, code };
+  }
+
+  private async readVersion(
+    name: string,
+    version: number,
+    extraFields: string[],
+  ): Promise<{ version: FunctionVersion; extra: (string | null | undefined)[] } | null> {
+    const [codeHash, manifest, createdAt, ...extra] = await this.redis.hmget(
       redisKeys.functionVersion(name, version),
       'codeHash',
       'manifest',
       'createdAt',
-      'code',
+      ...extraFields,
     );
-    if (codeHash == null || manifest == null || createdAt == null || code == null) return null;
-    return { name, version, codeHash, manifest: JSON.parse(manifest) as Manifest, createdAt, code };
+    if (codeHash == null || manifest == null || createdAt == null) return null;
+    return { version: { name, version, codeHash, manifest: JSON.parse(manifest) as Manifest, createdAt }, extra };
   }
 
   async listNames(): Promise<string[]> {

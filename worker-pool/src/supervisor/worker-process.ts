@@ -98,7 +98,8 @@ export class WorkerProcess implements WorkerChannel {
   private onMessage(message: WorkerToSupervisor): void {
     switch (message.type) {
       case 'result':
-        if (message.outcome.ok || message.outcome.coldStart) this.warm.add(message.instanceKey);
+        if (message.warm) this.warm.add(message.instanceKey);
+        else this.warm.delete(message.instanceKey);
         this.settle(message.requestId, message.outcome);
         break;
       case 'evicted':

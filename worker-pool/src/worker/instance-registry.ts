@@ -56,6 +56,11 @@ export class InstanceRegistry {
     return { instance: entry.instance, coldStart: true, loadMs: performance.now() - started };
   }
 
+  /** Whether a usable instance of this code is loaded. */
+  holds(key: string): boolean {
+    return this.entries.get(key)?.instance?.usable === true;
+  }
+
   /** Drops an instance that broke a limit, so the next invocation loads a fresh one. */
   release(request: InvocationRequest, instance: FunctionInstance): void {
     if (instance.usable) return;

@@ -3,7 +3,7 @@
  * hosts isolates and answers `invoke` messages over IPC; it ends with its parent.
  */
 import { Redis } from 'ioredis';
-import { createLogger, defaultLimits, FunctionStore, loadConfig, type SupervisorToWorker, type WorkerToSupervisor } from '@isola/core';
+import { createLogger, defaultLimits, FunctionStore, instanceKey, loadConfig, type SupervisorToWorker, type WorkerToSupervisor } from '@isola/core';
 import { RuntimeScript } from '../sandbox/runtime-script.js';
 import { PreparedIsolatePool } from '../sandbox/prepared-isolate.js';
 import { ModuleCodeCache } from '../sandbox/function-instance.js';
@@ -48,11 +48,13 @@ const registry = new InstanceRegistry(
 
 process.on('message', (message: SupervisorToWorker) => {
   switch (message.type) {
-    case 'invoke':
+    case 'invoke': {
+      const key = instanceKey(message.request.function);
       void runInvocation(registry, message.request, workerId).then((outcome) =>
-        send({ type: 'result', requestId: message.requestId, outcome, instanceKey: outcome.instanceKey }),
+        send({ type: 'result', requestId: message.requestId, outcome, instanceKey: key, warm: registry.holds(key) }),
       );
       break;
+    }
     case 'shutdown':
       shutdown(0);
       break;
