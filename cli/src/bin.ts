@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { Command } from 'commander';
 import { IsolaError } from '@isola/core';
 import { registerUpCommand } from './commands/up.js';
