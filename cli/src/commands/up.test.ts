@@ -193,6 +193,23 @@ describe('isola up, end to end', () => {
     assert.equal(error.invocationId, response.headers.get('x-isola-invocation-id'));
   });
 
+  test('a module that throws while loading, or exports no handlers, is a 502 that says why', async () => {
+    const cases = [
+      { name: 'throws-on-load', source: "throw new Error('missing config');\nexport default {};", code: 'FUNCTION_LOAD_FAILED', message: /missing config/ },
+      { name: 'no-default-export', source: 'export const fetch = () => new Response("x");', code: 'FUNCTION_LOAD_FAILED', message: /no default export object/ },
+      { name: 'no-fetch-handler', source: 'export default { add: (a, b) => a + b };', code: 'FUNCTION_HANDLER_MISSING', message: /no fetch handler/ },
+      { name: 'returns-no-response', source: 'export default { fetch: () => ({ hello: 1 }) };', code: 'FUNCTION_INVALID_RESPONSE', message: /must return a Response/ },
+    ];
+    for (const { name, source, code, message } of cases) {
+      assert.equal((await deploy({ name, main: 'index.js', public: true }, { 'index.js': source })).status, 201);
+      const response = await fetch(`${platform.url}/fn/${name}/`);
+      assert.equal(response.status, 502, name);
+      const { error } = (await response.json()) as { error: { code: string; message: string } };
+      assert.equal(error.code, code, name);
+      assert.match(error.message, message, name);
+    }
+  });
+
   test('an unknown function is 404', async () => {
     const response = await fetch(`${platform.url}/fn/nobody-here/x`);
     assert.equal(response.status, 404);

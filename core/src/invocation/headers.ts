@@ -3,5 +3,4 @@ export const platformHeaders = {
   invocationId: 'x-isola-invocation-id',
   version: 'x-isola-version',
   coldStart: 'x-isola-cold-start',
-  invokeMode: 'x-isola-invoke',
 } as const;
