@@ -10,6 +10,7 @@ import { Headers, setHeadersGuard, sortedHeaderEntries } from './web/headers.js'
 import { normalizeMethod, requestFromState, type Request } from './web/request.js';
 import { isResponse, responseStateOf, type Response } from './web/response.js';
 import { parseAbsoluteUrl } from './web/url.js';
+import { append, jsonParse, promiseAllSettled, promiseResolve } from './primordials.js';
 
 const NO_DEFAULT_EXPORT =
   "the function's module has no default export object: write export default { async fetch(request, env, ctx) { ... } }";
@@ -34,14 +35,14 @@ export function install(namespace: object, envJson: string, maxLogBytes: number)
   const exported: unknown = (namespace as { default?: unknown }).default;
   if (typeof exported !== 'object' || exported === null) throw new Error(NO_DEFAULT_EXPORT);
   setMaxLogBytes(maxLogBytes);
-  env = Object.freeze(JSON.parse(envJson) as Record<string, string>);
+  env = Object.freeze(jsonParse(envJson) as Record<string, string>);
   handlers = exported as Record<string, unknown>;
 }
 
 /** Runs the fetch handler for one request and returns a plain, copyable result. */
 export async function dispatch(metaJson: string, body: Uint8Array | undefined): Promise<DispatchResult> {
   if (handlers === null) throw new Error('dispatch was called before install');
-  const meta = JSON.parse(metaJson) as DispatchMeta;
+  const meta = jsonParse(metaJson) as DispatchMeta;
   const log = beginInvocationLog();
   let result: WithoutLogs<DispatchResult>;
   try {
@@ -108,7 +109,7 @@ async function runFetch(
   const ctx: ExecutionContext = Object.freeze({
     invocationId: meta.invocationId,
     waitUntil(promise: unknown): void {
-      waitUntilPromises.push(Promise.resolve(promise));
+      append(waitUntilPromises, promiseResolve(promise));
     },
     passThroughOnException(): void {},
   });
@@ -131,7 +132,7 @@ async function runFetch(
   const result = outcome.ok ? responseResult(outcome.response) : outcome;
 
   // Background work still belongs to this invocation: wait for it before closing the log.
-  const settled = await Promise.allSettled(waitUntilPromises);
+  const settled = await promiseAllSettled(waitUntilPromises);
   for (const entry of settled) {
     if (entry.status === 'rejected') {
       writeLogTo(log, 'error', `[isola] ctx.waitUntil promise rejected: ${formatValue(entry.reason)}`);

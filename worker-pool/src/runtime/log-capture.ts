@@ -11,6 +11,7 @@
 import type { LogLine } from './contract.js';
 import { utf8ByteLength } from './web/text-encoding.js';
 import type { LogLevel } from './web/console.js';
+import { append } from './primordials.js';
 
 /** The cap until install() passes the configured one (covers module top-level logging). */
 const DEFAULT_MAX_LOG_BYTES = 64 * 1024;
@@ -47,14 +48,14 @@ export function writeLogTo(target: InvocationLog, level: LogLevel, message: stri
     return;
   }
   target.bytes += bytes;
-  target.lines.push({ level, time: Date.now(), message });
+  append(target.lines, { level, time: Date.now(), message });
 }
 
 /** Starts capturing for a new invocation; it takes over lines written between invocations. */
 export function beginInvocationLog(): InvocationLog {
   const log = betweenInvocations;
   betweenInvocations = new InvocationLog();
-  running.push(log);
+  append(running, log);
   return log;
 }
 
@@ -64,7 +65,7 @@ export function endInvocationLog(log: InvocationLog): { logs: LogLine[]; logsTru
   if (index !== -1) running.splice(index, 1);
   const logs = log.lines.slice();
   if (log.truncated) {
-    logs.push({
+    append(logs, {
       level: 'warn',
       time: Date.now(),
       message: `[isola] log truncated: ${log.droppedBytes} more bytes dropped`,

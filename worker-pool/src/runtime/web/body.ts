@@ -4,6 +4,7 @@
 import { decodeUtf8, encodeUtf8 } from './text-encoding.js';
 import { URLSearchParams } from './url.js';
 import { toUSVString } from './webidl.js';
+import { jsonParse } from '../primordials.js';
 
 /** A body as extracted from BodyInit: its bytes and the Content-Type it implies, if any. */
 export interface ExtractedBody {
@@ -73,7 +74,7 @@ export abstract class Body {
   }
 
   async json(): Promise<unknown> {
-    return JSON.parse(await this.text()) as unknown;
+    return jsonParse(await this.text());
   }
 
   // Runs synchronously inside the async methods, so bodyUsed flips as soon as they are called.

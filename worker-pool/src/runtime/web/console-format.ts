@@ -7,6 +7,7 @@ import { Headers, sortedHeaderEntries } from './headers.js';
 import { Request } from './request.js';
 import { Response } from './response.js';
 import { URLSearchParams } from './url.js';
+import { append, jsonStringify } from '../primordials.js';
 
 /** Formats console arguments into one message string. */
 export function formatLogArguments(args: readonly unknown[]): string {
@@ -104,7 +105,7 @@ function formatObject(value: object): string {
   // The path from the root to the value being serialized: `holder` is the object JSON.stringify
   // recurses into (a replacement, for Maps and the like), `original` the user's object.
   const path: { holder: object; original: object }[] = [];
-  const text = JSON.stringify(value, function (this: unknown, _key: string, current: unknown): unknown {
+  const text = jsonStringify(value, function (this: unknown, _key: string, current: unknown): unknown {
     if (typeof current === 'bigint') return `${current}n`;
     if (typeof current === 'function') return formatFunction(current as (...args: never[]) => unknown);
     if (typeof current === 'symbol') return current.toString();
@@ -116,7 +117,7 @@ function formatObject(value: object): string {
     if (path.some((entry) => entry.original === current)) return '[Circular]';
     if (current instanceof Error) return formatError(current);
     const holder = replacementFor(current);
-    if (typeof holder === 'object') path.push({ holder, original: current });
+    if (typeof holder === 'object') append(path, { holder, original: current });
     return holder;
   });
   return text ?? safeTag(value);

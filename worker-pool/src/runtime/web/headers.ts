@@ -2,6 +2,7 @@
 // and iteration is specified lowercase); iteration is sorted with repeated values combined by
 // ", " except `set-cookie`, whose values cannot be combined and stay separate.
 import { HTTP_TOKEN, isObject, toByteString } from './webidl.js';
+import { append, jsonStringify } from '../primordials.js';
 
 /** What the host-facing code calls a header list: [lowercase name, value] pairs. */
 export type HeaderEntry = [name: string, value: string];
@@ -20,13 +21,13 @@ const FORBIDDEN_VALUE_CHARACTERS = /[\0\r\n]/;
 
 function normalizeName(name: unknown): string {
   const text = toByteString(name, 'Header name');
-  if (!HTTP_TOKEN.test(text)) throw new TypeError(`Invalid header name: ${JSON.stringify(text)}`);
+  if (!HTTP_TOKEN.test(text)) throw new TypeError(`Invalid header name: ${jsonStringify(text)}`);
   return text.toLowerCase();
 }
 
 function normalizeValue(value: unknown): string {
   const text = toByteString(value, 'Header value').replace(HTTP_WHITESPACE_EDGES, '');
-  if (FORBIDDEN_VALUE_CHARACTERS.test(text)) throw new TypeError(`Invalid header value: ${JSON.stringify(text)}`);
+  if (FORBIDDEN_VALUE_CHARACTERS.test(text)) throw new TypeError(`Invalid header value: ${jsonStringify(text)}`);
   return text;
 }
 
@@ -63,7 +64,7 @@ export class Headers {
     if (init === undefined) return;
     if (!isObject(init)) throw new TypeError('Headers init must be an object, an iterable of pairs or a Headers');
     if (init instanceof Headers) {
-      for (const [name, value] of init.#list) this.#list.push([name, value]);
+      for (const [name, value] of init.#list) append(this.#list, [name, value]);
       return;
     }
     const iterator = (init as { [Symbol.iterator]?: unknown })[Symbol.iterator];
@@ -90,7 +91,7 @@ export class Headers {
   append(name: unknown, value: unknown): void {
     const entry: HeaderEntry = [normalizeName(name), normalizeValue(value)];
     this.#assertMutable();
-    this.#list.push(entry);
+    append(this.#list, entry);
     this.#sorted = null;
   }
 
@@ -121,7 +122,7 @@ export class Headers {
     this.#assertMutable();
     // The first occurrence keeps its position and takes the value; later ones are removed.
     const first = this.#list.findIndex(([entryName]) => entryName === entry[0]);
-    if (first === -1) this.#list.push(entry);
+    if (first === -1) append(this.#list, entry);
     else this.#list = this.#list.flatMap((current, index) => (index === first ? [entry] : current[0] === entry[0] ? [] : [current]));
     this.#sorted = null;
   }
@@ -157,13 +158,13 @@ export class Headers {
     for (const [name, value] of this.#list) {
       const values = valuesByName.get(name);
       if (values === undefined) valuesByName.set(name, [value]);
-      else values.push(value);
+      else append(values, value);
     }
     const sorted: HeaderEntry[] = [];
     for (const name of [...valuesByName.keys()].sort()) {
       const values = valuesByName.get(name)!;
-      if (name === 'set-cookie') for (const value of values) sorted.push([name, value]);
-      else sorted.push([name, values.join(', ')]);
+      if (name === 'set-cookie') for (const value of values) append(sorted, [name, value]);
+      else append(sorted, [name, values.join(', ')]);
     }
     this.#sorted = sorted;
     return sorted;

@@ -4,6 +4,7 @@ import { Body, bodyBytesOf, extractBody, markBodyUsed } from './body.js';
 import { cloneHeaders, Headers } from './headers.js';
 import { parseAbsoluteUrl } from './url.js';
 import { HTTP_TOKEN, toByteString, toDictionary, toUSVString } from './webidl.js';
+import { jsonStringify } from '../primordials.js';
 
 type RedirectMode = 'follow' | 'error' | 'manual';
 
@@ -27,7 +28,7 @@ const FROM_STATE = Symbol('Request.fromState');
 /** Validates and normalizes an HTTP method as the Request constructor does. */
 export function normalizeMethod(value: unknown): string {
   const method = toByteString(value, 'Request method');
-  if (!HTTP_TOKEN.test(method)) throw new TypeError(`${JSON.stringify(method)} is not a valid HTTP method`);
+  if (!HTTP_TOKEN.test(method)) throw new TypeError(`${jsonStringify(method)} is not a valid HTTP method`);
   const upper = method.toUpperCase();
   if (FORBIDDEN_METHODS.includes(upper)) throw new TypeError(`HTTP method ${upper} is not allowed`);
   // Only these are uppercased; "patch" stays "patch", as the Fetch spec says.

@@ -4,6 +4,7 @@ import { encodeUtf8 } from './text-encoding.js';
 import { cloneHeaders, Headers, setHeadersGuard } from './headers.js';
 import { parseAbsoluteUrl } from './url.js';
 import { toByteString, toDictionary, toUnsignedShort } from './webidl.js';
+import { jsonStringify } from '../primordials.js';
 
 type ResponseType = 'default' | 'error';
 
@@ -30,7 +31,7 @@ function initializeResponse(initArgument: unknown, body: ExtractedBody | null): 
     throw new RangeError(`Response status must be in the range 200 to 599, got ${status}`);
   }
   const statusText = init['statusText'] === undefined ? '' : toByteString(init['statusText'], 'Response statusText');
-  if (!REASON_PHRASE.test(statusText)) throw new TypeError(`Invalid Response statusText: ${JSON.stringify(statusText)}`);
+  if (!REASON_PHRASE.test(statusText)) throw new TypeError(`Invalid Response statusText: ${jsonStringify(statusText)}`);
   const headers = new Headers(init['headers']);
   if (body !== null) {
     if (NULL_BODY_STATUSES.includes(status)) {
@@ -93,7 +94,7 @@ export class Response extends Body {
 
   /** A JSON response; Content-Type defaults to application/json. */
   static json(data: unknown, init?: unknown): Response {
-    const text: unknown = JSON.stringify(data);
+    const text: unknown = jsonStringify(data);
     if (typeof text !== 'string') throw new TypeError('Response.json: the value is not JSON serializable');
     const state = initializeResponse(init, { bytes: encodeUtf8(text), contentType: 'application/json' });
     return new Response(FROM_STATE, state);

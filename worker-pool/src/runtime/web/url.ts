@@ -11,6 +11,7 @@
 // labels such as "xn--a.com" are accepted instead of rejected.
 import 'core-js/web/url.js';
 import 'core-js/web/url-search-params.js';
+import { jsonStringify } from '../primordials.js';
 
 /** The parts of URL the runtime itself uses. */
 export interface RuntimeURL {
@@ -40,6 +41,6 @@ export function parseAbsoluteUrl(input: string, what: string): RuntimeURL {
   try {
     return new URL(input);
   } catch {
-    throw new TypeError(`${what}: invalid URL ${JSON.stringify(input)} (it must be absolute)`);
+    throw new TypeError(`${what}: invalid URL ${jsonStringify(input)} (it must be absolute)`);
   }
 }

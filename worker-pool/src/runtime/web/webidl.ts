@@ -1,6 +1,7 @@
 // The few WebIDL conversions the Web API classes need. They follow the WebIDL spec closely
 // because user code (and our conformance tests) notice when, say, a header value with a
 // character above U+00FF is accepted instead of rejected with a TypeError.
+import { jsonStringify } from '../primordials.js';
 
 /** True for anything WebIDL treats as an object (including functions). */
 export function isObject(value: unknown): value is object {
@@ -18,7 +19,7 @@ export function toByteString(value: unknown, what: string): string {
   const text = toDOMString(value);
   for (let i = 0; i < text.length; i++) {
     if (text.charCodeAt(i) > 0xff) {
-      throw new TypeError(`${what} contains a character above U+00FF, which is not a valid byte: ${JSON.stringify(text)}`);
+      throw new TypeError(`${what} contains a character above U+00FF, which is not a valid byte: ${jsonStringify(text)}`);
     }
   }
   return text;

@@ -1,0 +1,104 @@
+// Hostile functions (worker-pool/fixtures/hostile) against the real platform with one worker:
+// each gets a clear error, and a well-behaved function on the same worker keeps answering.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { spawnPlatform, type SpawnedPlatform } from './spawn-platform.js';
+
+const fixtures = new URL('../../../worker-pool/fixtures/hostile/', import.meta.url);
+
+interface Case {
+  fixture: string;
+  limits?: { timeoutMs?: number; memoryMb?: number };
+  status: number;
+  code?: string;
+  message?: RegExp;
+  check?: (response: Response) => Promise<void>;
+}
+
+const cases: Case[] = [
+  { fixture: 'infinite-loop', limits: { timeoutMs: 300 }, status: 504, code: 'FUNCTION_TIMEOUT' },
+  { fixture: 'never-settling-promise', limits: { timeoutMs: 300 }, status: 504, code: 'FUNCTION_TIMEOUT' },
+  { fixture: 'microtask-flood', limits: { timeoutMs: 300 }, status: 504, code: 'FUNCTION_TIMEOUT' },
+  { fixture: 'array-oom', limits: { memoryMb: 32 }, status: 502, code: 'FUNCTION_MEMORY_LIMIT' },
+  { fixture: 'string-oom', limits: { memoryMb: 32 }, status: 502, code: 'FUNCTION_MEMORY_LIMIT' },
+  { fixture: 'map-oom', limits: { memoryMb: 32 }, status: 502, code: 'FUNCTION_CRASHED' },
+  { fixture: 'throws-on-load', status: 502, code: 'FUNCTION_LOAD_FAILED', message: /configuration missing at load time/ },
+  { fixture: 'recursion-overflow', status: 502, code: 'FUNCTION_ERROR', message: /Maximum call stack size exceeded/ },
+  { fixture: 'huge-response', status: 502, code: 'FUNCTION_RESPONSE_TOO_LARGE' },
+  { fixture: 'wasm-infinite-loop', limits: { timeoutMs: 300 }, status: 504, code: 'FUNCTION_TIMEOUT' },
+  { fixture: 'atomics-wait', limits: { timeoutMs: 300 }, status: 504, code: 'FUNCTION_TIMEOUT' },
+  { fixture: 'builtin-sabotage', status: 502, code: 'FUNCTION_ERROR', message: /sabotaged/ },
+  { fixture: 'invalid-status', status: 502, code: 'FUNCTION_ERROR', message: /status/i },
+  { fixture: 'deep-json-response', status: 502, code: 'FUNCTION_ERROR', message: /call stack/ },
+  {
+    fixture: 'eval-escape',
+    status: 200,
+    check: async (response) =>
+      assert.equal(await response.text(), 'process:ReferenceError,require:ReferenceError,Buffer:ReferenceError,global:ReferenceError,module:ReferenceError'),
+  },
+  { fixture: 'throws-non-error', status: 502, code: 'FUNCTION_ERROR' },
+  { fixture: 'global-deletion', status: 502, code: 'FUNCTION_INVALID_RESPONSE' },
+  {
+    fixture: 'huge-log-output',
+    status: 200,
+    check: async (response) => assert.equal(await response.text(), 'logged a lot'),
+  },
+  {
+    fixture: 'constructor-chain-escape',
+    status: 200,
+    check: async (response) =>
+      assert.deepEqual(await response.json(), {
+        functionConstructor: 'undefined',
+        viaObject: 'undefined',
+        viaRequest: 'undefined',
+        viaCtx: 'undefined',
+        viaError: 'undefined',
+        globals: [],
+      }),
+  },
+  {
+    fixture: 'prototype-tampering',
+    status: 200,
+    check: async (response) => {
+      assert.equal(response.headers.get('x-tampered'), '1');
+      assert.equal(await response.text(), 'tampered but answering');
+    },
+  },
+];
+
+describe('hostile functions', () => {
+  let platform: SpawnedPlatform;
+  const deploy = (name: string, source: string, limits: Case['limits'] = {}) =>
+    platform.client.deploy({ name, main: 'index.js', public: true, limits }, { 'index.js': source });
+
+  before(async () => {
+    platform = await spawnPlatform({ env: { ISOLA_WORKERS: '1', ISOLA_MAX_BODY_BYTES: String(1024 * 1024) } });
+    await deploy('well-behaved', readFileSync(new URL('well-behaved.js', fixtures), 'utf8'));
+  });
+  after(() => platform.stop());
+
+  for (const entry of cases) {
+    test(`${entry.fixture}: ${entry.code ?? entry.status}, and the worker keeps serving others`, async () => {
+      await deploy(entry.fixture, readFileSync(new URL(`${entry.fixture}.js`, fixtures), 'utf8'), entry.limits);
+      const response = await fetch(`${platform.url}/fn/${entry.fixture}/`, { signal: AbortSignal.timeout(20_000) });
+      assert.equal(response.status, entry.status);
+      if (entry.code !== undefined) {
+        const { error } = (await response.json()) as { error: { code: string; message: string } };
+        assert.equal(error.code, entry.code, error.message);
+        if (entry.message) assert.match(error.message, entry.message);
+      }
+      await entry.check?.(response);
+
+      let healthy: Response | undefined;
+      // After a worker crash the supervisor respawns it: allow it a moment.
+      for (let attempt = 0; attempt < 50; attempt += 1) {
+        healthy = await fetch(`${platform.url}/fn/well-behaved/`, { signal: AbortSignal.timeout(10_000) });
+        if (healthy.status === 200) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.equal(healthy?.status, 200);
+      assert.equal(((await healthy.json()) as { ok: boolean }).ok, true);
+    });
+  }
+});

@@ -1,0 +1,18 @@
+// Built-ins captured when the runtime loads, before any user code runs. User code shares the
+// isolate's built-ins and may replace them (JSON.stringify = ..., Array.prototype.push = ...);
+// the runtime's own paths call these captured copies so that a function that tampers with its
+// globals still gets its responses and logs delivered. Only what the runtime needs is here.
+const json = JSON;
+
+export const jsonParse: (text: string) => unknown = json.parse.bind(json);
+export const jsonStringify: (value: unknown, replacer?: (this: unknown, key: string, value: unknown) => unknown) => string | undefined =
+  json.stringify.bind(json) as never;
+
+/** `list.push(item)` that does not go through Array.prototype. */
+export function append<T>(list: T[], item: T): void {
+  list[list.length] = item;
+}
+
+const promise = Promise;
+export const promiseResolve: <T>(value: T) => Promise<Awaited<T>> = promise.resolve.bind(promise);
+export const promiseAllSettled: <T>(values: readonly T[]) => Promise<PromiseSettledResult<Awaited<T>>[]> = promise.allSettled.bind(promise);
