@@ -1,2 +1,3 @@
 export { Scheduler, type SchedulerOptions } from './scheduler.js';
 export { placeInvocation } from './placement.js';
+export { Quarantine } from './quarantine.js';

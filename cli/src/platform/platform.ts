@@ -48,10 +48,16 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Run
     // Events published while the subscriber was reconnecting are lost: forget everything.
     subscriber.on('ready', () => functions.clear());
 
-    const supervisor = new Supervisor({ workers: config.workers, env: { ...process.env, REDIS_URL: redisUrl }, logger: logger.child({ component: 'supervisor' }) });
+    const supervisor = new Supervisor({
+      workers: config.workers,
+      env: { ...process.env, REDIS_URL: redisUrl },
+      logger: logger.child({ component: 'supervisor' }),
+      // Only called once workers run, after the scheduler below exists.
+      onFunctionCrash: (key, reason) => scheduler.recordCrash(key, reason),
+    });
+    const scheduler = new Scheduler(supervisor, { logger: logger.child({ component: 'scheduler' }) });
     stack.push(() => supervisor.stop());
     await supervisor.start();
-    const scheduler = new Scheduler(supervisor, { logger: logger.child({ component: 'scheduler' }) });
 
     const gateway = await createGateway({
       config,

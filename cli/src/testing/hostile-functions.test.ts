@@ -67,6 +67,50 @@ const cases: Case[] = [
   },
 ];
 
+describe('a function that crashes its worker', () => {
+  test('is blamed by name, then quarantined with a 503 until it is redeployed; bystanders keep working', async () => {
+    const platform = await spawnPlatform({ env: { ISOLA_WORKERS: '1' } });
+    try {
+      const mapOom = readFileSync(new URL('map-oom.js', fixtures), 'utf8');
+      await platform.client.deploy({ name: 'map-oom', main: 'index.js', public: true, limits: { memoryMb: 32 } }, { 'index.js': mapOom });
+      await platform.client.deploy({ name: 'well-behaved', main: 'index.js', public: true }, { 'index.js': readFileSync(new URL('well-behaved.js', fixtures), 'utf8') });
+      const call = async (name: string) => {
+        for (let attempt = 0; attempt < 50; attempt += 1) {
+          const response = await fetch(`${platform.url}/fn/${name}/`, { signal: AbortSignal.timeout(20_000) });
+          if (response.status !== 503 || name === 'map-oom') return response;
+          await new Promise((resolve) => setTimeout(resolve, 100)); // the worker is being respawned
+        }
+        throw new Error(`${name} never answered`);
+      };
+      for (let crash = 1; crash <= 2; crash += 1) {
+        const response = await call('map-oom');
+        assert.equal(response.status, 502);
+        const { error } = (await response.json()) as { error: { code: string; message: string } };
+        assert.equal(error.code, 'FUNCTION_CRASHED');
+        assert.match(error.message, /this function's isolate hit a fatal V8 error/);
+        assert.equal((await call('well-behaved')).status, 200);
+      }
+      const refused = await call('map-oom');
+      assert.equal(refused.status, 503);
+      const { error } = (await refused.json()) as { error: { code: string; message: string } };
+      assert.equal(error.code, 'FUNCTION_QUARANTINED');
+      assert.match(error.message, /version 1 is quarantined: it crashed its worker 2 times.*redeploy/);
+      assert.equal((await call('well-behaved')).status, 200);
+
+      const fixed = await platform.client.deploy(
+        { name: 'map-oom', main: 'index.js', public: true },
+        { 'index.js': 'export default { fetch: () => new Response("fixed") };' },
+      );
+      assert.equal(fixed.version, 2);
+      const afterRedeploy = await call('map-oom');
+      assert.equal(afterRedeploy.status, 200);
+      assert.equal(await afterRedeploy.text(), 'fixed');
+    } finally {
+      await platform.stop();
+    }
+  });
+});
+
 describe('hostile functions', () => {
   let platform: SpawnedPlatform;
   const deploy = (name: string, source: string, limits: Case['limits'] = {}) =>

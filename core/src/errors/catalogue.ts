@@ -28,6 +28,7 @@ export const errorCatalogue = {
   FUNCTION_TIMEOUT: { status: 504, fault: 'user', summary: 'the function exceeded limits.timeoutMs' },
 
   // The platform is at fault or overloaded.
+  FUNCTION_QUARANTINED: { status: 503, fault: 'user', summary: 'the function crashed its worker repeatedly; redeploy to lift the quarantine' },
   OVERLOADED: { status: 503, fault: 'system', summary: 'no worker can take the invocation now; retry later' },
   NOT_READY: { status: 503, fault: 'system', summary: 'a dependency (Redis, workers) is not available' },
   INTERNAL: { status: 500, fault: 'system', summary: 'an unexpected platform error; see the platform logs' },

@@ -13,4 +13,6 @@ export type WorkerToSupervisor =
   | { type: 'ready'; requestId: 0; pid: number }
   /** `warm`: whether the worker still holds the instance that ran it (so the scheduler can prefer it). */
   | { type: 'result'; requestId: number; outcome: InvocationOutcome; instanceKey: string; warm: boolean }
-  | { type: 'evicted'; requestId: 0; instanceKeys: string[] };
+  | { type: 'evicted'; requestId: 0; instanceKeys: string[] }
+  /** V8 lost control of an isolate; the worker aborts right after. `instanceKey`: whose isolate it was. */
+  | { type: 'fatal'; requestId: 0; instanceKey: string | null; message: string };

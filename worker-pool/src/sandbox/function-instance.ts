@@ -1,5 +1,5 @@
 import type ivm from 'isolated-vm';
-import type { ErrorShape, FunctionVersionWithCode, HttpResponsePayload, InvocationRequest, LogLine } from '@isola/core';
+import { instanceKey, type ErrorShape, type FunctionVersionWithCode, type HttpResponsePayload, type InvocationRequest, type LogLine } from '@isola/core';
 import type { PreparedIsolate } from './prepared-isolate.js';
 import type { CompiledWithCache } from './runtime-script.js';
 import { classifyVmError } from './vm-errors.js';
@@ -60,6 +60,7 @@ export class FunctionInstance {
   static async load(prepared: PreparedIsolate, version: FunctionVersionWithCode, options: LoadOptions): Promise<FunctionInstance> {
     const { isolate, context } = prepared;
     const limits = version.manifest.limits;
+    prepared.owner.key = instanceKey(version);
     try {
       const cachedData = options.codeCache.get(version.codeHash);
       const filename = `isola:///${version.name}@${version.version}.js`;

@@ -6,6 +6,8 @@ export interface PreparedIsolate {
   isolate: ivm.Isolate;
   context: ivm.Context;
   memoryMb: number;
+  /** The instance key of the function loaded into it, once one is (for crash attribution). */
+  owner: { key: string | null };
   install: ivm.Reference<(namespace: unknown, envJson: string, maxLogBytes: number) => void>;
   dispatch: ivm.Reference<(metaJson: string, body: Uint8Array | undefined) => Promise<unknown>>;
 }
@@ -13,7 +15,7 @@ export interface PreparedIsolate {
 export interface PrepareOptions {
   memoryMb: number;
   /** V8 lost control of the isolate: the process must end (see NOTES on fatal OOM). */
-  onCatastrophicError: (message: string) => void;
+  onCatastrophicError: (message: string, ownerKey: string | null) => void;
 }
 
 /**
@@ -22,7 +24,11 @@ export interface PrepareOptions {
  * the host.
  */
 export async function prepareIsolate(runtime: RuntimeScript, options: PrepareOptions): Promise<PreparedIsolate> {
-  const isolate = new ivm.Isolate({ memoryLimit: options.memoryMb, onCatastrophicError: options.onCatastrophicError });
+  const owner: PreparedIsolate['owner'] = { key: null };
+  const isolate = new ivm.Isolate({
+    memoryLimit: options.memoryMb,
+    onCatastrophicError: (message: string) => options.onCatastrophicError(message, owner.key),
+  });
   try {
     const context = await isolate.createContext();
     const script = await runtime.compile(isolate);
@@ -36,7 +42,7 @@ export async function prepareIsolate(runtime: RuntimeScript, options: PrepareOpt
     await context.global.delete('__isolaRuntime');
     await warmup.apply(undefined, [], { result: { promise: true }, timeout: 5_000 });
     warmup.release();
-    return { isolate, context, memoryMb: options.memoryMb, install, dispatch };
+    return { isolate, context, memoryMb: options.memoryMb, owner, install, dispatch };
   } catch (error) {
     if (!isolate.isDisposed) isolate.dispose();
     throw error;

@@ -6,6 +6,8 @@ export interface SupervisorOptions {
   /** Environment of the worker processes (must hold REDIS_URL). */
   env: NodeJS.ProcessEnv;
   logger: Logger;
+  /** Called when a function's isolate takes its worker down (see WorkerProcess). */
+  onFunctionCrash?: (instanceKey: string, reason: string) => void;
 }
 
 const maxRespawnDelayMs = 5_000;
@@ -52,6 +54,7 @@ export class Supervisor implements WorkerSource {
       env: this.options.env,
       logger: this.options.logger,
       onExit: (worker, code, signal) => this.onExit(index, worker, code, signal),
+      onFunctionCrash: (key, reason) => this.options.onFunctionCrash?.(key, reason),
     });
   }
 

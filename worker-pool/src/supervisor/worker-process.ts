@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import type { InvocationOutcome, InvocationRequest, Logger, SupervisorToWorker, WorkerChannel, WorkerToSupervisor } from '@isola/core';
+import { instanceKey, type InvocationOutcome, type InvocationRequest, type Logger, type SupervisorToWorker, type WorkerChannel, type WorkerToSupervisor } from '@isola/core';
 
 const workerEntry = new URL('../worker/main.js', import.meta.url);
 
@@ -13,6 +13,8 @@ export interface WorkerProcessOptions {
   env: NodeJS.ProcessEnv;
   logger: Logger;
   onExit: (worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null) => void;
+  /** A function's isolate took the worker down (fatal V8 error): the culprit, for quarantine. */
+  onFunctionCrash: (instanceKey: string, reason: string) => void;
 }
 
 /**
@@ -27,6 +29,8 @@ export class WorkerProcess implements WorkerChannel {
   private readonly warm = new Set<string>();
   private nextRequestId = 1;
   private exited = false;
+  /** Set when the worker reported a fatal isolate error just before it ends. */
+  private fatal: { instanceKey: string | null; message: string } | null = null;
   readonly started: Promise<void>;
 
   constructor(private readonly options: WorkerProcessOptions) {
@@ -88,6 +92,15 @@ export class WorkerProcess implements WorkerChannel {
     this.child.kill(signal);
   }
 
+  private crashReason(request: InvocationRequest, code: number | null, signal: NodeJS.Signals | null): string {
+    const exit = `the worker process exited (code ${code}, signal ${signal})`;
+    if (this.fatal === null) return exit;
+    if (this.fatal.instanceKey === instanceKey(request.function)) {
+      return `${exit}: this function's isolate hit a fatal V8 error (${this.fatal.message}), e.g. Map or Set growth past limits.memoryMb`;
+    }
+    return `${exit}: another function on the same worker hit a fatal V8 error (${this.fatal.message}); retry`;
+  }
+
   private send(message: SupervisorToWorker): void {
     if (!this.child.connected) return;
     this.child.send(message, (error) => {
@@ -105,6 +118,11 @@ export class WorkerProcess implements WorkerChannel {
       case 'evicted':
         for (const key of message.instanceKeys) this.warm.delete(key);
         break;
+      case 'fatal':
+        this.fatal = { instanceKey: message.instanceKey, message: message.message };
+        this.options.logger.error({ workerId: this.id, instanceKey: message.instanceKey, reason: message.message }, 'a function crashed its worker');
+        if (message.instanceKey !== null) this.options.onFunctionCrash(message.instanceKey, message.message);
+        break;
       case 'ready':
         break;
     }
@@ -121,7 +139,7 @@ export class WorkerProcess implements WorkerChannel {
     this.exited = true;
     this.ready = false;
     for (const [requestId, pending] of this.pending) {
-      this.settle(requestId, crashedOutcome(pending.request, this.id, `the worker process exited (code ${code}, signal ${signal})`));
+      this.settle(requestId, crashedOutcome(pending.request, this.id, this.crashReason(pending.request, code, signal)));
     }
     this.options.onExit(this, code, signal);
   }

@@ -32,10 +32,13 @@ const pool = new PreparedIsolatePool(new RuntimeScript(), {
   memoryMb: defaultLimits.memoryMb,
   size: preparedIsolates,
   maxSizes: 4,
-  onCatastrophicError: (message) => {
+  onCatastrophicError: (message, ownerKey) => {
     // V8 lost control of an isolate (e.g. fatal OOM): nothing in this process can be trusted.
-    logger.fatal({ message }, 'catastrophic isolate error; aborting the worker');
-    process.abort();
+    // This runs on the main thread (isolated-vm schedules it there), so the supervisor can
+    // still be told whose isolate it was before the process ends.
+    logger.fatal({ message, instanceKey: ownerKey }, 'catastrophic isolate error; aborting the worker');
+    setTimeout(() => process.abort(), 500);
+    process.send?.({ type: 'fatal', requestId: 0, instanceKey: ownerKey, message } satisfies WorkerToSupervisor, () => process.abort());
   },
 });
 const registry = new InstanceRegistry(
