@@ -52,6 +52,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Run
       workers: config.workers,
       env: { ...process.env, REDIS_URL: redisUrl },
       logger: logger.child({ component: 'supervisor' }),
+      heartbeatTimeoutMs: config.heartbeatTimeoutMs,
       // Only called once workers run, after the scheduler below exists.
       onFunctionCrash: (key, reason) => scheduler.recordCrash(key, reason),
     });

@@ -111,6 +111,43 @@ describe('a function that crashes its worker', () => {
   });
 });
 
+describe('a worker that stops answering', () => {
+  test('is killed after the heartbeat timeout; its in-flight invocation fails with a 502 and a new worker serves', async () => {
+    const platform = await spawnPlatform({ env: { ISOLA_WORKERS: '1', ISOLA_HEARTBEAT_TIMEOUT_MS: '1000' } });
+    try {
+      await platform.client.deploy({ name: 'hang', main: 'index.js', public: true, limits: { timeoutMs: 60_000 } }, {
+        'index.js': readFileSync(new URL('never-settling-promise.js', fixtures), 'utf8'),
+      });
+      await platform.client.deploy({ name: 'well-behaved', main: 'index.js', public: true }, { 'index.js': readFileSync(new URL('well-behaved.js', fixtures), 'utf8') });
+      const pid = platform.process.pid ?? 0;
+      const [worker] = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+        .trim()
+        .split(/\s+/)
+        .map(Number)
+        .filter((child) => readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('worker/main.js'));
+      assert.ok(worker !== undefined);
+      const pending = fetch(`${platform.url}/fn/hang/`, { signal: AbortSignal.timeout(20_000) });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      process.kill(worker, 'SIGSTOP'); // frozen: it can answer nothing, not even a heartbeat
+      const started = Date.now();
+      const response = await pending;
+      assert.ok(Date.now() - started < 5_000, 'the frozen worker was not detected promptly');
+      assert.equal(response.status, 502);
+      const { error } = (await response.json()) as { error: { code: string; message: string } };
+      assert.equal(error.code, 'FUNCTION_CRASHED');
+      assert.match(error.message, /stopped answering heartbeats for 1000 ms/);
+      let healthy = 0;
+      for (let attempt = 0; attempt < 50 && healthy !== 200; attempt += 1) {
+        healthy = (await fetch(`${platform.url}/fn/well-behaved/`)).status;
+        if (healthy !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.equal(healthy, 200);
+    } finally {
+      await platform.stop();
+    }
+  });
+});
+
 describe('hostile functions', () => {
   let platform: SpawnedPlatform;
   const deploy = (name: string, source: string, limits: Case['limits'] = {}) =>

@@ -7,10 +7,12 @@ import type { InvocationOutcome, InvocationRequest } from '../invocation/types.j
  */
 export type SupervisorToWorker =
   | { type: 'invoke'; requestId: number; request: InvocationRequest }
-  | { type: 'shutdown'; requestId: number };
+  | { type: 'shutdown'; requestId: number }
+  | { type: 'ping'; requestId: number };
 
 export type WorkerToSupervisor =
   | { type: 'ready'; requestId: 0; pid: number }
+  | { type: 'pong'; requestId: number }
   /** `warm`: whether the worker still holds the instance that ran it (so the scheduler can prefer it). */
   | { type: 'result'; requestId: number; outcome: InvocationOutcome; instanceKey: string; warm: boolean }
   | { type: 'evicted'; requestId: 0; instanceKeys: string[] }

@@ -6,6 +6,8 @@ export interface SupervisorOptions {
   /** Environment of the worker processes (must hold REDIS_URL). */
   env: NodeJS.ProcessEnv;
   logger: Logger;
+  /** See WorkerProcessOptions.heartbeatTimeoutMs. */
+  heartbeatTimeoutMs: number;
   /** Called when a function's isolate takes its worker down (see WorkerProcess). */
   onFunctionCrash?: (instanceKey: string, reason: string) => void;
 }
@@ -53,6 +55,7 @@ export class Supervisor implements WorkerSource {
       id: `w${index}.${this.generation}`,
       env: this.options.env,
       logger: this.options.logger,
+      heartbeatTimeoutMs: this.options.heartbeatTimeoutMs,
       onExit: (worker, code, signal) => this.onExit(index, worker, code, signal),
       onFunctionCrash: (key, reason) => this.options.onFunctionCrash?.(key, reason),
     });

@@ -13,6 +13,8 @@ export interface WorkerProcessOptions {
   env: NodeJS.ProcessEnv;
   logger: Logger;
   onExit: (worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null) => void;
+  /** A worker that has not answered a heartbeat for this long is killed (SIGKILL) and respawned. */
+  heartbeatTimeoutMs: number;
   /** A function's isolate took the worker down (fatal V8 error): the culprit, for quarantine. */
   onFunctionCrash: (instanceKey: string, reason: string) => void;
 }
@@ -31,6 +33,9 @@ export class WorkerProcess implements WorkerChannel {
   private exited = false;
   /** Set when the worker reported a fatal isolate error just before it ends. */
   private fatal: { instanceKey: string | null; message: string } | null = null;
+  private lastPongAt = Date.now();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private killedUnresponsive = false;
   readonly started: Promise<void>;
 
   constructor(private readonly options: WorkerProcessOptions) {
@@ -46,6 +51,7 @@ export class WorkerProcess implements WorkerChannel {
         if (message.type !== 'ready') return;
         this.child.off('message', onMessage);
         this.ready = true;
+        this.startHeartbeat();
         resolve();
       };
       this.child.on('message', onMessage);
@@ -93,7 +99,9 @@ export class WorkerProcess implements WorkerChannel {
   }
 
   private crashReason(request: InvocationRequest, code: number | null, signal: NodeJS.Signals | null): string {
-    const exit = `the worker process exited (code ${code}, signal ${signal})`;
+    const exit = this.killedUnresponsive
+      ? `the worker process stopped answering heartbeats for ${this.options.heartbeatTimeoutMs} ms and was killed`
+      : `the worker process exited (code ${code}, signal ${signal})`;
     if (this.fatal === null) return exit;
     if (this.fatal.instanceKey === instanceKey(request.function)) {
       return `${exit}: this function's isolate hit a fatal V8 error (${this.fatal.message}), e.g. Map or Set growth past limits.memoryMb`;
@@ -123,6 +131,9 @@ export class WorkerProcess implements WorkerChannel {
         this.options.logger.error({ workerId: this.id, instanceKey: message.instanceKey, reason: message.message }, 'a function crashed its worker');
         if (message.instanceKey !== null) this.options.onFunctionCrash(message.instanceKey, message.message);
         break;
+      case 'pong':
+        this.lastPongAt = Date.now();
+        break;
       case 'ready':
         break;
     }
@@ -135,7 +146,30 @@ export class WorkerProcess implements WorkerChannel {
     pending.resolve(outcome);
   }
 
+  /**
+   * Pings the worker a few times per timeout; one that stays silent (hung main thread, stopped
+   * process) is killed, which fails its in-flight invocations and makes the supervisor respawn it.
+   */
+  private startHeartbeat(): void {
+    const { heartbeatTimeoutMs } = this.options;
+    this.lastPongAt = Date.now();
+    this.heartbeat = setInterval(() => {
+      const silentMs = Date.now() - this.lastPongAt;
+      if (silentMs > heartbeatTimeoutMs) {
+        this.options.logger.error({ workerId: this.id, silentMs }, 'worker stopped answering heartbeats; killing it');
+        this.killedUnresponsive = true;
+        this.ready = false;
+        clearInterval(this.heartbeat);
+        this.child.kill('SIGKILL');
+        return;
+      }
+      this.send({ type: 'ping', requestId: 0 });
+    }, Math.max(50, Math.floor(heartbeatTimeoutMs / 5)));
+    this.heartbeat.unref();
+  }
+
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    clearInterval(this.heartbeat);
     this.exited = true;
     this.ready = false;
     for (const [requestId, pending] of this.pending) {

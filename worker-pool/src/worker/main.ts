@@ -61,6 +61,9 @@ process.on('message', (message: SupervisorToWorker) => {
     case 'shutdown':
       shutdown(0);
       break;
+    case 'ping':
+      send({ type: 'pong', requestId: message.requestId });
+      break;
   }
 });
 // The parent is gone (crashed or killed): never outlive it.
