@@ -7,10 +7,13 @@ import './web/url.js';
 import { dispatch, install, warmup } from './dispatch.js';
 import type { IsolaRuntime } from './contract.js';
 import { writeLog } from './log-capture.js';
+import { atob, btoa } from './web/base64.js';
 import { createConsole } from './web/console.js';
+import { DOMException } from './web/dom-exception.js';
 import { Headers } from './web/headers.js';
 import { Request } from './web/request.js';
 import { Response } from './web/response.js';
+import { createQueueMicrotask } from './web/microtask.js';
 import { TextDecoder, TextEncoder } from './web/text-encoding.js';
 
 export type * from './contract.js';
@@ -20,7 +23,7 @@ export type * from './contract.js';
  * (class bindings get renamed), and user code does look at `constructor.name` and
  * Object.prototype.toString.
  */
-const webClasses = { Headers, Request, Response, TextEncoder, TextDecoder } satisfies Record<string, abstract new (...args: never[]) => unknown>;
+const webClasses = { Headers, Request, Response, TextEncoder, TextDecoder, DOMException } satisfies Record<string, abstract new (...args: never[]) => unknown>;
 
 function defineGlobal(name: string, value: unknown): void {
   // Like WebIDL interfaces: writable and configurable, but not enumerable.
@@ -33,6 +36,9 @@ for (const [name, webClass] of Object.entries(webClasses)) {
   defineGlobal(name, webClass);
 }
 defineGlobal('console', createConsole(writeLog));
+defineGlobal('atob', atob);
+defineGlobal('btoa', btoa);
+defineGlobal('queueMicrotask', createQueueMicrotask(writeLog));
 
 // core-js keeps its internal store on this global; it holds its module state by reference too,
 // so the global can go and user code sees a clean global object.

@@ -87,6 +87,18 @@ const conformanceCases: Record<string, Record<string, string>> = {
     'canParse, toJSON, toString': `return [URL.canParse('x'), URL.canParse('x', 'http://a'), new URL('http://a.com/x').toJSON(), String(new URL('http://a.com')), JSON.stringify({ u: new URL('http://a.com/ü') }), Object.prototype.toString.call(new URL('http://a'))];`,
     'special and non-special schemes': `return ['mailto:Joe@Example.com', 'data:text/plain,hi there', 'file:///C:/x/../y', 'foo://Host/Path', 'javascript:alert(1)'].map((s) => { const u = new URL(s); return [u.href, u.protocol, u.host, u.pathname, u.origin]; });`,
   },
+  base64: {
+    'btoa of binary strings': `return ['', 'f', 'fo', 'foo', 'foob', 'fooba', 'foobar', '\\u0000\\u00ff\\u0080', String.fromCharCode(...Array.from({ length: 256 }, (_, i) => i)), 123, null, undefined].map((s) => btoa(s));`,
+    'atob, forgiving': `return ['', 'Zg==', 'Zg', 'Zm8=', 'Zm9v', ' Zm 9v\\nYmFy\\t', 'AP+A', '////', 'YQ=', 'YQ==='].map((s) => attempt(() => codePoints(atob(s))));`,
+    'invalid input throws InvalidCharacterError with code 5': `return [attempt(() => atob('Zg=a')), attempt(() => atob('a')), attempt(() => atob('Z*g=')), attempt(() => btoa('€')), (() => { try { atob('a'); } catch (e) { return [e.name, e.code, e instanceof DOMException, e instanceof Error]; } })()];`,
+  },
+  queueMicrotask: {
+    'runs after the current job, in order, before timers would': `const order = []; queueMicrotask(() => order.push('a')); Promise.resolve().then(() => order.push('p')); queueMicrotask(() => order.push('b')); order.push('sync');
+      await null; await null; await null; return [order, attempt(() => queueMicrotask(1))];`,
+  },
+  DOMException: {
+    'name, message, code': `const e = new DOMException('boom', 'AbortError'); const d = new DOMException(); return [e.name, e.message, e.code, String(e), d.name, d.message, d.code, Object.prototype.toString.call(e)];`,
+  },
   URLSearchParams: {
     'parsing, getAll, sort': `const p = new URLSearchParams('?b=2&a=1&a=0&c=%20+x&d&=e&f=%zz');
       const all = p.getAll('a'); p.sort(); return [all, p.get('c'), p.get('d'), p.get('f'), p.get('missing'), p.toString(), [...p], p.size];`,
