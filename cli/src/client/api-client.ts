@@ -26,7 +26,7 @@ export class IsolaClient {
     const parsed: unknown = text === '' ? undefined : JSON.parse(text);
     if (!response.ok) {
       const error = (parsed as Partial<ErrorBody> | undefined)?.error;
-      if (isErrorShape(error)) throw new IsolaError(error.code, error.message, error.details);
+      if (isErrorShape(error)) throw IsolaError.fromShape(error);
       throw new IsolaError('INTERNAL', `${method} ${path} answered ${response.status}: ${text.slice(0, 200)}`);
     }
     return parsed as T;

@@ -13,7 +13,6 @@ export interface RunningPlatform {
   url: string;
   adminToken: AdminToken;
   redisUrl: string;
-  workerPids(): number[];
   /** Stops every part, in reverse order of start. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -74,7 +73,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Run
     stack.push(() => gateway.close());
     const address = gateway.server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    return { url: `http://${host}:${address.port}`, adminToken, redisUrl, workerPids: () => supervisor.pids(), stop };
+    return { url: `http://${host}:${address.port}`, adminToken, redisUrl, stop };
   } catch (error) {
     await stop();
     throw error;

@@ -31,11 +31,6 @@ type Settings = typeof settings;
 export type Config = Readonly<{ [K in keyof Settings]: z.output<Settings[K]['schema']> }>;
 export type ConfigOverrides = Partial<{ -readonly [K in keyof Settings]: z.input<Settings[K]['schema']> }>;
 
-/** The documented settings, for `--help` and docs: name → environment variable. */
-export const configVariables: Readonly<Record<keyof Settings, string>> = Object.fromEntries(
-  Object.entries(settings).map(([key, setting]) => [key, setting.env]),
-) as Record<keyof Settings, string>;
-
 export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;
   /** Path of the config file; defaults to $ISOLA_CONFIG or ./isola.config.yaml when present. */

@@ -43,14 +43,6 @@ export class IsolaError extends Error {
   }
 }
 
-/** Turns anything thrown into an IsolaError; unknown errors become INTERNAL. */
-export function toIsolaError(error: unknown): IsolaError {
-  if (error instanceof IsolaError) return error;
-  if (isErrorShape(error)) return IsolaError.fromShape(error);
-  const message = error instanceof Error ? error.message : String(error);
-  return new IsolaError('INTERNAL', message);
-}
-
 export function isErrorShape(value: unknown): value is ErrorShape {
   return (
     typeof value === 'object' &&

@@ -39,10 +39,6 @@ export class Supervisor implements WorkerSource {
     return this.slots.map((slot) => slot.worker);
   }
 
-  /** Worker process ids, for tests and `isola status`. */
-  pids(): number[] {
-    return this.slots.map((slot) => slot.worker.pid).filter((pid): pid is number => pid !== undefined);
-  }
 
   async stop(): Promise<void> {
     this.stopping = true;
