@@ -47,6 +47,14 @@ export interface InvocationTimings {
   loadMs: number;
   /** Time spent in the handler. */
   runMs: number;
+  /**
+   * CPU time the isolate spent on this invocation, when measured. Exact on the synchronous
+   * path; when invocations interleave in one instance, their waits overlap and each reports
+   * the CPU its isolate used while it was in flight.
+   */
+  cpuMs?: number;
+  /** The instance's used heap after the invocation, in bytes. */
+  heapBytes?: number;
 }
 
 interface OutcomeCommon {

@@ -59,6 +59,12 @@ export interface IsolaRuntime {
   install(namespace: object, envJson: string, maxLogBytes: number): void;
   /** Runs the fetch handler for one request. Rejects only on host faults (bad metaJson). */
   dispatch(metaJson: string, body: Uint8Array | undefined): Promise<DispatchResult>;
+  /** Starts a dispatch (the synchronous fast path); returns a ticket for collect()/wait(). */
+  start(metaJson: string, body: Uint8Array | undefined): number;
+  /** The result of a started dispatch, or null while it is still waiting for I/O or timers. */
+  collect(ticket: number): DispatchResult | null;
+  /** The result of a started dispatch that collect() found still running. */
+  wait(ticket: number): Promise<DispatchResult>;
   /** Exercises the dispatch path once with a built-in handler, before install (pool isolates). */
   warmup(): Promise<void>;
 }

@@ -4,7 +4,7 @@
 //
 // Import order matters: ./web/url.js (core-js) must run before our Request/Headers exist.
 import './web/url.js';
-import { dispatch, install, warmup } from './dispatch.js';
+import { collect, dispatch, install, start, wait, warmup } from './dispatch.js';
 import type { IsolaRuntime } from './contract.js';
 import { writeLog } from './log-capture.js';
 import { atob, btoa } from './web/base64.js';
@@ -44,6 +44,6 @@ defineGlobal('queueMicrotask', createQueueMicrotask(writeLog));
 // so the global can go and user code sees a clean global object.
 delete (globalThis as Record<string, unknown>)['__core-js_shared__'];
 
-const runtime: IsolaRuntime = { install, dispatch, warmup };
+const runtime: IsolaRuntime = { install, dispatch, start, collect, wait, warmup };
 // Configurable, so the host can delete it once it holds References to both functions.
 Object.defineProperty(globalThis, '__isolaRuntime', { value: Object.freeze(runtime), configurable: true, enumerable: false });

@@ -9,9 +9,21 @@ type RuntimeResult =
   | { ok: true; status: number; statusText: string; headers: [string, string][]; body: Uint8Array | null; logs: LogLine[]; logsTruncated: boolean }
   | { ok: false; error: ErrorShape; logs: LogLine[]; logsTruncated: boolean };
 
+interface Usage {
+  /** Isolate CPU time during the invocation (see InvocationTimings.cpuMs). */
+  cpuMs?: number;
+  heapBytes?: number;
+}
+
 export type DispatchOutcome =
-  | { ok: true; response: HttpResponsePayload; logs: LogLine[]; logsTruncated: boolean }
-  | { ok: false; error: ErrorShape; logs: LogLine[]; logsTruncated: boolean };
+  | ({ ok: true; response: HttpResponsePayload; logs: LogLine[]; logsTruncated: boolean } & Usage)
+  | ({ ok: false; error: ErrorShape; logs: LogLine[]; logsTruncated: boolean } & Usage);
+
+/**
+ * The longest a handler may hold the worker's main thread on the synchronous path before its
+ * instance goes back to asynchronous dispatch (where user code runs on isolated-vm's threads).
+ */
+const maxSynchronousMs = 5;
 
 /** V8 code cache of function bundles by code hash, so reloading a version skips parsing. */
 export class ModuleCodeCache {
@@ -45,6 +57,13 @@ export interface LoadOptions {
 export class FunctionInstance {
   private discardReason: ErrorShape | null = null;
   inFlight = 0;
+  /**
+   * Whether invocations run on the synchronous fast path (see runtime/dispatch.ts start()).
+   * A new instance starts on the asynchronous path: its first invocation shows whether the
+   * handler is quick; one that ever holds the thread too long stays asynchronous for good.
+   */
+  private runsSynchronously = false;
+  private demoted = false;
 
   private constructor(
     private readonly prepared: PreparedIsolate,
@@ -86,14 +105,33 @@ export class FunctionInstance {
     const { timeoutMs, memoryMb } = this.version.manifest.limits;
     const { method, url, headers, body } = request.request;
     const meta = JSON.stringify({ invocationId: request.invocationId, method, url, headers });
+    const args: [string, Uint8Array | undefined] = [meta, body === undefined ? undefined : plainBytes(body)];
+    const { isolate } = this.prepared;
+    const cpuBefore = isolate.cpuTime;
     this.inFlight += 1;
     let deadline: NodeJS.Timeout | undefined;
     try {
-      const run = this.prepared.dispatch.apply(undefined, [meta, body === undefined ? undefined : plainBytes(body)], {
-        arguments: { copy: true },
-        result: { promise: true, copy: true },
-        timeout: timeoutMs,
-      }) as unknown as Promise<RuntimeResult>;
+      let run: Promise<RuntimeResult>;
+      if (this.runsSynchronously) {
+        const startedAt = performance.now();
+        const ticket = this.prepared.start.applySync(undefined, args, { arguments: { copy: true }, timeout: timeoutMs });
+        const settled = this.prepared.collect.applySync(undefined, [ticket], { result: { copy: true }, timeout: timeoutMs }) as RuntimeResult | null;
+        const syncMs = performance.now() - startedAt;
+        // Work that holds the thread this long belongs off it, where it cannot delay other
+        // invocations and heartbeats.
+        if (syncMs > maxSynchronousMs) {
+          this.runsSynchronously = false;
+          this.demoted = true;
+        }
+        if (settled !== null) return this.toOutcome(settled, cpuBefore);
+        run = this.prepared.wait.apply(undefined, [ticket], { result: { promise: true, copy: true } }) as unknown as Promise<RuntimeResult>;
+      } else {
+        run = this.prepared.dispatch.apply(undefined, args, {
+          arguments: { copy: true },
+          result: { promise: true, copy: true },
+          timeout: timeoutMs,
+        }) as unknown as Promise<RuntimeResult>;
+      }
       // `timeout` bounds synchronous runs only; a promise that never settles needs a wall clock.
       const expired = new Promise<'expired'>((resolve) => {
         deadline = setTimeout(() => resolve('expired'), timeoutMs);
@@ -105,7 +143,10 @@ export class FunctionInstance {
         this.discard(error);
         return { ok: false, error, logs: [], logsTruncated: false };
       }
-      return this.toOutcome(result);
+      const outcome = this.toOutcome(result, cpuBefore);
+      // A handler that used little CPU may take the fast path next time.
+      if (!this.demoted && (outcome.cpuMs ?? Infinity) < maxSynchronousMs) this.runsSynchronously = true;
+      return outcome;
     } catch (error) {
       const shape = this.discardReason ?? classifyVmError(error, { timeoutMs, memoryMb, phase: 'run' });
       if (shape.code === 'FUNCTION_TIMEOUT' || shape.code === 'FUNCTION_MEMORY_LIMIT') this.discard(shape);
@@ -120,18 +161,25 @@ export class FunctionInstance {
     if (!this.prepared.isolate.isDisposed) this.prepared.isolate.dispose();
   }
 
-  private toOutcome(result: RuntimeResult): DispatchOutcome {
-    if (!result.ok) return result;
+  private toOutcome(result: RuntimeResult, cpuBefore: bigint): DispatchOutcome {
+    const usage = this.usageSince(cpuBefore);
+    if (!result.ok) return { ...result, ...usage };
     const { status, statusText, headers, body, logs, logsTruncated } = result;
     if (body !== null && body.byteLength > this.options.maxResponseBytes) {
       const error: ErrorShape = {
         code: 'FUNCTION_RESPONSE_TOO_LARGE',
         message: `the response body is ${body.byteLength} bytes, over the limit of ${this.options.maxResponseBytes}`,
       };
-      return { ok: false, error, logs, logsTruncated };
+      return { ok: false, error, logs, logsTruncated, ...usage };
     }
     const response: HttpResponsePayload = body === null ? { status, statusText, headers } : { status, statusText, headers, body };
-    return { ok: true, response, logs, logsTruncated };
+    return { ok: true, response, logs, logsTruncated, ...usage };
+  }
+
+  /** CPU the isolate used since `cpuBefore`, and its used heap now. */
+  private usageSince(cpuBefore: bigint): { cpuMs: number; heapBytes: number } {
+    const { isolate } = this.prepared;
+    return { cpuMs: Number(isolate.cpuTime - cpuBefore) / 1e6, heapBytes: isolate.getHeapStatisticsSync().used_heap_size };
   }
 
   private discard(reason: ErrorShape): void {

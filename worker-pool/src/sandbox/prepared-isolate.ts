@@ -10,6 +10,10 @@ export interface PreparedIsolate {
   owner: { key: string | null };
   install: ivm.Reference<(namespace: unknown, envJson: string, maxLogBytes: number) => void>;
   dispatch: ivm.Reference<(metaJson: string, body: Uint8Array | undefined) => Promise<unknown>>;
+  /** The synchronous fast path: start a dispatch, collect its result, or wait for it. */
+  start: ivm.Reference<(metaJson: string, body: Uint8Array | undefined) => number>;
+  collect: ivm.Reference<(ticket: number) => unknown>;
+  wait: ivm.Reference<(ticket: number) => Promise<unknown>>;
 }
 
 export interface PrepareOptions {
@@ -37,12 +41,15 @@ export async function prepareIsolate(runtime: RuntimeScript, options: PrepareOpt
     const entry = await context.global.get('__isolaRuntime', { reference: true });
     const install = await entry.get('install', { reference: true });
     const dispatch = await entry.get('dispatch', { reference: true });
+    const start = await entry.get('start', { reference: true });
+    const collect = await entry.get('collect', { reference: true });
+    const wait = await entry.get('wait', { reference: true });
     const warmup = await entry.get('warmup', { reference: true });
     entry.release();
     await context.global.delete('__isolaRuntime');
     await warmup.apply(undefined, [], { result: { promise: true }, timeout: 5_000 });
     warmup.release();
-    return { isolate, context, memoryMb: options.memoryMb, owner, install, dispatch };
+    return { isolate, context, memoryMb: options.memoryMb, owner, install, dispatch, start, collect, wait };
   } catch (error) {
     if (!isolate.isDisposed) isolate.dispose();
     throw error;
