@@ -148,6 +148,36 @@ describe('a worker that stops answering', () => {
   });
 });
 
+describe('a quick function that turns into an infinite loop', () => {
+  test('is stopped by its CPU limit on the fast path; the worker is not taken for hung', async () => {
+    // The heartbeat timeout is shorter than the function's timeoutMs on purpose.
+    const platform = await spawnPlatform({ env: { ISOLA_WORKERS: '1', ISOLA_HEARTBEAT_TIMEOUT_MS: '500' } });
+    try {
+      await platform.client.deploy({ name: 'turns', main: 'index.js', public: true, limits: { timeoutMs: 2_000 } }, {
+        'index.js': readFileSync(new URL('loops-after-warming-up.js', fixtures), 'utf8'),
+      });
+      await platform.client.deploy({ name: 'well-behaved', main: 'index.js', public: true }, { 'index.js': readFileSync(new URL('well-behaved.js', fixtures), 'utf8') });
+      for (let call = 0; call < 3; call += 1) {
+        const quick = await fetch(`${platform.url}/fn/turns/`);
+        assert.equal(await quick.text(), 'quick');
+        assert.equal(quick.headers.get('x-isola-cold-start'), String(call === 0));
+      }
+      const started = Date.now();
+      const looped = await fetch(`${platform.url}/fn/turns/?loop`, { signal: AbortSignal.timeout(20_000) });
+      assert.equal(looped.status, 504);
+      const { error } = (await looped.json()) as { error: { code: string; message: string } };
+      assert.equal(error.code, 'FUNCTION_TIMEOUT', error.message);
+      assert.ok(Date.now() - started < 4_000, 'the loop was not stopped close to its limit');
+      assert.equal((await fetch(`${platform.url}/fn/well-behaved/`)).status, 200);
+      const again = await fetch(`${platform.url}/fn/turns/`);
+      assert.equal(await again.text(), 'quick');
+      assert.equal(again.headers.get('x-isola-cold-start'), 'true', 'the instance that looped must have been discarded');
+    } finally {
+      await platform.stop();
+    }
+  });
+});
+
 describe('hostile functions', () => {
   let platform: SpawnedPlatform;
   const deploy = (name: string, source: string, limits: Case['limits'] = {}) =>

@@ -14,7 +14,11 @@ export type WorkerToSupervisor =
   | { type: 'ready'; requestId: 0; pid: number }
   | { type: 'pong'; requestId: number }
   /** `warm`: whether the worker still holds the instance that ran it (so the scheduler can prefer it). */
-  | { type: 'result'; requestId: number; outcome: InvocationOutcome; instanceKey: string; warm: boolean }
+  /**
+   * `synchronous`: whether that instance's next invocations run on the worker's main thread
+   * (the fast path), which may then be busy for up to the function's timeoutMs.
+   */
+  | { type: 'result'; requestId: number; outcome: InvocationOutcome; instanceKey: string; warm: boolean; synchronous: boolean }
   | { type: 'evicted'; requestId: 0; instanceKeys: string[] }
   /** V8 lost control of an isolate; the worker aborts right after. `instanceKey`: whose isolate it was. */
   | { type: 'fatal'; requestId: 0; instanceKey: string | null; message: string };

@@ -62,7 +62,7 @@ export class FunctionInstance {
    * A new instance starts on the asynchronous path: its first invocation shows whether the
    * handler is quick; one that ever holds the thread too long stays asynchronous for good.
    */
-  private runsSynchronously = false;
+  runsSynchronously = false;
   private demoted = false;
 
   private constructor(

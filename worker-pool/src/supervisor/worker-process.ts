@@ -29,6 +29,8 @@ export class WorkerProcess implements WorkerChannel {
   private readonly child: ChildProcess;
   private readonly pending = new Map<number, Pending>();
   private readonly warm = new Set<string>();
+  /** Instances whose invocations run on the worker's main thread (see longestBlockingMs). */
+  private readonly synchronous = new Set<string>();
   private nextRequestId = 1;
   private exited = false;
   /** Set when the worker reported a fatal isolate error just before it ends. */
@@ -121,10 +123,15 @@ export class WorkerProcess implements WorkerChannel {
       case 'result':
         if (message.warm) this.warm.add(message.instanceKey);
         else this.warm.delete(message.instanceKey);
+        if (message.synchronous) this.synchronous.add(message.instanceKey);
+        else this.synchronous.delete(message.instanceKey);
         this.settle(message.requestId, message.outcome);
         break;
       case 'evicted':
-        for (const key of message.instanceKeys) this.warm.delete(key);
+        for (const key of message.instanceKeys) {
+          this.warm.delete(key);
+          this.synchronous.delete(key);
+        }
         break;
       case 'fatal':
         this.fatal = { instanceKey: message.instanceKey, message: message.message };
@@ -155,7 +162,9 @@ export class WorkerProcess implements WorkerChannel {
     this.lastPongAt = Date.now();
     this.heartbeat = setInterval(() => {
       const silentMs = Date.now() - this.lastPongAt;
-      if (silentMs > heartbeatTimeoutMs) {
+      // A quick function's invocations run on the worker's main thread (the synchronous fast
+      // path); one that turns slow may hold it for up to its own timeoutMs before V8 stops it.
+      if (silentMs > heartbeatTimeoutMs + this.longestBlockingMs()) {
         this.options.logger.error({ workerId: this.id, silentMs }, 'worker stopped answering heartbeats; killing it');
         this.killedUnresponsive = true;
         this.ready = false;
@@ -166,6 +175,15 @@ export class WorkerProcess implements WorkerChannel {
       this.send({ type: 'ping', requestId: 0 });
     }, Math.max(50, Math.floor(heartbeatTimeoutMs / 5)));
     this.heartbeat.unref();
+  }
+
+  /** How long the worker's main thread may legitimately be busy with in-flight fast-path invocations. */
+  private longestBlockingMs(): number {
+    let longest = 0;
+    for (const { request } of this.pending.values()) {
+      if (this.synchronous.has(instanceKey(request.function))) longest = Math.max(longest, request.limits.timeoutMs);
+    }
+    return longest;
   }
 
   private onExit(code: number | null, signal: NodeJS.Signals | null): void {

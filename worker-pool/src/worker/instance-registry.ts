@@ -61,6 +61,11 @@ export class InstanceRegistry {
     return this.entries.get(key)?.instance?.usable === true;
   }
 
+  /** Whether the loaded instance of this code runs on the synchronous fast path. */
+  runsSynchronously(key: string): boolean {
+    return this.entries.get(key)?.instance?.runsSynchronously === true;
+  }
+
   /** Drops an instance that broke a limit, so the next invocation loads a fresh one. */
   release(request: InvocationRequest, instance: FunctionInstance): void {
     if (instance.usable) return;

@@ -54,7 +54,14 @@ process.on('message', (message: SupervisorToWorker) => {
     case 'invoke': {
       const key = instanceKey(message.request.function);
       void runInvocation(registry, message.request, workerId).then((outcome) =>
-        send({ type: 'result', requestId: message.requestId, outcome, instanceKey: key, warm: registry.holds(key) }),
+        send({
+          type: 'result',
+          requestId: message.requestId,
+          outcome,
+          instanceKey: key,
+          warm: registry.holds(key),
+          synchronous: registry.runsSynchronously(key),
+        }),
       );
       break;
     }
