@@ -8,7 +8,7 @@ const workspaces = ['core', 'gateway', 'scheduler', 'worker-pool', 'cli', 'funct
 
 export default tseslint.config(
   // Hostile fixtures are deliberately bad code: data for the sandbox tests, not code to lint.
-  { ignores: ['**/dist/**', '**/node_modules/**', '.isola/**', '**/fixtures/hostile/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '.isola/**', '.scratch/**', '**/fixtures/hostile/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

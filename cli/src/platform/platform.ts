@@ -52,6 +52,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Run
       env: { ...process.env, REDIS_URL: redisUrl },
       logger: logger.child({ component: 'supervisor' }),
       heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+      recycle: { maxInvocations: config.workerMaxInvocations, maxRssBytes: config.workerMaxRssMb * 1024 * 1024 },
       // Only called once workers run, after the scheduler below exists.
       onFunctionCrash: (key, reason) => scheduler.recordCrash(key, reason),
     });

@@ -23,6 +23,11 @@ const settings = {
   maxBodyBytes: { env: 'ISOLA_MAX_BODY_BYTES', schema: z.coerce.number().int().min(1024).default(6 * 1024 * 1024) },
   maxDeployBytes: { env: 'ISOLA_MAX_DEPLOY_BYTES', schema: z.coerce.number().int().min(1024).default(25 * 1024 * 1024) },
   maxLogBytes: { env: 'ISOLA_MAX_LOG_BYTES', schema: z.coerce.number().int().min(256).default(64 * 1024) },
+  instanceIdleTtlMs: { env: 'ISOLA_INSTANCE_IDLE_TTL_MS', schema: z.coerce.number().int().min(100).default(600_000) },
+  workerMemoryBudgetMb: { env: 'ISOLA_WORKER_MEMORY_BUDGET_MB', schema: z.coerce.number().int().min(16).default(2_048) },
+  workerMaxInstances: { env: 'ISOLA_WORKER_MAX_INSTANCES', schema: z.coerce.number().int().min(1).max(8_000).default(4_000) },
+  workerMaxInvocations: { env: 'ISOLA_WORKER_MAX_INVOCATIONS', schema: z.coerce.number().int().min(0).default(0) },
+  workerMaxRssMb: { env: 'ISOLA_WORKER_MAX_RSS_MB', schema: z.coerce.number().int().min(0).default(3_072) },
   heartbeatTimeoutMs: { env: 'ISOLA_HEARTBEAT_TIMEOUT_MS', schema: z.coerce.number().int().min(100).max(600_000).default(5_000) },
   logLevel: { env: 'ISOLA_LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') },
 } as const;

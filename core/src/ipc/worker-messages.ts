@@ -12,7 +12,8 @@ export type SupervisorToWorker =
 
 export type WorkerToSupervisor =
   | { type: 'ready'; requestId: 0; pid: number }
-  | { type: 'pong'; requestId: number }
+  /** `rssBytes`: the worker's resident memory, for recycling. */
+  | { type: 'pong'; requestId: number; rssBytes: number }
   /** `warm`: whether the worker still holds the instance that ran it (so the scheduler can prefer it). */
   /**
    * `synchronous`: whether that instance's next invocations run on the worker's main thread

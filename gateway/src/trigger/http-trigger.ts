@@ -103,6 +103,9 @@ function serverTiming(platformMs: number, outcome: InvocationOutcome): string {
   const parts = [`isola;dur=${platformMs.toFixed(2)};desc="platform"`];
   if (outcome.timings.loadMs > 0) parts.push(`load;dur=${outcome.timings.loadMs.toFixed(2)};desc="cold start"`);
   parts.push(`fn;dur=${outcome.timings.runMs.toFixed(2)};desc="function"`);
+  const { cpuMs, heapBytes } = outcome.timings;
+  if (cpuMs !== undefined) parts.push(`cpu;dur=${cpuMs.toFixed(3)};desc="function CPU"`);
+  if (heapBytes !== undefined) parts.push(`heap;desc="${heapBytes} bytes used"`);
   return parts.join(', ');
 }
 

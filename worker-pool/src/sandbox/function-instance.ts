@@ -56,7 +56,12 @@ export interface LoadOptions {
  */
 export class FunctionInstance {
   private discardReason: ErrorShape | null = null;
+  /** Invocations holding this instance; kept by the registry (acquire/release). */
   inFlight = 0;
+  /** performance.now() when the last invocation ended (or the load finished). */
+  lastUsedAt = performance.now();
+  /** V8's total heap size of the isolate, as of the last invocation. */
+  heapTotalBytes: number;
   /**
    * Whether invocations run on the synchronous fast path (see runtime/dispatch.ts start()).
    * A new instance starts on the asynchronous path: its first invocation shows whether the
@@ -69,7 +74,9 @@ export class FunctionInstance {
     private readonly prepared: PreparedIsolate,
     private readonly version: FunctionVersionWithCode,
     private readonly options: LoadOptions,
-  ) {}
+  ) {
+    this.heapTotalBytes = prepared.isolate.getHeapStatisticsSync().total_heap_size;
+  }
 
   get usable(): boolean {
     return this.discardReason === null && !this.prepared.isolate.isDisposed;
@@ -108,7 +115,6 @@ export class FunctionInstance {
     const args: [string, Uint8Array | undefined] = [meta, body === undefined ? undefined : plainBytes(body)];
     const { isolate } = this.prepared;
     const cpuBefore = isolate.cpuTime;
-    this.inFlight += 1;
     let deadline: NodeJS.Timeout | undefined;
     try {
       let run: Promise<RuntimeResult>;
@@ -153,7 +159,6 @@ export class FunctionInstance {
       return { ok: false, error: shape, logs: [], logsTruncated: false };
     } finally {
       clearTimeout(deadline);
-      this.inFlight -= 1;
     }
   }
 
@@ -179,7 +184,9 @@ export class FunctionInstance {
   /** CPU the isolate used since `cpuBefore`, and its used heap now. */
   private usageSince(cpuBefore: bigint): { cpuMs: number; heapBytes: number } {
     const { isolate } = this.prepared;
-    return { cpuMs: Number(isolate.cpuTime - cpuBefore) / 1e6, heapBytes: isolate.getHeapStatisticsSync().used_heap_size };
+    const heap = isolate.getHeapStatisticsSync();
+    this.heapTotalBytes = heap.total_heap_size;
+    return { cpuMs: Number(isolate.cpuTime - cpuBefore) / 1e6, heapBytes: heap.used_heap_size };
   }
 
   private discard(reason: ErrorShape): void {

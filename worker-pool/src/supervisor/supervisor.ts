@@ -10,6 +10,8 @@ export interface SupervisorOptions {
   heartbeatTimeoutMs: number;
   /** Called when a function's isolate takes its worker down (see WorkerProcess). */
   onFunctionCrash?: (instanceKey: string, reason: string) => void;
+  /** Recycle a worker after this many invocations or this much resident memory (0: never). */
+  recycle?: { maxInvocations: number; maxRssBytes: number };
 }
 
 const maxRespawnDelayMs = 5_000;
@@ -21,7 +23,9 @@ const healthyLifetimeMs = 30_000;
  * (with exponential back-off per slot) and stops them all on shutdown.
  */
 export class Supervisor implements WorkerSource {
-  private readonly slots: { worker: WorkerProcess; failures: number; startedAt: number }[] = [];
+  private readonly slots: { worker: WorkerProcess; failures: number; startedAt: number; replacing: boolean }[] = [];
+  /** Recycled workers finishing their last invocations. */
+  private readonly draining = new Set<WorkerProcess>();
   private stopping = false;
   private generation = 0;
 
@@ -30,7 +34,7 @@ export class Supervisor implements WorkerSource {
   /** Forks every worker and resolves once all of them are ready. */
   async start(): Promise<void> {
     for (let index = 0; index < this.options.workers; index += 1) {
-      this.slots.push({ worker: this.spawn(index), failures: 0, startedAt: Date.now() });
+      this.slots.push({ worker: this.spawn(index), failures: 0, startedAt: Date.now(), replacing: false });
     }
     await Promise.all(this.slots.map((slot) => slot.worker.started));
   }
@@ -42,7 +46,7 @@ export class Supervisor implements WorkerSource {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    await Promise.all(this.slots.map((slot) => slot.worker.stop()));
+    await Promise.all([...this.slots.map((slot) => slot.worker.stop()), ...[...this.draining].map((worker) => worker.stop())]);
   }
 
   private spawn(index: number): WorkerProcess {
@@ -54,7 +58,47 @@ export class Supervisor implements WorkerSource {
       heartbeatTimeoutMs: this.options.heartbeatTimeoutMs,
       onExit: (worker, code, signal) => this.onExit(index, worker, code, signal),
       onFunctionCrash: (key, reason) => this.options.onFunctionCrash?.(key, reason),
+      onActivity: (worker) => this.recycleIfDue(index, worker),
     });
+  }
+
+  /**
+   * Replaces a worker that reached its invocation count or resident-memory limit (disposed
+   * isolates give back only part of their memory): a fresh worker is started, takes the slot
+   * once ready, and the old one drains — it answers what it runs, takes nothing new, exits.
+   */
+  private recycleIfDue(index: number, worker: WorkerProcess): void {
+    const slot = this.slots[index];
+    const limits = this.options.recycle;
+    if (this.stopping || limits === undefined || slot === undefined || slot.worker !== worker || slot.replacing) return;
+    let reason: string | null = null;
+    if (limits.maxInvocations > 0 && worker.invocations >= limits.maxInvocations) {
+      reason = `it ran ${worker.invocations} invocations (ISOLA_WORKER_MAX_INVOCATIONS)`;
+    } else if (limits.maxRssBytes > 0 && worker.invocations > 0 && worker.rssBytes > limits.maxRssBytes) {
+      reason = `its resident memory reached ${Math.round(worker.rssBytes / 1048576)} MB (ISOLA_WORKER_MAX_RSS_MB)`;
+    }
+    if (reason === null) return;
+    slot.replacing = true;
+    this.options.logger.info({ workerId: worker.id, reason }, 'recycling worker');
+    const replacement = this.spawn(index);
+    replacement.started.then(
+      () => {
+        slot.replacing = false;
+        if (this.stopping) {
+          void replacement.stop();
+          return;
+        }
+        slot.worker = replacement;
+        slot.startedAt = Date.now();
+        this.draining.add(worker);
+        void worker.gone.then(() => this.draining.delete(worker));
+        worker.drain();
+      },
+      (error: unknown) => {
+        slot.replacing = false;
+        this.options.logger.error({ err: error, workerId: replacement.id }, 'replacement worker failed to start; keeping the old one');
+      },
+    );
   }
 
   private onExit(index: number, worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null): void {

@@ -17,6 +17,8 @@ export interface WorkerProcessOptions {
   heartbeatTimeoutMs: number;
   /** A function's isolate took the worker down (fatal V8 error): the culprit, for quarantine. */
   onFunctionCrash: (instanceKey: string, reason: string) => void;
+  /** After each finished invocation and heartbeat (the supervisor checks recycling limits). */
+  onActivity?: (worker: WorkerProcess) => void;
 }
 
 /**
@@ -39,6 +41,14 @@ export class WorkerProcess implements WorkerChannel {
   private heartbeat: NodeJS.Timeout | undefined;
   private killedUnresponsive = false;
   readonly started: Promise<void>;
+  /** Resolves when the process has exited. */
+  readonly gone: Promise<void>;
+  /** Invocations answered so far. */
+  invocations = 0;
+  /** Resident memory as of the last heartbeat. */
+  rssBytes = 0;
+  /** Taking no new invocations: it finishes those in flight, then stops. */
+  draining = false;
 
   constructor(private readonly options: WorkerProcessOptions) {
     this.id = options.id;
@@ -60,6 +70,7 @@ export class WorkerProcess implements WorkerChannel {
       this.child.once('exit', (code, signal) => reject(new Error(`worker ${this.id} exited before it was ready (code ${code}, signal ${signal})`)));
     });
     this.started.catch(() => undefined);
+    this.gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
     this.child.on('message', (message: WorkerToSupervisor) => this.onMessage(message));
     this.child.on('exit', (code, signal) => this.onExit(code, signal));
     this.child.on('error', (error) => options.logger.error({ err: error, workerId: this.id }, 'worker process error'));
@@ -126,6 +137,8 @@ export class WorkerProcess implements WorkerChannel {
         if (message.synchronous) this.synchronous.add(message.instanceKey);
         else this.synchronous.delete(message.instanceKey);
         this.settle(message.requestId, message.outcome);
+        this.invocations += 1;
+        this.options.onActivity?.(this);
         break;
       case 'evicted':
         for (const key of message.instanceKeys) {
@@ -140,6 +153,8 @@ export class WorkerProcess implements WorkerChannel {
         break;
       case 'pong':
         this.lastPongAt = Date.now();
+        this.rssBytes = message.rssBytes;
+        this.options.onActivity?.(this);
         break;
       case 'ready':
         break;
@@ -151,6 +166,18 @@ export class WorkerProcess implements WorkerChannel {
     if (pending === undefined) return;
     this.pending.delete(requestId);
     pending.resolve(outcome);
+    if (this.draining && this.pending.size === 0) void this.stop();
+  }
+
+  /**
+   * Stops taking invocations; the worker exits once those in flight are answered (their
+   * instances and heap go with it).
+   */
+  drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    this.ready = false;
+    if (this.pending.size === 0) void this.stop();
   }
 
   /**

@@ -8,75 +8,141 @@ export interface InstanceLookup {
   loadMs: number;
 }
 
-interface Entry {
-  loading: Promise<FunctionInstance>;
-  /** Set once loaded. */
-  instance?: FunctionInstance;
+export interface RegistryLimits {
+  /** Instances unused this long are disposed (scale to zero). */
+  idleTtlMs: number;
+  /** Heap (V8 total heap size) all instances together may hold before idle ones are evicted. */
+  memoryBudgetBytes: number;
+  /** Instances this worker may hold at most. */
+  maxInstances: number;
+}
+
+/** The instances of one function version on this worker. */
+interface Group {
+  instances: FunctionInstance[];
+  /** A load in progress; concurrent cold requests share it. */
+  loading: Promise<FunctionInstance> | null;
 }
 
 /**
- * The function instances one worker holds, by instance key, least recently used first.
- * Concurrent cold requests for the same code share one load. Evictions are reported so the
- * scheduler stops counting the worker as warm.
+ * The function instances one worker holds, grouped by instance key, least recently used group
+ * first. An instance takes up to `limits.concurrency` interleaved invocations; when all of a
+ * version's instances are that busy another one is loaded. Idle instances go after
+ * `idleTtlMs`, and the least recently used idle ones go when the heap budget or the instance
+ * count is exceeded. Evicted keys are reported so the scheduler stops counting the worker warm.
  */
 export class InstanceRegistry {
-  private readonly entries = new Map<string, Entry>();
+  private readonly groups = new Map<string, Group>();
+  private readonly sweeper: NodeJS.Timeout;
 
   constructor(
     private readonly store: FunctionStore,
     private readonly pool: PreparedIsolatePool,
     private readonly loadOptions: LoadOptions,
-    private readonly maxInstances: number,
+    private readonly limits: RegistryLimits,
     private readonly onEvicted: (keys: string[]) => void,
-  ) {}
+  ) {
+    this.sweeper = setInterval(() => this.evictIdle(), Math.min(30_000, Math.max(50, limits.idleTtlMs / 4)));
+    this.sweeper.unref();
+  }
 
+  /** An instance for the invocation, counted as in flight until release(). */
   async acquire(request: InvocationRequest): Promise<InstanceLookup> {
     const key = instanceKey(request.function);
-    const existing = this.entries.get(key);
-    if (existing !== undefined) {
-      const instance = await existing.loading;
-      if (instance.usable) {
-        // Map order is recency order: move to the end.
-        this.entries.delete(key);
-        this.entries.set(key, existing);
-        return { instance, coldStart: false, loadMs: 0 };
+    const concurrency = request.limits.concurrency;
+    let group = this.groups.get(key);
+    if (group !== undefined) {
+      // Map order is recency order: move to the end.
+      this.groups.delete(key);
+      this.groups.set(key, group);
+      const free = this.leastBusy(group, concurrency);
+      if (free !== null) return this.take(free, false, 0);
+      // Every instance is at its concurrency: wait for a load already under way, if any.
+      if (group.loading !== null) {
+        const started = performance.now();
+        const loaded = await group.loading.catch(() => null);
+        const after = this.leastBusy(group, concurrency);
+        if (after !== null) return this.take(after, after === loaded, after === loaded ? performance.now() - started : 0);
       }
-      this.remove(key, existing);
+    } else {
+      group = { instances: [], loading: null };
+      this.groups.set(key, group);
     }
-    const started = performance.now();
-    const entry: Entry = { loading: this.load(request) };
-    this.entries.set(key, entry);
-    try {
-      entry.instance = await entry.loading;
-    } catch (error) {
-      if (this.entries.get(key) === entry) this.entries.delete(key);
-      throw error;
+    return this.loadInto(key, group, request);
+  }
+
+  /** Ends an invocation: the instance is idle again, or dropped when it broke a limit. */
+  release(request: InvocationRequest, instance: FunctionInstance): void {
+    instance.inFlight -= 1;
+    instance.lastUsedAt = performance.now();
+    if (instance.usable) {
+      this.evictOverBudget();
+      return;
     }
-    this.evictOverflow();
-    return { instance: entry.instance, coldStart: true, loadMs: performance.now() - started };
+    const key = instanceKey(request.function);
+    const group = this.groups.get(key);
+    if (group === undefined) return;
+    this.removeInstance(key, group, instance);
   }
 
   /** Whether a usable instance of this code is loaded. */
   holds(key: string): boolean {
-    return this.entries.get(key)?.instance?.usable === true;
+    return this.groups.get(key)?.instances.some((instance) => instance.usable) === true;
   }
 
-  /** Whether the loaded instance of this code runs on the synchronous fast path. */
+  /** Whether the loaded instances of this code run on the synchronous fast path. */
   runsSynchronously(key: string): boolean {
-    return this.entries.get(key)?.instance?.runsSynchronously === true;
+    return this.groups.get(key)?.instances.some((instance) => instance.runsSynchronously) === true;
   }
 
-  /** Drops an instance that broke a limit, so the next invocation loads a fresh one. */
-  release(request: InvocationRequest, instance: FunctionInstance): void {
-    if (instance.usable) return;
-    const key = instanceKey(request.function);
-    const entry = this.entries.get(key);
-    if (entry?.instance === instance) this.remove(key, entry);
+  /** Instances held, for reports. */
+  get size(): number {
+    let count = 0;
+    for (const group of this.groups.values()) count += group.instances.length;
+    return count;
   }
 
   close(): void {
-    for (const entry of this.entries.values()) entry.instance?.dispose();
-    this.entries.clear();
+    clearInterval(this.sweeper);
+    for (const group of this.groups.values()) for (const instance of group.instances) instance.dispose();
+    this.groups.clear();
+  }
+
+  private take(instance: FunctionInstance, coldStart: boolean, loadMs: number): InstanceLookup {
+    instance.inFlight += 1;
+    return { instance, coldStart, loadMs };
+  }
+
+  private leastBusy(group: Group, concurrency: number): FunctionInstance | null {
+    let best: FunctionInstance | null = null;
+    for (const instance of group.instances) {
+      if (!instance.usable || instance.inFlight >= concurrency) continue;
+      if (best === null || instance.inFlight < best.inFlight) best = instance;
+    }
+    return best;
+  }
+
+  private async loadInto(key: string, group: Group, request: InvocationRequest): Promise<InstanceLookup> {
+    const started = performance.now();
+    const loading = this.load(request);
+    group.loading = loading;
+    let instance: FunctionInstance;
+    try {
+      instance = await loading;
+    } catch (error) {
+      if (group.instances.length === 0 && this.groups.get(key) === group) this.groups.delete(key);
+      throw error;
+    } finally {
+      if (group.loading === loading) group.loading = null;
+    }
+    group.instances.push(instance);
+    if (this.groups.get(key) !== group) {
+      // The group was evicted while this instance loaded: keep it, under the key again.
+      this.groups.set(key, group);
+    }
+    const lookup = this.take(instance, true, performance.now() - started);
+    this.evictOverBudget();
+    return lookup;
   }
 
   private async load(request: InvocationRequest): Promise<FunctionInstance> {
@@ -89,22 +155,62 @@ export class InstanceRegistry {
     return FunctionInstance.load(prepared, stored, this.loadOptions);
   }
 
-  private remove(key: string, entry: Entry): void {
-    this.entries.delete(key);
-    if (entry.instance !== undefined && entry.instance.inFlight === 0) entry.instance.dispose();
-    this.onEvicted([key]);
+  private removeInstance(key: string, group: Group, instance: FunctionInstance): void {
+    const index = group.instances.indexOf(instance);
+    if (index >= 0) group.instances.splice(index, 1);
+    if (instance.inFlight === 0) instance.dispose();
+    if (group.instances.length === 0 && group.loading === null) {
+      this.groups.delete(key);
+      this.onEvicted([key]);
+    }
   }
 
-  /** Evicts idle instances, oldest first, until the registry is within its bound. */
-  private evictOverflow(): void {
-    const evicted: string[] = [];
-    for (const [key, entry] of this.entries) {
-      if (this.entries.size <= this.maxInstances) break;
-      if (entry.instance === undefined || entry.instance.inFlight > 0) continue;
-      this.entries.delete(key);
-      entry.instance.dispose();
-      evicted.push(key);
+  /** Disposes instances that have been idle for longer than the TTL. */
+  private evictIdle(): void {
+    const cutoff = performance.now() - this.limits.idleTtlMs;
+    this.evictWhile((instance) => instance.lastUsedAt < cutoff, () => undefined, () => true);
+  }
+
+  /** Evicts idle instances, least recently used first, until within the heap budget and count. */
+  private evictOverBudget(): void {
+    let heap = 0;
+    let count = 0;
+    for (const group of this.groups.values()) {
+      for (const instance of group.instances) {
+        heap += instance.heapTotalBytes;
+        count += 1;
+      }
     }
-    if (evicted.length > 0) this.onEvicted(evicted);
+    if (heap <= this.limits.memoryBudgetBytes && count <= this.limits.maxInstances) return;
+    this.evictWhile(
+      () => true,
+      (instance) => {
+        heap -= instance.heapTotalBytes;
+        count -= 1;
+      },
+      () => heap > this.limits.memoryBudgetBytes || count > this.limits.maxInstances,
+    );
+  }
+
+  /**
+   * Walks groups from least recently used and disposes idle instances matching `eligible`
+   * (telling `evicted` of each) for as long as `more()` holds.
+   */
+  private evictWhile(eligible: (instance: FunctionInstance) => boolean, evicted: (instance: FunctionInstance) => void, more: () => boolean): void {
+    const emptied: string[] = [];
+    outer: for (const [key, group] of this.groups) {
+      for (const instance of [...group.instances]) {
+        if (!more()) break outer;
+        if (instance.inFlight > 0 || !eligible(instance)) continue;
+        group.instances.splice(group.instances.indexOf(instance), 1);
+        instance.dispose();
+        evicted(instance);
+        if (group.instances.length === 0 && group.loading === null) {
+          this.groups.delete(key);
+          emptied.push(key);
+        }
+      }
+    }
+    if (emptied.length > 0) this.onEvicted(emptied);
   }
 }

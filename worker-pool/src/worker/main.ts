@@ -10,7 +10,6 @@ import { ModuleCodeCache } from '../sandbox/function-instance.js';
 import { InstanceRegistry } from './instance-registry.js';
 import { runInvocation } from './run-invocation.js';
 
-const maxInstancesPerWorker = 500;
 const preparedIsolates = 2;
 
 const config = loadConfig();
@@ -45,7 +44,7 @@ const registry = new InstanceRegistry(
   new FunctionStore(redis),
   pool,
   { maxLogBytes: config.maxLogBytes, maxResponseBytes: config.maxBodyBytes, codeCache: new ModuleCodeCache() },
-  maxInstancesPerWorker,
+  { idleTtlMs: config.instanceIdleTtlMs, memoryBudgetBytes: config.workerMemoryBudgetMb * 1024 * 1024, maxInstances: config.workerMaxInstances },
   (instanceKeys) => send({ type: 'evicted', requestId: 0, instanceKeys }),
 );
 
@@ -69,7 +68,7 @@ process.on('message', (message: SupervisorToWorker) => {
       shutdown(0);
       break;
     case 'ping':
-      send({ type: 'pong', requestId: message.requestId });
+      send({ type: 'pong', requestId: message.requestId, rssBytes: process.memoryUsage.rss() });
       break;
   }
 });

@@ -1,4 +1,5 @@
-import { isErrorShape, type InvocationOutcome, type InvocationRequest } from '@isola/core';
+import { isErrorShape, type InvocationOutcome, type InvocationRequest, type InvocationTimings } from '@isola/core';
+import type { DispatchOutcome } from '../sandbox/function-instance.js';
 import type { InstanceRegistry } from './instance-registry.js';
 
 /** Runs one invocation in this worker; never throws: every failure becomes an error outcome. */
@@ -14,10 +15,18 @@ export async function runInvocation(
     coldStart = lookup.coldStart;
     loadMs = lookup.loadMs;
     const started = performance.now();
-    const outcome = await lookup.instance.dispatch(request);
+    let dispatched: DispatchOutcome;
+    try {
+      dispatched = await lookup.instance.dispatch(request);
+    } finally {
+      registry.release(request, lookup.instance);
+    }
     const runMs = performance.now() - started;
-    registry.release(request, lookup.instance);
-    return { ...outcome, coldStart, timings: { loadMs, runMs }, workerId };
+    const { cpuMs, heapBytes, ...outcome } = dispatched;
+    const timings: InvocationTimings = { loadMs, runMs };
+    if (cpuMs !== undefined) timings.cpuMs = cpuMs;
+    if (heapBytes !== undefined) timings.heapBytes = heapBytes;
+    return { ...outcome, coldStart, timings, workerId };
   } catch (error) {
     const shape = isErrorShape(error)
       ? error

@@ -1,0 +1,152 @@
+// The worker pool's instance lifecycle against the real platform: idle instances scale to
+// zero, a worker's memory budget and instance cap evict the least recently used, workers are
+// recycled by invocation count or resident memory without failing a request, and every
+// response reports the invocation's CPU time and heap.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, test } from 'node:test';
+import { spawnPlatform, type SpawnedPlatform } from './spawn-platform.js';
+
+const quick = 'export default { fetch: (request) => Response.json({ ok: true, url: request.url }) };';
+
+async function deployQuick(platform: SpawnedPlatform, name: string): Promise<void> {
+  await platform.client.deploy({ name, main: 'index.js', public: true }, { 'index.js': `${quick}\n// ${name}\n` });
+}
+
+async function coldStart(platform: SpawnedPlatform, name: string): Promise<boolean> {
+  const response = await fetch(`${platform.url}/fn/${name}/`);
+  assert.equal(response.status, 200, await response.clone().text());
+  await response.arrayBuffer();
+  return response.headers.get('x-isola-cold-start') === 'true';
+}
+
+/** Pids of the platform's worker processes. */
+function workerPids(platform: SpawnedPlatform): number[] {
+  const pid = platform.process.pid ?? 0;
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+    .trim()
+    .split(/\s+/)
+    .map(Number)
+    .filter((child) => {
+      try {
+        return readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('worker/main.js');
+      } catch {
+        return false; // exited meanwhile
+      }
+    });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('instances', () => {
+  test('an idle instance is disposed after ISOLA_INSTANCE_IDLE_TTL_MS; the next call is cold', async () => {
+    const platform = await spawnPlatform({ env: { ISOLA_WORKERS: '1', ISOLA_INSTANCE_IDLE_TTL_MS: '300' } });
+    try {
+      await deployQuick(platform, 'idle');
+      assert.equal(await coldStart(platform, 'idle'), true);
+      assert.equal(await coldStart(platform, 'idle'), false);
+      await sleep(1_000);
+      assert.equal(await coldStart(platform, 'idle'), true, 'the idle instance was kept past its TTL');
+    } finally {
+      await platform.stop();
+    }
+  });
+
+  test('beyond ISOLA_WORKER_MAX_INSTANCES the least recently used instance is evicted', async () => {
+    const platform = await spawnPlatform({ env: { ISOLA_WORKERS: '1', ISOLA_WORKER_MAX_INSTANCES: '3' } });
+    try {
+      for (const name of ['a', 'b', 'c', 'd']) await deployQuick(platform, name);
+      for (const name of ['a', 'b', 'c']) assert.equal(await coldStart(platform, name), true);
+      assert.equal(await coldStart(platform, 'a'), false); // a is now the most recent; b the least
+      assert.equal(await coldStart(platform, 'd'), true);
+      assert.equal(await coldStart(platform, 'a'), false);
+      assert.equal(await coldStart(platform, 'c'), false);
+      assert.equal(await coldStart(platform, 'b'), true, 'b, the least recently used, should have been evicted');
+    } finally {
+      await platform.stop();
+    }
+  });
+
+  test('beyond ISOLA_WORKER_MEMORY_BUDGET_MB the least recently used instances are evicted', async () => {
+    const platform = await spawnPlatform({ env: { ISOLA_WORKERS: '1', ISOLA_WORKER_MEMORY_BUDGET_MB: '16' } });
+    try {
+      const names = Array.from({ length: 40 }, (_, index) => `m${index}`);
+      for (const name of names) await deployQuick(platform, name);
+      for (const name of names) assert.equal(await coldStart(platform, name), true);
+      // Each isolate's heap is at least ~1 MB: 16 MB cannot hold 40 of them.
+      assert.equal(await coldStart(platform, 'm39'), false, 'the most recent instance should be kept');
+      assert.equal(await coldStart(platform, 'm0'), true, 'the least recently used instance should have been evicted');
+    } finally {
+      await platform.stop();
+    }
+  });
+
+  test('responses carry the invocation CPU time and heap in Server-Timing', async () => {
+    const platform = await spawnPlatform({ env: { ISOLA_WORKERS: '1' } });
+    try {
+      await deployQuick(platform, 'timed');
+      for (let call = 0; call < 3; call += 1) {
+        const response = await fetch(`${platform.url}/fn/timed/`);
+        await response.arrayBuffer();
+        const timing = response.headers.get('server-timing') ?? '';
+        const cpu = Number(/cpu;dur=([\d.]+)/.exec(timing)?.[1]);
+        const heap = Number(/heap;desc="(\d+) bytes used"/.exec(timing)?.[1]);
+        assert.ok(cpu > 0 && cpu < 1_000, `cpu time in ${timing}`);
+        assert.ok(heap > 100_000 && heap < 64 * 1024 * 1024, `heap in ${timing}`);
+      }
+    } finally {
+      await platform.stop();
+    }
+  });
+});
+
+describe('worker recycling', () => {
+  test('after ISOLA_WORKER_MAX_INVOCATIONS a worker is replaced; no request fails meanwhile', async () => {
+    const platform = await spawnPlatform({ env: { ISOLA_WORKERS: '1', ISOLA_WORKER_MAX_INVOCATIONS: '10' } });
+    try {
+      await deployQuick(platform, 'many');
+      const seen = new Set(workerPids(platform));
+      // A replacement takes a fork and a pool fill (~100-200 ms); the old worker serves meanwhile.
+      for (let round = 0; round < 60 && seen.size < 3; round += 1) {
+        // Sequential and concurrent calls, while workers are being replaced.
+        const statuses = await Promise.all(Array.from({ length: 8 }, () => fetch(`${platform.url}/fn/many/`).then((response) => response.status)));
+        assert.deepEqual(statuses, Array.from({ length: 8 }, () => 200));
+        assert.equal(await coldStart(platform, 'many').then(() => 200), 200);
+        for (const pid of workerPids(platform)) seen.add(pid);
+        await sleep(100);
+      }
+      assert.ok(seen.size >= 3, `expected the worker to be recycled repeatedly, saw pids ${[...seen].join(', ')}`);
+      // A replacement may still be starting; once it has, the drained worker must be gone.
+      let pids = workerPids(platform);
+      for (let attempt = 0; attempt < 50 && pids.length !== 1; attempt += 1) {
+        await sleep(100);
+        pids = workerPids(platform);
+      }
+      assert.equal(pids.length, 1, 'drained workers must exit');
+    } finally {
+      await platform.stop();
+    }
+  });
+
+  test('a worker whose resident memory passes ISOLA_WORKER_MAX_RSS_MB is replaced', async () => {
+    const platform = await spawnPlatform({
+      env: { ISOLA_WORKERS: '1', ISOLA_WORKER_MAX_RSS_MB: '1', ISOLA_HEARTBEAT_TIMEOUT_MS: '500' },
+    });
+    try {
+      await deployQuick(platform, 'heavy');
+      const [first] = workerPids(platform);
+      assert.equal(await coldStart(platform, 'heavy'), true);
+      let replaced = false;
+      for (let attempt = 0; attempt < 50 && !replaced; attempt += 1) {
+        await sleep(100);
+        const pids = workerPids(platform);
+        replaced = pids.length === 1 && pids[0] !== first;
+      }
+      assert.ok(replaced, 'the worker over its RSS limit was not replaced');
+      // The new worker has not run anything: it is not recycled again until it has.
+      assert.equal(await coldStart(platform, 'heavy'), true);
+    } finally {
+      await platform.stop();
+    }
+  });
+});
