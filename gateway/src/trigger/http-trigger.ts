@@ -109,13 +109,17 @@ function serverTiming(platformMs: number, outcome: InvocationOutcome): string {
   return parts.join(', ');
 }
 
+/** Whether a pino level (the logger's threshold) lets `info` lines through. */
+function infoEnabled(level: string): boolean {
+  return level === 'info' || level === 'debug' || level === 'trace';
+}
+
 function logFunctionOutput(
   request: FastifyRequest,
   outcome: InvocationOutcome,
   keys: { function: string; version: number; invocationId: string },
 ): void {
-  if (outcome.logs.length === 0 && outcome.ok) return;
-  const log = request.log.child(keys);
-  for (const line of outcome.logs) log.info({ source: 'function', fnLevel: line.level, fnTime: line.time }, line.message);
-  if (!outcome.ok) log.info({ error: outcome.error }, 'invocation failed');
+  if ((outcome.logs.length === 0 && outcome.ok) || !infoEnabled(request.log.level)) return;
+  for (const line of outcome.logs) request.log.info({ ...keys, source: 'function', fnLevel: line.level, fnTime: line.time }, line.message);
+  if (!outcome.ok) request.log.info({ ...keys, error: outcome.error }, 'invocation failed');
 }

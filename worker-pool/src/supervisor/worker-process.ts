@@ -1,5 +1,16 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { instanceKey, type InvocationOutcome, type InvocationRequest, type Logger, type SupervisorToWorker, type WorkerChannel, type WorkerToSupervisor } from '@isola/core';
+import {
+  instanceKey,
+  MessageBatcher,
+  unbatch,
+  type BatchMessage,
+  type InvocationOutcome,
+  type InvocationRequest,
+  type Logger,
+  type SupervisorToWorker,
+  type WorkerChannel,
+  type WorkerToSupervisor,
+} from '@isola/core';
 
 const workerEntry = new URL('../worker/main.js', import.meta.url);
 
@@ -30,6 +41,7 @@ export class WorkerProcess implements WorkerChannel {
   ready = false;
   private readonly child: ChildProcess;
   private readonly pending = new Map<number, Pending>();
+  private readonly outbox = new MessageBatcher<SupervisorToWorker>((message, messages) => this.write(message, messages));
   private readonly warm = new Set<string>();
   /** Instances whose invocations run on the worker's main thread (see longestBlockingMs). */
   private readonly synchronous = new Set<string>();
@@ -71,7 +83,7 @@ export class WorkerProcess implements WorkerChannel {
     });
     this.started.catch(() => undefined);
     this.gone = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.child.on('message', (message: WorkerToSupervisor) => this.onMessage(message));
+    this.child.on('message', (received: WorkerToSupervisor | BatchMessage<WorkerToSupervisor>) => unbatch(received, (message) => this.onMessage(message)));
     this.child.on('exit', (code, signal) => this.onExit(code, signal));
     this.child.on('error', (error) => options.logger.error({ err: error, workerId: this.id }, 'worker process error'));
   }
@@ -123,9 +135,19 @@ export class WorkerProcess implements WorkerChannel {
   }
 
   private send(message: SupervisorToWorker): void {
-    if (!this.child.connected) return;
+    if (this.child.connected) this.outbox.push(message);
+  }
+
+  private write(message: SupervisorToWorker | BatchMessage<SupervisorToWorker>, messages: SupervisorToWorker[]): void {
+    const failed = (reason: string) => {
+      for (const sent of messages) if (sent.type === 'invoke') this.settle(sent.requestId, crashedOutcome(sent.request, this.id, reason));
+    };
+    if (!this.child.connected) {
+      failed('the worker had disconnected');
+      return;
+    }
     this.child.send(message, (error) => {
-      if (error && message.type === 'invoke') this.settle(message.requestId, crashedOutcome(message.request, this.id, `IPC send failed: ${error.message}`));
+      if (error) failed(`IPC send failed: ${error.message}`);
     });
   }
 

@@ -3,7 +3,18 @@
  * hosts isolates and answers `invoke` messages over IPC; it ends with its parent.
  */
 import { Redis } from 'ioredis';
-import { createLogger, defaultLimits, FunctionStore, instanceKey, loadConfig, type SupervisorToWorker, type WorkerToSupervisor } from '@isola/core';
+import {
+  createLogger,
+  defaultLimits,
+  FunctionStore,
+  instanceKey,
+  loadConfig,
+  MessageBatcher,
+  unbatch,
+  type BatchMessage,
+  type SupervisorToWorker,
+  type WorkerToSupervisor,
+} from '@isola/core';
 import { RuntimeScript } from '../sandbox/runtime-script.js';
 import { PreparedIsolatePool } from '../sandbox/prepared-isolate.js';
 import { ModuleCodeCache } from '../sandbox/function-instance.js';
@@ -16,8 +27,10 @@ const config = loadConfig();
 const workerId = process.env.ISOLA_WORKER_ID ?? String(process.pid);
 const logger = createLogger({ level: config.logLevel }).child({ component: 'worker', workerId });
 
+const outbox = new MessageBatcher<WorkerToSupervisor>((message) => process.send?.(message));
+
 function send(message: WorkerToSupervisor): void {
-  process.send?.(message);
+  outbox.push(message);
 }
 
 if (config.redisUrl === undefined) {
@@ -37,6 +50,7 @@ const pool = new PreparedIsolatePool(new RuntimeScript(), {
     // still be told whose isolate it was before the process ends.
     logger.fatal({ message, instanceKey: ownerKey }, 'catastrophic isolate error; aborting the worker');
     setTimeout(() => process.abort(), 500);
+    outbox.flush(); // results already computed still reach their callers
     process.send?.({ type: 'fatal', requestId: 0, instanceKey: ownerKey, message } satisfies WorkerToSupervisor, () => process.abort());
   },
 });
@@ -48,7 +62,9 @@ const registry = new InstanceRegistry(
   (instanceKeys) => send({ type: 'evicted', requestId: 0, instanceKeys }),
 );
 
-process.on('message', (message: SupervisorToWorker) => {
+process.on('message', (received: SupervisorToWorker | BatchMessage<SupervisorToWorker>) => unbatch(received, onMessage));
+
+function onMessage(message: SupervisorToWorker): void {
   switch (message.type) {
     case 'invoke': {
       const key = instanceKey(message.request.function);
@@ -71,12 +87,13 @@ process.on('message', (message: SupervisorToWorker) => {
       send({ type: 'pong', requestId: message.requestId, rssBytes: process.memoryUsage.rss() });
       break;
   }
-});
+}
 // The parent is gone (crashed or killed): never outlive it.
 process.on('disconnect', () => shutdown(0));
 process.on('SIGINT', () => undefined);
 
 function shutdown(code: number): void {
+  outbox.flush();
   registry.close();
   pool.close();
   redis.disconnect();
@@ -84,5 +101,5 @@ function shutdown(code: number): void {
 }
 
 await pool.fill();
-send({ type: 'ready', requestId: 0, pid: process.pid });
+process.send?.({ type: 'ready', requestId: 0, pid: process.pid } satisfies WorkerToSupervisor);
 logger.debug({ workerId }, 'worker ready');
