@@ -25,7 +25,7 @@ const cases: Case[] = [
   { fixture: 'map-oom', limits: { memoryMb: 32 }, status: 502, code: 'FUNCTION_CRASHED' },
   { fixture: 'throws-on-load', status: 502, code: 'FUNCTION_LOAD_FAILED', message: /configuration missing at load time/ },
   { fixture: 'recursion-overflow', status: 502, code: 'FUNCTION_ERROR', message: /Maximum call stack size exceeded/ },
-  { fixture: 'huge-response', status: 502, code: 'FUNCTION_RESPONSE_TOO_LARGE' },
+  { fixture: 'huge-response', status: 413, code: 'FUNCTION_RESPONSE_TOO_LARGE' },
   { fixture: 'wasm-infinite-loop', limits: { timeoutMs: 300 }, status: 504, code: 'FUNCTION_TIMEOUT' },
   { fixture: 'atomics-wait', limits: { timeoutMs: 300 }, status: 504, code: 'FUNCTION_TIMEOUT' },
   { fixture: 'builtin-sabotage', status: 502, code: 'FUNCTION_ERROR', message: /sabotaged/ },

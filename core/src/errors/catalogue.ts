@@ -22,7 +22,7 @@ export const errorCatalogue = {
   FUNCTION_LOAD_FAILED: { status: 502, fault: 'user', summary: 'the function failed while its module was evaluated' },
   FUNCTION_HANDLER_MISSING: { status: 502, fault: 'user', summary: 'the function has no handler for this trigger' },
   FUNCTION_INVALID_RESPONSE: { status: 502, fault: 'user', summary: 'the handler returned something that is not a Response' },
-  FUNCTION_RESPONSE_TOO_LARGE: { status: 502, fault: 'user', summary: 'the response body is larger than the configured limit' },
+  FUNCTION_RESPONSE_TOO_LARGE: { status: 413, fault: 'user', summary: 'the response body is larger than the configured limit' },
   FUNCTION_MEMORY_LIMIT: { status: 502, fault: 'user', summary: 'the function exceeded limits.memoryMb' },
   FUNCTION_CRASHED: { status: 502, fault: 'user', summary: 'the worker running the function died during the invocation' },
   FUNCTION_TIMEOUT: { status: 504, fault: 'user', summary: 'the function exceeded limits.timeoutMs' },
