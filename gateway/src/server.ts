@@ -33,7 +33,7 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
   installErrorHandling(app);
   const auth = new BearerAuth(deps.adminToken, deps.tokenHint);
   registerHealthRoutes(app, { redis: deps.redisHealthy, readyWorkers: () => deps.invoker.readyWorkers() });
-  registerFunctionsApi(app, { store: deps.store, auth, maxDeployBytes: deps.config.maxDeployBytes });
+  registerFunctionsApi(app, { store: deps.store, functions: deps.functions, auth, maxDeployBytes: deps.config.maxDeployBytes });
   registerHttpTrigger(app, { invoker: deps.invoker, functions: deps.functions, auth, maxBodyBytes: deps.config.maxBodyBytes });
   await app.ready();
   return app;

@@ -9,11 +9,14 @@ import {
   type FunctionStore,
   type FunctionSummary,
   type FunctionVersion,
+  type LatestVersionCache,
 } from '@isola/core';
 import type { BearerAuth } from '../auth/bearer.js';
 
 export interface FunctionsApiDeps {
   store: FunctionStore;
+  /** Primed with each version deployed here, so its first request skips Redis. */
+  functions: LatestVersionCache;
   auth: BearerAuth;
   maxDeployBytes: number;
 }
@@ -40,6 +43,7 @@ export function registerFunctionsApi(app: FastifyInstance, deps: FunctionsApiDep
       const manifest = parseManifest(parsed.data.manifest);
       const bundle = await bundleFunction({ files: parsed.data.files, main: manifest.main });
       const version = await store.deploy({ manifest, code: bundle.code, codeHash: bundle.codeHash, files: parsed.data.files });
+      deps.functions.prime(version);
       request.log.info({ function: version.name, version: version.version, codeHash: version.codeHash }, 'deployed');
       const body: DeployResponse = { name: version.name, version: version.version, codeHash: version.codeHash };
       return reply.code(201).send(body);
