@@ -1,6 +1,8 @@
 import { cpus, totalmem } from 'node:os';
 import type { ColdResult } from './cold.js';
-import { fmt, percentile, verdict } from './stats.js';
+import type { DensityResult } from './density.js';
+import { totalRssKib, type ProcessMemory } from './process-tree.js';
+import { fmt, grouped, mib, percentile, verdict } from './stats.js';
 import type { WarmResult } from './warm.js';
 
 /** Goals from issue 3 ("Performance"). */
@@ -9,7 +11,12 @@ export const goals = {
   coldDeployToFirstP99Ms: 10,
   warmThroughputRatio: 0.4,
   warmP50OverheadMs: 0.3,
+  densityTotalRssBytes: 4e9,
+  densityLastColdMs: 5,
 };
+
+/** Functions at each end of the invocation order whose first requests are compared. */
+export const densityWindow = 100;
 
 export function machine(workers: number): string {
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
@@ -88,3 +95,91 @@ export function warmSection(warm: WarmResult): string[] {
     row(['p50 at 1 connection above node:http', `≤ ${goals.warmP50OverheadMs} ms`, `${fmt(overhead)} ms`, verdict(overhead, goals.warmP50OverheadMs)]),
   ];
 }
+
+export function densitySection(density: DensityResult, workers: number): string[] {
+  const { functions, deployConcurrency } = density.options;
+  const window = Math.min(densityWindow, functions);
+  const last = density.firstRequestMs.slice(-window);
+  // Evictions start once the workers hold as many instances as they keep (seen by the re-invoke probe).
+  const beforeEviction = density.warmOnReinvoke;
+  const total = totalRssKib(density.afterInvoke);
+  const totalBytes = total * 1024;
+  const perWorkerHeld = density.warmOnReinvoke / workers;
+  const workerGrowthKib = sumRole(density.afterInvoke, 'worker') - sumRole(density.idle, 'worker');
+  const perInstanceKib = density.warmOnReinvoke > 0 ? workerGrowthKib / density.warmOnReinvoke : Number.NaN;
+  return [
+    ...header('deploy', 'value'),
+    row(['functions deployed', grouped(functions)]),
+    row(['deploys in flight at once', deployConcurrency]),
+    row(['wall time', `${fmt(density.deploySeconds, 1)} s`]),
+    row(['throughput', `${fmt(functions / density.deploySeconds, 0)} functions/s`]),
+    row(['one deploy p50 / p99 (under that concurrency)', `${fmt(percentile(density.deployMs, 50))} / ${fmt(percentile(density.deployMs, 99))} ms`]),
+    '',
+    `Memory of the platform's process tree (VmRSS), idle, after the deploys and after invoking all ${grouped(functions)} functions once:`,
+    '',
+    ...header('process', 'pid', 'idle', 'after deploy', 'after invoke'),
+    ...memoryRows(density),
+    row(['**total**', '', mib(totalRssKib(density.idle)), mib(totalRssKib(density.afterDeploy)), `**${mib(total)}**`]),
+    '',
+    `Total RSS while invoking: ${density.rssCurve.map((sample) => `${grouped(sample.invoked)} → ${mib(sample.totalKib)}`).join(', ')}.`,
+    '',
+    `First request of each function, invoked one after the other (ms; \`X-Isola-Cold-Start: true\` on ${grouped(density.coldStartHeaders)}/${grouped(functions)}; ${fmt(density.invokeSeconds, 1)} s in all):`,
+    '',
+    ...header('functions', 'p50', 'p99', '`load` p50', '`load` p99', 'platform without the load p50', '`fn` p50', 'outside the gateway timer p50'),
+    coldRow(density, `first ${window} invoked`, 0, window),
+    ...(beforeEviction > window && beforeEviction < functions
+      ? [coldRow(density, `${window} invoked just before the first eviction (#${beforeEviction - window + 1}–${beforeEviction})`, beforeEviction - window, beforeEviction)]
+      : []),
+    coldRow(density, `last ${window} invoked`, functions - window, functions),
+    coldRow(density, 'all', 0, functions),
+    '',
+    `Instances held afterwards: re-invoking the functions newest first, ${grouped(density.warmOnReinvoke)} answered warm before the first cold one ` +
+      `(≈ ${grouped(perWorkerHeld)} per worker; the workers do not report their instance counts, so this is observed from outside). ` +
+      (density.warmOnReinvoke < functions
+        ? `The other ${grouped(functions - density.warmOnReinvoke)} were evicted (LRU beyond the per-worker instance cap) and would cold-start again.`
+        : 'None was evicted.') +
+      (density.warmOnReinvoke > 0 ? ` Worker RSS grew by ${mib(workerGrowthKib)} in all, ≈ ${fmt(perInstanceKib / 1024)} MiB per held instance` : '') +
+      (density.warmOnReinvoke > 0 && density.warmOnReinvoke < functions
+        ? `; holding all ${grouped(functions)} warm would take ≈ ${fmt(((totalRssKib(density.afterDeploy) + perInstanceKib * functions) * 1024) / 1e9)} GB in total (an extrapolation, not measured).`
+        : '.'),
+    '',
+    ...header('target (issue 3)', 'goal', 'measured', ''),
+    row([`total RSS with ${grouped(functions)} functions`, '≤ 4 GB', `${fmt(totalBytes / 1e9)} GB (${mib(total)})`, verdict(totalBytes, goals.densityTotalRssBytes)]),
+    row([`cold first request, last ${window} p50`, `≤ ${goals.densityLastColdMs} ms`, `${fmt(percentile(last, 50))} ms`, verdict(percentile(last, 50), goals.densityLastColdMs)]),
+    row([`cold first request, last ${window} p99`, `≤ ${goals.densityLastColdMs} ms`, `${fmt(percentile(last, 99))} ms`, verdict(percentile(last, 99), goals.densityLastColdMs)]),
+  ];
+}
+
+/** First requests number `from` (inclusive) to `to` (exclusive), in invocation order. */
+function coldRow(density: DensityResult, label: string, from: number, to: number): string {
+  const slice = (values: readonly number[]) => values.slice(from, to);
+  const platformOnly = slice(density.platformMs).map((platform, index) => platform - (density.loadMs[from + index] ?? 0));
+  const requests = slice(density.firstRequestMs);
+  const load = slice(density.loadMs);
+  const outside = requests.map((total, index) => total - (density.platformMs[from + index] ?? 0) - (density.functionMs[from + index] ?? 0));
+  return row([
+    label,
+    fmt(percentile(requests, 50)),
+    fmt(percentile(requests, 99)),
+    fmt(percentile(load, 50)),
+    fmt(percentile(load, 99)),
+    fmt(percentile(platformOnly, 50)),
+    fmt(percentile(slice(density.functionMs), 50)),
+    fmt(percentile(outside, 50)),
+  ]);
+}
+
+function memoryRows(density: DensityResult): string[] {
+  const byPid = (tree: readonly ProcessMemory[], pid: number) => tree.find((process) => process.pid === pid);
+  const pids = [...new Set([...density.idle, ...density.afterDeploy, ...density.afterInvoke].map((process) => process.pid))];
+  return pids.map((pid) => {
+    const known = byPid(density.afterInvoke, pid) ?? byPid(density.afterDeploy, pid) ?? byPid(density.idle, pid);
+    const cell = (tree: readonly ProcessMemory[]) => {
+      const process = byPid(tree, pid);
+      return process === undefined ? '—' : mib(process.rssKib);
+    };
+    return row([known?.role ?? '?', pid, cell(density.idle), cell(density.afterDeploy), cell(density.afterInvoke)]);
+  });
+}
+
+const sumRole = (tree: readonly ProcessMemory[], role: string) => totalRssKib(tree.filter((process) => process.role === role));

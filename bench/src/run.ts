@@ -1,22 +1,27 @@
 /**
- * `npm run bench [-- cold warm]` (or BENCH_ONLY=cold,...): runs the real platform and
- * measures, in one run, (a) deploy → first response over fresh functions, and (b) warm
+ * `npm run bench [-- cold warm density]` (or BENCH_ONLY=density,...): runs the real platform
+ * and measures, in one run, (a) deploy → first response over fresh functions, (b) warm
  * throughput and latency through /fn/hello/ against the same handler on a bare node:http
- * server. A full run rewrites docs/benchmarks.md; a partial run only prints its tables. Any
- * failed request fails the run.
+ * server, and (c) density: thousands of functions deployed and invoked once, with the memory
+ * of the platform's process tree. A full run rewrites docs/benchmarks.md; a partial run only
+ * prints its tables. Any failed request fails the run.
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { BenchPlatform, benchWorkers } from './bench-platform.js';
 import { measureColdStarts, type ColdResult } from './cold.js';
-import { coldSection, machine, warmSection } from './report.js';
+import { measureDensity, type DensityResult } from './density.js';
+import { coldSection, densitySection, machine, warmSection } from './report.js';
+import { grouped } from './stats.js';
 import { connectionLevels, measureBaseline, measureWarm, type WarmResult } from './warm.js';
 
-const sections = ['cold', 'warm'] as const;
+const sections = ['cold', 'warm', 'density'] as const;
 type Section = (typeof sections)[number];
 
 const durationSeconds = positiveNumber('BENCH_DURATION', 10);
 const coldFunctions = positiveNumber('BENCH_COLD_FUNCTIONS', 50);
+const densityFunctions = positiveNumber('BENCH_DENSITY_FUNCTIONS', 2000);
+const densityDeployConcurrency = positiveNumber('BENCH_DENSITY_DEPLOY_CONCURRENCY', 16);
 const reportFile = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
 
 function positiveNumber(variable: string, fallback: number): number {
@@ -36,6 +41,7 @@ function selectedSections(): Section[] {
 interface Results {
   cold?: ColdResult;
   warm?: WarmResult;
+  density?: DensityResult;
 }
 
 async function withPlatform<T>(run: (platform: BenchPlatform) => Promise<T>, section: string): Promise<T> {
@@ -70,10 +76,18 @@ async function main(): Promise<void> {
       results.warm = { ...warm, baseline: await measureBaseline(durationSeconds) };
     }
   }
+  if (selected.includes('density')) {
+    console.log(`(c) density: ${grouped(densityFunctions)} functions on a fresh platform...`);
+    results.density = await withPlatform(
+      (platform) => measureDensity(platform, { functions: densityFunctions, deployConcurrency: densityDeployConcurrency, progressEvery: 250 }),
+      'density',
+    );
+  }
 
   const tables = {
     cold: results.cold === undefined ? [] : coldSection(results.cold),
     warm: results.warm === undefined ? [] : warmSection(results.warm),
+    density: results.density === undefined ? [] : densitySection(results.density, benchWorkers),
   };
   for (const section of selected) console.log(`\n${section}\n\n${tables[section].join('\n')}`);
   const seconds = (performance.now() - started) / 1000;
@@ -119,6 +133,19 @@ ${tables.warm.join('\n')}
 Every Isola request crosses two processes (gateway → worker over IPC) and an isolate boundary, and the gateway,
 the workers and wrk share the cores; the bare server does none of that. The ratio is the price of isolation and
 scheduling.
+
+## (c) Density
+
+A fresh platform; ${grouped(densityFunctions)} distinct functions (hello variants as above) deployed with
+${densityDeployConcurrency} deploys in flight at once, then each invoked once, one after the other, so every
+first request is a cold start. Memory is the VmRSS (from \`/proc/<pid>/status\`) of every process in the
+platform's tree: \`isola up\` (gateway, scheduler, supervisor), its worker processes, its redis-server and the
+esbuild service, found through the parent pid in \`/proc/<pid>/stat\`. The platform runs as configured by default:
+each worker keeps a bounded number of function instances and evicts the least recently used beyond it.
+Runs alone with \`npm run bench -- density\` (or \`BENCH_ONLY=density\`); \`BENCH_DENSITY_FUNCTIONS\` and
+\`BENCH_DENSITY_DEPLOY_CONCURRENCY\` change its size.
+
+${tables.density.join('\n')}
 `;
 }
 
