@@ -110,6 +110,8 @@ export class BenchPlatform {
     const details = [message];
     if (this.exit !== null) details.push(this.exit);
     if (this.errorLines.length > 0) details.push(`the platform logged ${this.errorLines.length} error line(s); the last ones:\n${this.errorLines.slice(-10).join('\n')}`);
+    const output = this.platform.output().trim().split('\n').slice(-5).join('\n');
+    if (output !== '') details.push(`its last lines on stdout:\n${output}`);
     return new Error(details.join('\n'));
   }
 

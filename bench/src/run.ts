@@ -46,13 +46,17 @@ interface Results {
 
 async function withPlatform<T>(run: (platform: BenchPlatform) => Promise<T>, section: string): Promise<T> {
   const platform = await BenchPlatform.start();
+  let result: T;
   try {
-    const result = await run(platform);
+    result = await run(platform);
     platform.assertHealthy(section);
-    return result;
-  } finally {
-    await platform.stop();
+  } catch (error) {
+    // Report what went wrong first; a failure to stop afterwards is only a footnote.
+    await platform.stop().catch((stopError: unknown) => console.error(`(stopping the platform after the failure: ${(stopError as Error).message})`));
+    throw error;
   }
+  await platform.stop();
+  return result;
 }
 
 async function main(): Promise<void> {
