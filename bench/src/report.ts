@@ -23,17 +23,29 @@ export function machine(workers: number): string {
   return `${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, ${process.platform}; ${workers} Isola workers`;
 }
 
+/** A section of the report: its tables, and its rows of the targets table (also gathered in the summary). */
+export interface ReportSection {
+  lines: string[];
+  targets: string[];
+}
+
 const row = (cells: readonly (string | number)[]) => `| ${cells.join(' | ')} |`;
 const header = (...cells: string[]) => [row(cells), row(cells.map(() => '---'))];
+/** The targets table: rows from one section or from all of them. */
+export const targetsTable = (targets: readonly string[]): string[] => [...header('target (issue 3)', 'goal', 'measured', ''), ...targets];
 const spread = (label: string, values: readonly number[], digits = 2) =>
   row([label, fmt(percentile(values, 50), digits), fmt(percentile(values, 99), digits), fmt(Math.min(...values), digits), fmt(Math.max(...values), digits)]);
 
-export function coldSection(cold: ColdResult): string[] {
+export function coldSection(cold: ColdResult): ReportSection {
   const outside = cold.firstRequestMs.map((total, index) => total - (cold.platformMs[index] ?? 0) - (cold.functionMs[index] ?? 0));
   const platformOnly = cold.platformMs.map((platform, index) => platform - (cold.loadMs[index] ?? 0));
   const p50 = percentile(cold.deployToFirstResponseMs, 50);
   const p99 = percentile(cold.deployToFirstResponseMs, 99);
-  return [
+  const targets = [
+    row(['deploy → first response p50', `≤ ${goals.coldDeployToFirstP50Ms} ms`, `${fmt(p50)} ms`, verdict(p50, goals.coldDeployToFirstP50Ms)]),
+    row(['deploy → first response p99', `≤ ${goals.coldDeployToFirstP99Ms} ms`, `${fmt(p99)} ms`, verdict(p99, goals.coldDeployToFirstP99Ms)]),
+  ];
+  const lines = [
     `${cold.functions} fresh functions, one after the other (ms):`,
     '',
     ...header('measure', 'p50', 'p99', 'min', 'max'),
@@ -52,13 +64,12 @@ export function coldSection(cold: ColdResult): string[] {
     row(['`fn` function (runtime, handler)', fmt(percentile(cold.functionMs, 50)), fmt(percentile(cold.functionMs, 99))]),
     row(['outside the gateway timer (client, loopback, HTTP parsing)', fmt(percentile(outside, 50)), fmt(percentile(outside, 99))]),
     '',
-    ...header('target (issue 3)', 'goal', 'measured', ''),
-    row(['deploy → first response p50', `≤ ${goals.coldDeployToFirstP50Ms} ms`, `${fmt(p50)} ms`, verdict(p50, goals.coldDeployToFirstP50Ms)]),
-    row(['deploy → first response p99', `≤ ${goals.coldDeployToFirstP99Ms} ms`, `${fmt(p99)} ms`, verdict(p99, goals.coldDeployToFirstP99Ms)]),
+    ...targetsTable(targets),
   ];
+  return { lines, targets };
 }
 
-export function warmSection(warm: WarmResult): string[] {
+export function warmSection(warm: WarmResult): ReportSection {
   const at = (connections: number) => {
     const index = warm.isola.findIndex((result) => result.connections === connections);
     return { isola: warm.isola[index], base: warm.baseline[index] };
@@ -67,7 +78,11 @@ export function warmSection(warm: WarmResult): string[] {
   const one = at(1);
   const ratio = hundred.isola && hundred.base ? hundred.isola.requestsPerSecond / hundred.base.requestsPerSecond : Number.NaN;
   const overhead = one.isola && one.base ? one.isola.p50Ms - one.base.p50Ms : Number.NaN;
-  return [
+  const targets = [
+    row(['throughput at 100 connections vs node:http', `≥ ${goals.warmThroughputRatio}×`, `${fmt(ratio)}×`, Number.isFinite(ratio) && ratio >= goals.warmThroughputRatio ? '✅ met' : '❌ missed']),
+    row(['p50 at 1 connection above node:http', `≤ ${goals.warmP50OverheadMs} ms`, `${fmt(overhead)} ms`, verdict(overhead, goals.warmP50OverheadMs)]),
+  ];
+  const lines = [
     ...header('connections', 'Isola req/s', 'Isola p50 ms', 'Isola p99 ms', 'node:http req/s', 'node:http p50 ms', 'node:http p99 ms', 'Isola / node:http throughput'),
     ...warm.isola.map((result, index) => {
       const base = warm.baseline[index];
@@ -90,13 +105,12 @@ export function warmSection(warm: WarmResult): string[] {
     row(['platform (gateway, scheduler, IPC both ways)', fmt(percentile(warm.platformMs, 50), 3), fmt(percentile(warm.platformMs, 99), 3)]),
     row(['function (isolate call, runtime, handler)', fmt(percentile(warm.functionMs, 50), 3), fmt(percentile(warm.functionMs, 99), 3)]),
     '',
-    ...header('target (issue 3)', 'goal', 'measured', ''),
-    row(['throughput at 100 connections vs node:http', `≥ ${goals.warmThroughputRatio}×`, `${fmt(ratio)}×`, Number.isFinite(ratio) && ratio >= goals.warmThroughputRatio ? '✅ met' : '❌ missed']),
-    row(['p50 at 1 connection above node:http', `≤ ${goals.warmP50OverheadMs} ms`, `${fmt(overhead)} ms`, verdict(overhead, goals.warmP50OverheadMs)]),
+    ...targetsTable(targets),
   ];
+  return { lines, targets };
 }
 
-export function densitySection(density: DensityResult, workers: number): string[] {
+export function densitySection(density: DensityResult, workers: number): ReportSection {
   const { functions, deployConcurrency } = density.options;
   const window = Math.min(densityWindow, functions);
   const last = density.firstRequestMs.slice(-window);
@@ -107,7 +121,12 @@ export function densitySection(density: DensityResult, workers: number): string[
   const perWorkerHeld = density.warmOnReinvoke / workers;
   const workerGrowthKib = sumRole(density.afterInvoke, 'worker') - sumRole(density.idle, 'worker');
   const perInstanceKib = density.warmOnReinvoke > 0 ? workerGrowthKib / density.warmOnReinvoke : Number.NaN;
-  return [
+  const targets = [
+    row([`total RSS with ${grouped(functions)} functions`, '≤ 4 GB', `${fmt(totalBytes / 1e9)} GB (${mib(total)})`, verdict(totalBytes, goals.densityTotalRssBytes)]),
+    row([`cold first request, last ${window} p50`, `≤ ${goals.densityLastColdMs} ms`, `${fmt(percentile(last, 50))} ms`, verdict(percentile(last, 50), goals.densityLastColdMs)]),
+    row([`cold first request, last ${window} p99`, `≤ ${goals.densityLastColdMs} ms`, `${fmt(percentile(last, 99))} ms`, verdict(percentile(last, 99), goals.densityLastColdMs)]),
+  ];
+  const lines = [
     ...header('deploy', 'value'),
     row(['functions deployed', grouped(functions)]),
     row(['deploys in flight at once', deployConcurrency]),
@@ -143,11 +162,9 @@ export function densitySection(density: DensityResult, workers: number): string[
         ? `; holding all ${grouped(functions)} warm would take ≈ ${fmt(((totalRssKib(density.afterDeploy) + perInstanceKib * functions) * 1024) / 1e9)} GB in total (an extrapolation, not measured).`
         : '.'),
     '',
-    ...header('target (issue 3)', 'goal', 'measured', ''),
-    row([`total RSS with ${grouped(functions)} functions`, '≤ 4 GB', `${fmt(totalBytes / 1e9)} GB (${mib(total)})`, verdict(totalBytes, goals.densityTotalRssBytes)]),
-    row([`cold first request, last ${window} p50`, `≤ ${goals.densityLastColdMs} ms`, `${fmt(percentile(last, 50))} ms`, verdict(percentile(last, 50), goals.densityLastColdMs)]),
-    row([`cold first request, last ${window} p99`, `≤ ${goals.densityLastColdMs} ms`, `${fmt(percentile(last, 99))} ms`, verdict(percentile(last, 99), goals.densityLastColdMs)]),
+    ...targetsTable(targets),
   ];
+  return { lines, targets };
 }
 
 /** First requests number `from` (inclusive) to `to` (exclusive), in invocation order. */

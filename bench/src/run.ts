@@ -7,11 +7,12 @@
  * prints its tables. Any failed request fails the run.
  */
 import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { BenchPlatform, benchWorkers } from './bench-platform.js';
 import { measureColdStarts, type ColdResult } from './cold.js';
 import { measureDensity, type DensityResult } from './density.js';
-import { coldSection, densitySection, machine, warmSection } from './report.js';
+import { coldSection, densitySection, machine, targetsTable, warmSection, type ReportSection } from './report.js';
 import { grouped } from './stats.js';
 import { connectionLevels, measureBaseline, measureWarm, type WarmResult } from './warm.js';
 
@@ -61,8 +62,9 @@ async function withPlatform<T>(run: (platform: BenchPlatform) => Promise<T>, sec
 
 async function main(): Promise<void> {
   const started = performance.now();
+  const loadAtStart = loadavg().map((load) => load.toFixed(1)).join(', ');
   const selected = selectedSections();
-  console.log(`Isola benchmark (${selected.join(', ')}) on ${machine(benchWorkers)}`);
+  console.log(`Isola benchmark (${selected.join(', ')}) on ${machine(benchWorkers)}; load average ${loadAtStart}`);
   const results: Results = {};
 
   if (selected.includes('cold') || selected.includes('warm')) {
@@ -88,12 +90,13 @@ async function main(): Promise<void> {
     );
   }
 
-  const tables = {
-    cold: results.cold === undefined ? [] : coldSection(results.cold),
-    warm: results.warm === undefined ? [] : warmSection(results.warm),
-    density: results.density === undefined ? [] : densitySection(results.density, benchWorkers),
+  const empty: ReportSection = { lines: [], targets: [] };
+  const tables: Record<Section, ReportSection> = {
+    cold: results.cold === undefined ? empty : coldSection(results.cold),
+    warm: results.warm === undefined ? empty : warmSection(results.warm),
+    density: results.density === undefined ? empty : densitySection(results.density, benchWorkers),
   };
-  for (const section of selected) console.log(`\n${section}\n\n${tables[section].join('\n')}`);
+  for (const section of selected) console.log(`\n${section}\n\n${tables[section].lines.join('\n')}`);
   const seconds = (performance.now() - started) / 1000;
   console.log(`\nBenchmark took ${seconds.toFixed(0)} s.`);
 
@@ -101,18 +104,23 @@ async function main(): Promise<void> {
     console.log(`Partial run (${selected.join(', ')}): ${reportFile} was not rewritten; run "npm run bench" for the full report.`);
     return;
   }
-  writeFileSync(reportFile, renderReport(tables, seconds));
+  writeFileSync(reportFile, renderReport(tables, seconds, loadAtStart));
   console.log(`Wrote ${reportFile}`);
 }
 
-function renderReport(tables: Record<Section, string[]>, seconds: number): string {
+function renderReport(tables: Record<Section, ReportSection>, seconds: number, loadAtStart: string): string {
+  const targets = targetsTable(sections.flatMap((section) => tables[section].targets));
   return `# Benchmarks
 
-Measured by \`npm run bench\` (bench/src/run.ts) on ${new Date().toISOString().slice(0, 10)}, in ${seconds.toFixed(0)} s:
-${machine(benchWorkers)}. The platform is the real \`isola up\` (gateway, scheduler, worker processes, its
-private redis-server) started by the bench on a free port; the load comes from the same machine. Numbers from
-one shared machine are noisy: read the ratios, which come from one run, rather than the absolute figures.
-Targets are those of issue 3 ("Performance").
+Measured by \`npm run bench\` (bench/src/run.ts) on ${new Date().toISOString().slice(0, 10)}, in ${seconds.toFixed(0)} s, on
+${machine(benchWorkers)}; load average ${loadAtStart} when it started. The platform is the real \`isola up\`
+(gateway, scheduler, worker processes, its private redis-server) started by the bench on a free port; the load
+comes from the same machine. Numbers from one shared machine are noisy: read the ratios, which come from one run,
+rather than the absolute figures.
+
+## Targets (issue 3, "Performance")
+
+${targets.join('\n')}
 
 ## (a) Cold start
 
@@ -120,19 +128,19 @@ ${coldFunctions} fresh functions, each a distinct bundle of functions-examples/h
 code cache from an earlier one helps). For each, one after the other: \`POST /api/v1/functions\` (validation,
 bundling with esbuild, storing in Redis), then the first \`GET /fn/<name>/\` (the worker fetches the code from
 Redis and loads it into a pre-warmed isolate, then runs it). Times are taken by the client (node:http over a
-keep-alive connection, cheaper than fetch); the split comes from
-the platform's \`Server-Timing\` header on the first response: \`isola\` (all the platform's time outside the
-function, the load included), \`load\` (the cold-start load in the worker) and \`fn\` (the invocation itself).
+keep-alive connection, cheaper than fetch); the split comes from the platform's \`Server-Timing\` header on the
+first response: \`isola\` (all the platform's time outside the function, the load included), \`load\` (the
+cold-start load in the worker) and \`fn\` (the invocation itself).
 
-${tables.cold.join('\n')}
+${tables.cold.lines.join('\n')}
 
 ## (b) Warm throughput and latency
 
 \`GET /fn/hello/?name=bench\` through the gateway, the scheduler, IPC to a worker process and the isolate, driven
-by \`wrk\` for ${durationSeconds} s at each of ${connectionLevels.join(', ')} connections (after a 2 s warm-up); then the same
-handler on a bare \`node:http\` server in one process (bench/src/bare-server.ts), with the platform stopped.
+by \`wrk\` for ${durationSeconds} s at each of ${connectionLevels.join(', ')} connections (after a 2 s warm-up); then the
+same handler on a bare \`node:http\` server in one process (bench/src/bare-server.ts), with the platform stopped.
 
-${tables.warm.join('\n')}
+${tables.warm.lines.join('\n')}
 
 Every Isola request crosses two processes (gateway → worker over IPC) and an isolate boundary, and the gateway,
 the workers and wrk share the cores; the bare server does none of that. The ratio is the price of isolation and
@@ -141,15 +149,15 @@ scheduling.
 ## (c) Density
 
 A fresh platform; ${grouped(densityFunctions)} distinct functions (hello variants as above) deployed with
-${densityDeployConcurrency} deploys in flight at once, then each invoked once, one after the other, so every
-first request is a cold start. Memory is the VmRSS (from \`/proc/<pid>/status\`) of every process in the
+${densityDeployConcurrency} deploys in flight at once, then each invoked once, one after the other, so every first
+request is a cold start. Memory is the VmRSS (from \`/proc/<pid>/status\`) of every process in the
 platform's tree: \`isola up\` (gateway, scheduler, supervisor), its worker processes, its redis-server and the
 esbuild service, found through the parent pid in \`/proc/<pid>/stat\`. The platform runs as configured by default:
 each worker keeps a bounded number of function instances and evicts the least recently used beyond it.
 Runs alone with \`npm run bench -- density\` (or \`BENCH_ONLY=density\`); \`BENCH_DENSITY_FUNCTIONS\` and
 \`BENCH_DENSITY_DEPLOY_CONCURRENCY\` change its size.
 
-${tables.density.join('\n')}
+${tables.density.lines.join('\n')}
 `;
 }
 
