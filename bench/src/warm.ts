@@ -1,0 +1,91 @@
+import { spawn } from 'node:child_process';
+import { Agent, get } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import type { BenchPlatform } from './bench-platform.js';
+import { hello } from './hello-variants.js';
+import { parseServerTiming } from './server-timing.js';
+import { wrk, type LoadResult } from './wrk.js';
+
+export const connectionLevels = [1, 10, 100];
+
+export interface WarmResult {
+  isola: LoadResult[];
+  baseline: LoadResult[];
+  /** Server-Timing of sequential warm requests on one keep-alive connection. */
+  platformMs: number[];
+  functionMs: number[];
+}
+
+/** Warm load through /fn/hello/ (platform running), then the bare node:http baseline (platform stopped). */
+export async function measureWarm(platform: BenchPlatform, durationSeconds: number): Promise<Omit<WarmResult, 'baseline'>> {
+  const { manifest, files } = hello();
+  await platform.deploy(manifest, files);
+  const url = `${platform.url}/fn/hello/?name=bench`;
+  const isola = await loadSeries(url, durationSeconds, 'Isola');
+  const { platformMs, functionMs } = await measureBreakdown(platform, url, 1000);
+  return { isola, platformMs, functionMs };
+}
+
+export async function measureBaseline(durationSeconds: number): Promise<LoadResult[]> {
+  const bare = await startBareServer();
+  try {
+    return await loadSeries(bare.url, durationSeconds, 'node:http');
+  } finally {
+    bare.stop();
+  }
+}
+
+async function loadSeries(url: string, durationSeconds: number, label: string): Promise<LoadResult[]> {
+  failOnErrors(await wrk(url, 10, 2), label); // warm-up: JIT, connections, instances on every worker
+  const results: LoadResult[] = [];
+  for (const connections of connectionLevels) {
+    console.log(`  ${label}: ${connections} connection(s), ${durationSeconds} s`);
+    results.push(failOnErrors(await wrk(url, connections, durationSeconds), label));
+  }
+  return results;
+}
+
+function failOnErrors(result: LoadResult, label: string): LoadResult {
+  if (result.errors > 0) {
+    throw new Error(`${label} at ${result.connections} connection(s): wrk counted ${result.errors} failed request(s) (non-2xx answers or socket errors)`);
+  }
+  if (!Number.isFinite(result.requestsPerSecond) || result.requestsPerSecond <= 0) {
+    throw new Error(`${label} at ${result.connections} connection(s): could not read a request rate from wrk's report`);
+  }
+  return result;
+}
+
+/** Sequential requests on one keep-alive connection (node:http, to keep the client cheap), reading the Server-Timing split. */
+async function measureBreakdown(platform: BenchPlatform, url: string, count: number): Promise<{ platformMs: number[]; functionMs: number[] }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const platformMs: number[] = [];
+  const functionMs: number[] = [];
+  try {
+    for (let index = 0; index < count; index += 1) {
+      const { status, timing } = await new Promise<{ status: number; timing: string }>((resolve, reject) => {
+        get(url, { agent }, (response) => {
+          response.resume();
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, timing: String(response.headers['server-timing'] ?? '') }));
+        }).on('error', reject);
+      }).catch((error: unknown) => {
+        throw platform.failure(`warm GET ${url} failed: ${(error as Error).message}`);
+      });
+      if (status !== 200) throw platform.failure(`warm GET ${url} answered ${status}`);
+      const split = parseServerTiming(timing);
+      platformMs.push(split.platformMs);
+      functionMs.push(split.functionMs);
+    }
+  } finally {
+    agent.destroy();
+  }
+  return { platformMs, functionMs };
+}
+
+async function startBareServer(): Promise<{ url: string; stop: () => void }> {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./bare-server.js', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve, reject) => {
+    child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
+    child.once('exit', (code) => reject(new Error(`the bare node:http server exited with code ${code} before listening`)));
+  });
+  return { url: `http://127.0.0.1:${port}/?name=bench`, stop: () => child.kill('SIGTERM') };
+}
