@@ -298,6 +298,29 @@ describe('isola up, first start', () => {
     }
   });
 
+  test('a second SIGTERM exits at once and still leaves no process behind', async () => {
+    const hurried = await spawnPlatform({ env: { ISOLA_WORKERS: '1' } });
+    try {
+      const pid = hurried.process.pid ?? 0;
+      const children = childPids(pid);
+      assert.ok(children.length >= 2, `expected redis and a worker under ${pid}, found ${children.join(',')}`);
+      const exited = new Promise<number | null>((resolve) => hurried.process.once('exit', resolve));
+      process.kill(pid, 'SIGTERM');
+      // Two signals sent at once may be delivered as one: wait until the first is handled.
+      while (!hurried.output().includes('stopping Isola')) await new Promise((resolve) => setTimeout(resolve, 5));
+      process.kill(pid, 'SIGTERM');
+      assert.equal(await exited, 1, 'the second signal should end it at once, with code 1');
+      let survivors = children;
+      for (let attempt = 0; attempt < 50 && survivors.length > 0; attempt += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        survivors = children.filter(isRunning);
+      }
+      assert.deepEqual(survivors, [], 'processes outlived isola up');
+    } finally {
+      await hurried.stop();
+    }
+  });
+
   test('without redis-server on the PATH it exits saying how to install it', async () => {
     await assert.rejects(
       spawnPlatform({ env: { PATH: '/nonexistent', ISOLA_WORKERS: '1' } }),

@@ -83,6 +83,7 @@ function handleSignals(platform: RunningPlatform): void {
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
       console.error(`Received ${signal} again: exiting now.`);
+      platform.kill();
       process.exit(1);
     }
     stopping = true;

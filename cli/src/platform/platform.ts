@@ -15,6 +15,11 @@ export interface RunningPlatform {
   redisUrl: string;
   /** Stops every part, in reverse order of start. Safe to call twice. */
   stop(): Promise<void>;
+  /**
+   * For an exit that cannot wait (a second signal): signals the processes that would outlive
+   * this one — the private redis-server. Workers end by themselves when their parent goes.
+   */
+  kill(): void;
 }
 
 /**
@@ -29,11 +34,13 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Run
     while (stack.length > 0) await stack.pop()?.().catch((error: unknown) => logger.error({ component: 'isola', err: error }, 'error while stopping'));
   };
   stack.push(stopBundler);
+  const killers: (() => void)[] = [];
   try {
     let privateRedis: PrivateRedis | null = null;
     if (config.redisUrl === undefined) {
       privateRedis = await startPrivateRedis(config.dataDir, logger.child({ component: 'redis' }));
       stack.push(() => privateRedis!.stop());
+      killers.push(() => privateRedis!.kill());
     }
     const redisUrl = config.redisUrl ?? privateRedis!.url;
     const redis = await connectRedis(redisUrl, logger.child({ component: 'redis-client' }));
@@ -74,7 +81,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Run
     stack.push(() => gateway.close());
     const address = gateway.server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    return { url: `http://${host}:${address.port}`, adminToken, redisUrl, stop };
+    return { url: `http://${host}:${address.port}`, adminToken, redisUrl, stop, kill: () => killers.forEach((kill) => kill()) };
   } catch (error) {
     await stop();
     throw error;

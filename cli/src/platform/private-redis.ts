@@ -8,6 +8,8 @@ import { IsolaError, type Logger } from '@isola/core';
 export interface PrivateRedis {
   url: string;
   stop(): Promise<void>;
+  /** Signals the server to exit (it still flushes its append-only file), without waiting. */
+  kill(): void;
 }
 
 const installHint =
@@ -50,7 +52,7 @@ export async function startPrivateRedis(dataDir: string, logger: Logger): Promis
   const url = `redis://127.0.0.1:${port}`;
   await waitUntilAnswering(url, child, join(dir, 'redis.log'));
   logger.info({ url, dir }, 'private redis-server started');
-  return { url, stop: () => stopChild(child) };
+  return { url, stop: () => stopChild(child), kill: () => void child.kill('SIGTERM') };
 }
 
 async function waitUntilAnswering(url: string, child: ChildProcess, logFile: string): Promise<void> {

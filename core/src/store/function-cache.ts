@@ -47,6 +47,11 @@ export class LatestVersionCache {
   }
 
   onEvent(event: FunctionEvent): void {
+    if (event.deployed !== undefined) {
+      const { code: _code, ...version } = event.deployed;
+      this.prime(version);
+      return;
+    }
     const entry = this.entries.get(event.name);
     // Our own deploy's event arrives after prime(): the entry already holds that version.
     if (entry?.value !== undefined && entry.value.version >= event.version) return;

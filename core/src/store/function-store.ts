@@ -25,8 +25,14 @@ export interface NewVersion {
   files: Record<string, string>;
 }
 
-/** A change every process must hear about at once (cache invalidation). */
-export type FunctionEvent = { type: 'deployed'; name: string; version: number };
+/**
+ * A change every process must hear about at once (cache invalidation). A deploy of a small
+ * bundle carries the whole version, so workers can load it without reading Redis.
+ */
+export type FunctionEvent = { type: 'deployed'; name: string; version: number; deployed?: FunctionVersionWithCode };
+
+/** Bundles up to this size travel in the deploy event (see FunctionEvent). */
+const maxCodeInEvent = 64 * 1024;
 
 /**
  * Functions and their versions in Redis. Versions are written once and never changed;
@@ -39,7 +45,8 @@ export class FunctionStore {
     const name = input.manifest.name;
     const version = await this.redis.hincrby(redisKeys.functionMeta(name), 'nextVersion', 1);
     const createdAt = new Date().toISOString();
-    const event: FunctionEvent = { type: 'deployed', name, version };
+    const deployed: FunctionVersionWithCode = { name, version, codeHash: input.codeHash, manifest: input.manifest, createdAt, code: input.code };
+    const event: FunctionEvent = input.code.length <= maxCodeInEvent ? { type: 'deployed', name, version, deployed } : { type: 'deployed', name, version };
     await this.redis
       .multi()
       .hset(redisKeys.functionVersion(name, version), {

@@ -1,6 +1,7 @@
-import { instanceKey, IsolaError, type FunctionStore, type InvocationRequest } from '@isola/core';
+import { instanceKey, IsolaError, type InvocationRequest } from '@isola/core';
 import { FunctionInstance, type LoadOptions } from '../sandbox/function-instance.js';
 import type { PreparedIsolatePool } from '../sandbox/prepared-isolate.js';
+import type { VersionSource } from './version-source.js';
 
 export interface InstanceLookup {
   instance: FunctionInstance;
@@ -36,7 +37,7 @@ export class InstanceRegistry {
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
-    private readonly store: FunctionStore,
+    private readonly versions: VersionSource,
     private readonly pool: PreparedIsolatePool,
     private readonly loadOptions: LoadOptions,
     private readonly limits: RegistryLimits,
@@ -147,7 +148,7 @@ export class InstanceRegistry {
 
   private async load(request: InvocationRequest): Promise<FunctionInstance> {
     const { name, version, codeHash } = request.function;
-    const stored = await this.store.getVersionWithCode(name, version);
+    const stored = await this.versions.get(name, version);
     if (stored === null || stored.codeHash !== codeHash) {
       throw new IsolaError('FUNCTION_NOT_FOUND', `version ${version} of function "${name}" is not stored (deleted while in flight?)`).toShape();
     }

@@ -19,6 +19,7 @@ import { RuntimeScript } from '../sandbox/runtime-script.js';
 import { PreparedIsolatePool } from '../sandbox/prepared-isolate.js';
 import { ModuleCodeCache } from '../sandbox/function-instance.js';
 import { InstanceRegistry } from './instance-registry.js';
+import { VersionSource } from './version-source.js';
 import { runInvocation } from './run-invocation.js';
 
 const preparedIsolates = 2;
@@ -54,8 +55,12 @@ const pool = new PreparedIsolatePool(new RuntimeScript(), {
     process.send?.({ type: 'fatal', requestId: 0, instanceKey: ownerKey, message } satisfies WorkerToSupervisor, () => process.abort());
   },
 });
+const versions = new VersionSource(new FunctionStore(redis));
+const subscriber = new Redis(config.redisUrl, { lazyConnect: false, enableOfflineQueue: true });
+subscriber.on('error', (error: Error) => logger.warn({ err: error }, 'redis subscriber connection error'));
+await FunctionStore.subscribe(subscriber, (event) => versions.onEvent(event));
 const registry = new InstanceRegistry(
-  new FunctionStore(redis),
+  versions,
   pool,
   { maxLogBytes: config.maxLogBytes, maxResponseBytes: config.maxBodyBytes, codeCache: new ModuleCodeCache() },
   { idleTtlMs: config.instanceIdleTtlMs, memoryBudgetBytes: config.workerMemoryBudgetMb * 1024 * 1024, maxInstances: config.workerMaxInstances },
@@ -97,6 +102,7 @@ function shutdown(code: number): void {
   registry.close();
   pool.close();
   redis.disconnect();
+  subscriber.disconnect();
   process.exit(code);
 }
 
