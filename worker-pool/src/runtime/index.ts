@@ -18,6 +18,8 @@ import { Request } from './web/request.js';
 import { Response } from './web/response.js';
 import { createQueueMicrotask } from './web/microtask.js';
 import { registerPlatformClasses, structuredClone } from './web/structured-clone.js';
+import * as streams from './web/streams.js';
+import { TextDecoderStream, TextEncoderStream } from './web/text-encoding-streams.js';
 import { TextDecoder, TextEncoder } from './web/text-encoding.js';
 import { URL, URLSearchParams } from './web/url.js';
 
@@ -34,12 +36,27 @@ const webClasses = {
   Response,
   TextEncoder,
   TextDecoder,
+  TextEncoderStream,
+  TextDecoderStream,
   DOMException,
   Event,
   CustomEvent,
   EventTarget,
   AbortController,
   AbortSignal,
+  ReadableStream: streams.ReadableStream,
+  ReadableStreamDefaultReader: streams.ReadableStreamDefaultReader,
+  ReadableStreamBYOBReader: streams.ReadableStreamBYOBReader,
+  ReadableStreamBYOBRequest: streams.ReadableStreamBYOBRequest,
+  ReadableStreamDefaultController: streams.ReadableStreamDefaultController,
+  ReadableByteStreamController: streams.ReadableByteStreamController,
+  WritableStream: streams.WritableStream,
+  WritableStreamDefaultWriter: streams.WritableStreamDefaultWriter,
+  WritableStreamDefaultController: streams.WritableStreamDefaultController,
+  TransformStream: streams.TransformStream,
+  TransformStreamDefaultController: streams.TransformStreamDefaultController,
+  ByteLengthQueuingStrategy: streams.ByteLengthQueuingStrategy,
+  CountQueuingStrategy: streams.CountQueuingStrategy,
 } satisfies Record<string, { prototype: object }>;
 
 function defineGlobal(name: string, value: unknown): void {

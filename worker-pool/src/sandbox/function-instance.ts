@@ -85,7 +85,7 @@ export class FunctionInstance {
   async dispatch(request: InvocationRequest): Promise<DispatchOutcome> {
     const { timeoutMs, memoryMb } = this.version.manifest.limits;
     const { method, url, headers, body } = request.request;
-    const meta = JSON.stringify({ invocationId: request.invocationId, method, url, headers });
+    const meta = JSON.stringify({ invocationId: request.invocationId, method, url, headers, maxResponseBytes: this.options.maxResponseBytes });
     this.inFlight += 1;
     let deadline: NodeJS.Timeout | undefined;
     try {

@@ -170,7 +170,8 @@ describe('sandbox-only behaviour', () => {
   test('structuredClone refuses Web API objects (platform objects), as browsers do; DOMException is cloneable', async () => {
     // Node 20 clones these as empty objects; browsers and workerd throw DataCloneError.
     assert.deepEqual(
-      await run(`return [new Headers(), new Request('http://a.com'), new Response('x'), new URL('http://a.com'), new URLSearchParams('a=1'), new AbortController().signal, new Event('x'), new TextEncoder(), new (class extends Headers {})()].map((value) => failure(() => structuredClone(value)));`),
+      await run(`return [new Headers(), new Request('http://a.com'), new Response('x'), new URL('http://a.com'), new URLSearchParams('a=1'), new AbortController().signal,
+        new ReadableStream(), new Event('x'), new TextEncoder(), new (class extends Headers {})()].map((value) => failure(() => structuredClone(value)));`),
       [
         ['DataCloneError', '#<Headers> could not be cloned.', 25, true, true],
         ['DataCloneError', '#<Request> could not be cloned.', 25, true, true],
@@ -178,6 +179,7 @@ describe('sandbox-only behaviour', () => {
         ['DataCloneError', '#<URL> could not be cloned.', 25, true, true],
         ['DataCloneError', '#<URLSearchParams> could not be cloned.', 25, true, true],
         ['DataCloneError', '#<AbortSignal> could not be cloned.', 25, true, true],
+        ['DataCloneError', '#<ReadableStream> could not be cloned.', 25, true, true],
         ['DataCloneError', '#<Event> could not be cloned.', 25, true, true],
         ['DataCloneError', '#<TextEncoder> could not be cloned.', 25, true, true],
         ['DataCloneError', '#<Headers> could not be cloned.', 25, true, true],

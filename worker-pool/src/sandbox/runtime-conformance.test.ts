@@ -387,7 +387,10 @@ describe('dispatch', () => {
     const fn = await loadFunction(`export default {
       fetch() {
         const hidden = ['require', 'process', 'Buffer', 'module', 'exports', 'global', '__isolaRuntime', '__core-js_shared__'];
-        const present = ['URL', 'URLSearchParams', 'Headers', 'Request', 'Response', 'TextEncoder', 'TextDecoder', 'console'];
+        const present = ['URL', 'URLSearchParams', 'Headers', 'Request', 'Response', 'TextEncoder', 'TextDecoder', 'console', 'atob', 'btoa', 'queueMicrotask',
+          'DOMException', 'structuredClone', 'Event', 'CustomEvent', 'EventTarget', 'AbortController', 'AbortSignal', 'ReadableStream', 'WritableStream',
+          'TransformStream', 'ReadableStreamDefaultReader', 'ReadableStreamBYOBReader', 'WritableStreamDefaultWriter', 'ByteLengthQueuingStrategy',
+          'CountQueuingStrategy', 'TextEncoderStream', 'TextDecoderStream'];
         return Response.json({
           hidden: hidden.filter((name) => typeof globalThis[name] !== 'undefined'),
           missing: present.filter((name) => typeof globalThis[name] === 'undefined'),
