@@ -156,6 +156,7 @@ function incomingRequest(meta: DispatchMeta, body: Uint8Array | undefined): Requ
     headers,
     redirect: 'follow',
     body: hasBody ? { bytes: body, stream: null } : null,
+    followedSignal: null,
   });
 }
 

@@ -143,6 +143,13 @@ const conformanceCases: ConformanceCases = {
       const before = any.aborted; b.abort('b wins'); a.abort('too late');
       const never = AbortSignal.any([]);
       return [pre.aborted, pre.reason, before, seen, any.reason, never.aborted, failureName(() => AbortSignal.any(5)), failureName(() => AbortSignal.any([1]))];`,
+    'Request.signal follows init.signal, the input Request and clones': `${FAILURE}
+      const c = new AbortController(); const r = new Request('http://a.com', { signal: c.signal }); const cl = r.clone();
+      const before = [r.signal === c.signal, r.signal === r.signal, r.signal instanceof AbortSignal, r.signal.aborted, cl.signal === r.signal];
+      const seen = []; r.signal.addEventListener('abort', () => seen.push('request'));
+      c.abort('stop'); const pre = new Request('http://a.com', { signal: AbortSignal.abort('pre') });
+      return [before, seen, r.signal.aborted, r.signal.reason, cl.signal.aborted, cl.signal.reason, new Request('http://a.com').signal.aborted, new Request('http://a.com', { signal: null }).signal.aborted,
+        pre.signal.reason, new Request(pre).signal.reason, new Request(pre, { signal: null }).signal.aborted, failureName(() => new Request('http://a.com', { signal: 1 }))];`,
     'timeout(): TimeoutError after the delay': `const had = typeof setTimeout === 'function';
       // The sandbox has no timers on this branch: a stand-in, looked up by AbortSignal.timeout when called.
       if (!had) globalThis.setTimeout = (callback) => { queueMicrotask(callback); return 0; };

@@ -15,6 +15,9 @@ const CREATE = Symbol('AbortSignal.create');
 export let createAbortSignal: () => AbortSignal;
 /** The DOM's "signal abort": sets the reason, runs internal steps, fires `abort`, then dependents. */
 export let signalAbort: (signal: AbortSignal, reason: unknown) => void;
+export let isAbortSignal: (value: unknown) => value is AbortSignal;
+/** A new signal that follows `source` (Request.signal); one that never aborts for null. */
+export let followSignal: (source: AbortSignal | null) => AbortSignal;
 
 function abortError(): DOMException {
   return new DOMException('This operation was aborted', 'AbortError');
@@ -42,6 +45,8 @@ export class AbortSignal extends EventTarget {
 
   static {
     createAbortSignal = () => new AbortSignal(CREATE);
+    isAbortSignal = (value): value is AbortSignal => typeof value === 'object' && value !== null && #aborted in value;
+    followSignal = (source) => (source === null ? createAbortSignal() : AbortSignal.#dependentOn([source]));
     signalAbort = (signal, reason) => {
       if (signal.#aborted) return;
       signal.#aborted = true;
@@ -119,6 +124,10 @@ export class AbortSignal extends EventTarget {
       }
       sources[sources.length] = source;
     }
+    return AbortSignal.#dependentOn(sources);
+  }
+
+  static #dependentOn(sources: AbortSignal[]): AbortSignal {
     const result = createAbortSignal();
     for (const source of sources) {
       if (source.#aborted) {

@@ -1,6 +1,8 @@
 // WHATWG Fetch `Request` for a server runtime: no mode/credentials/cache semantics (as in
 // Cloudflare Workers). A ReadableStream body needs no `duplex: 'half'` (Workers does not ask for
-// it; Node and browsers do), but a given `duplex` must be 'half'.
+// it; Node and browsers do), but a given `duplex` must be 'half'. `signal` follows the signal
+// given in init (or the input Request's); it is made on first access, which is equivalent.
+import { followSignal, isAbortSignal, type AbortSignal } from './abort.js';
 import { Body, isBodyUnusable, bodySourceOf, cloneBodySource, extractBody, takeBodySource, type BodySource } from './body.js';
 import { cloneHeaders, Headers } from './headers.js';
 import { parseAbsoluteUrl } from './url.js';
@@ -16,6 +18,8 @@ export interface RequestState {
   headers: Headers;
   redirect: RedirectMode;
   body: BodySource | null;
+  /** The signal this request's `signal` follows, if any. */
+  followedSignal: AbortSignal | null;
 }
 
 const NORMALIZED_METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT'];
@@ -47,13 +51,14 @@ function initialRequestState(input: unknown, initArgument: unknown): RequestStat
       headers: input.headers,
       redirect: input.redirect as RedirectMode,
       body: null,
+      followedSignal: followedSignalOf(input),
     };
   } else {
     const url = parseAbsoluteUrl(toUSVString(input), 'Request');
     if (url.username !== '' || url.password !== '') {
       throw new TypeError(`Request cannot be constructed from a URL that includes credentials: ${url.href}`);
     }
-    state = { url: url.href, method: 'GET', headers: new Headers(), redirect: 'follow', body: null };
+    state = { url: url.href, method: 'GET', headers: new Headers(), redirect: 'follow', body: null, followedSignal: null };
   }
 
   if (init['method'] !== undefined) state.method = normalizeMethod(init['method']);
@@ -61,6 +66,11 @@ function initialRequestState(input: unknown, initArgument: unknown): RequestStat
     const redirect = String(init['redirect']);
     if (!REDIRECT_MODES.includes(redirect)) throw new TypeError(`Request redirect must be one of ${REDIRECT_MODES.join(', ')}`);
     state.redirect = redirect as RedirectMode;
+  }
+  if (init['signal'] !== undefined) {
+    const signal = init['signal'];
+    if (signal !== null && !isAbortSignal(signal)) throw new TypeError('Request signal must be an AbortSignal');
+    state.followedSignal = signal;
   }
   if (init['duplex'] !== undefined && String(init['duplex']) !== 'half') throw new TypeError("Request duplex must be 'half'");
   state.headers = new Headers(init['headers'] !== undefined ? init['headers'] : state.headers);
@@ -87,16 +97,20 @@ function initialRequestState(input: unknown, initArgument: unknown): RequestStat
 
 /** Builds a Request from ready state (the dispatcher's incoming request), skipping validation. */
 export let requestFromState: (state: RequestState) => Request;
+let followedSignalOf: (request: Request) => AbortSignal | null;
 
-/** WHATWG Fetch Request (no signal yet). */
+/** WHATWG Fetch Request. */
 export class Request extends Body {
   readonly #url: string;
   readonly #method: string;
   readonly #headers: Headers;
   readonly #redirect: RedirectMode;
+  readonly #followedSignal: AbortSignal | null;
+  #signal: AbortSignal | null = null;
 
   static {
     requestFromState = (state) => new Request(FROM_STATE, state);
+    followedSignalOf = (request) => request.#followedSignal;
   }
 
   constructor(input: unknown, init?: unknown) {
@@ -108,6 +122,7 @@ export class Request extends Body {
     this.#method = state.method;
     this.#headers = state.headers;
     this.#redirect = state.redirect;
+    this.#followedSignal = state.followedSignal;
   }
 
   get url(): string {
@@ -126,6 +141,11 @@ export class Request extends Body {
     return this.#redirect;
   }
 
+  get signal(): AbortSignal {
+    this.#signal ??= followSignal(this.#followedSignal);
+    return this.#signal;
+  }
+
   clone(): Request {
     if (isBodyUnusable(this)) throw new TypeError('Cannot clone a Request whose body has been used or is being read');
     return new Request(FROM_STATE, {
@@ -134,6 +154,7 @@ export class Request extends Body {
       headers: cloneHeaders(this.#headers),
       redirect: this.#redirect,
       body: cloneBodySource(this),
+      followedSignal: this.#followedSignal,
     } satisfies RequestState);
   }
 }
