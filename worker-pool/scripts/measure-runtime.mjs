@@ -1,7 +1,9 @@
 // Measures what the in-isolate runtime costs each pool isolate: bundle size, the time to run
 // it in a fresh isolate from V8 code cache (compile + top-level execution), the warmup
-// dispatch, and the heap used afterwards. Medians of N runs (default 30).
-// Run after `npm run build`: node --no-node-snapshot worker-pool/scripts/measure-runtime.mjs [N]
+// dispatch, and the heap used afterwards (after a full GC when node runs with --expose-gc,
+// which isolates inherit). Medians of N runs (default 30). Run after `npm run build`:
+//   node --no-node-snapshot --expose-gc worker-pool/scripts/measure-runtime.mjs [N]
+// RUNTIME_BUNDLE=path measures another bundle (e.g. one built from an older commit).
 import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import ivm from 'isolated-vm';
@@ -28,11 +30,13 @@ for (let i = 0; i < runs; i++) {
   if (script.cachedDataRejected === true) throw new Error('code cache rejected');
   await script.run(context, { timeout: 5000 });
   const loaded = process.hrtime.bigint();
+  await context.eval('typeof gc === "function" && gc()');
   heapLoaded.push(isolate.getHeapStatisticsSync().used_heap_size);
   const entry = await context.global.get('__isolaRuntime', { reference: true });
   const warmup = await entry.get('warmup', { reference: true });
   await warmup.apply(undefined, [], { result: { promise: true }, timeout: 5000 });
   const warmed = process.hrtime.bigint();
+  await context.eval('typeof gc === "function" && gc()');
   heapWarm.push(isolate.getHeapStatisticsSync().used_heap_size);
   load.push(Number(loaded - started) / 1e6);
   warm.push(Number(warmed - loaded) / 1e6);
