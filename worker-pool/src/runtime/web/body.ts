@@ -100,16 +100,17 @@ export abstract class Body {
     return this.#isUsed();
   }
 
+  // Buffered bytes are copied (they are shared with clones); a stream's are read into a new buffer.
   async arrayBuffer(): Promise<ArrayBuffer> {
     const bytes = this.#consume();
-    const result = bytes instanceof Uint8Array || bytes === null ? bytes : await bytes;
-    return result === null ? new ArrayBuffer(0) : (result.slice().buffer as ArrayBuffer);
+    if (bytes === null) return new ArrayBuffer(0);
+    return (bytes instanceof Uint8Array ? bytes.slice() : await bytes).buffer as ArrayBuffer;
   }
 
   async bytes(): Promise<Uint8Array> {
     const bytes = this.#consume();
-    const result = bytes instanceof Uint8Array || bytes === null ? bytes : await bytes;
-    return result === null ? new Uint8Array(0) : result.slice();
+    if (bytes === null) return new Uint8Array(0);
+    return bytes instanceof Uint8Array ? bytes.slice() : await bytes;
   }
 
   async text(): Promise<string> {
