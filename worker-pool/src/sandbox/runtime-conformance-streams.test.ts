@@ -210,6 +210,21 @@ describe('dispatch with stream bodies', () => {
     assert.match(locked.error.message, /locked/);
   });
 
+  test('user patches to the stream prototypes do not change how the runtime reads a body', async () => {
+    const fn = await loadFunction(`export default {
+      fetch() {
+        const body = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode('intact')); c.close(); } });
+        ReadableStream.prototype.getReader = () => { throw new Error('patched getReader'); };
+        ReadableStreamDefaultReader.prototype.read = () => Promise.reject(new Error('patched read'));
+        Uint8Array.prototype.set = () => { throw new Error('patched set'); };
+        return new Response(body);
+      },
+    };`);
+    const result = await fn.dispatch();
+    assertOk(result);
+    assert.equal(bodyText(result.body), 'intact');
+  });
+
   test('reading stops at maxResponseBytes: FUNCTION_RESPONSE_TOO_LARGE, and the stream is canceled', async () => {
     const fn = await loadFunction(`export default {
       fetch() {
