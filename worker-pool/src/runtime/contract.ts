@@ -19,10 +19,16 @@ export interface DispatchMeta {
   method: string;
   url: string;
   headers: [name: string, value: string][];
+  /**
+   * The response body cap. A ReadableStream body is read only up to it (then canceled and
+   * reported as FUNCTION_RESPONSE_TOO_LARGE); a buffered body is returned whole and the host
+   * checks its size. Absent: no cap.
+   */
+  maxResponseBytes?: number;
 }
 
 /** The user faults dispatch() reports instead of rejecting. */
-export type DispatchErrorCode = 'FUNCTION_HANDLER_MISSING' | 'FUNCTION_ERROR' | 'FUNCTION_INVALID_RESPONSE';
+export type DispatchErrorCode = 'FUNCTION_HANDLER_MISSING' | 'FUNCTION_ERROR' | 'FUNCTION_INVALID_RESPONSE' | 'FUNCTION_RESPONSE_TOO_LARGE';
 
 export interface DispatchError {
   code: DispatchErrorCode;

@@ -4,13 +4,14 @@
 import type { DispatchError, DispatchMeta, DispatchResult } from './contract.js';
 import { beginInvocationLog, endInvocationLog, setMaxLogBytes, writeLogTo, type InvocationLog } from './log-capture.js';
 import { withoutRuntimeFrames } from './stack-frames.js';
-import { consumeBody } from './web/body.js';
+import { takeBodyForDispatch } from './web/body.js';
 import { formatValue } from './web/console-format.js';
 import { Headers, setHeadersGuard, sortedHeaderEntries } from './web/headers.js';
 import { normalizeMethod, requestFromState, type Request } from './web/request.js';
 import { isResponse, responseStateOf, type Response } from './web/response.js';
+import { BodyTooLargeError, readAllBytes, type ReadableStream } from './web/streams.js';
 import { parseAbsoluteUrl } from './web/url.js';
-import { append, jsonParse, promiseAllSettled, promiseResolve } from './primordials.js';
+import { append, isPromise, jsonParse, promiseAllSettled, promiseResolve } from './primordials.js';
 
 const NO_DEFAULT_EXPORT =
   "the function's module has no default export object: write export default { async fetch(request, env, ctx) { ... } }";
@@ -129,7 +130,9 @@ async function runFetch(
     outcome = { ok: false, error: functionError(thrown) };
   }
 
-  const result = outcome.ok ? responseResult(outcome.response) : outcome;
+  let result = outcome.ok ? responseResult(outcome.response, meta.maxResponseBytes ?? Infinity) : outcome;
+  // Only a stream body makes this asynchronous; buffered bodies take no extra turn.
+  if (isPromise(result)) result = await result;
 
   // Background work still belongs to this invocation: wait for it before closing the log.
   const settled = await promiseAllSettled(waitUntilPromises);
@@ -152,29 +155,51 @@ function incomingRequest(meta: DispatchMeta, body: Uint8Array | undefined): Requ
     method,
     headers,
     redirect: 'follow',
-    body: hasBody ? body : null,
+    body: hasBody ? { bytes: body, stream: null } : null,
+    followedSignal: null,
   });
 }
 
-/** Reads the Response through internal state, so user patches to Response.prototype do not matter. */
-function responseResult(response: Response): WithoutLogs<DispatchResult> {
+/**
+ * Reads the Response through internal state, so user patches to Response.prototype do not
+ * matter. Synchronous for buffered bodies; a stream body is read to its end, up to `maxBytes`.
+ */
+function responseResult(response: Response, maxBytes: number): WithoutLogs<DispatchResult> | Promise<WithoutLogs<DispatchResult>> {
   const state = responseStateOf(response);
   if (state.type === 'error') {
     const message = 'the fetch handler returned Response.error() (a network error); fetch must return an HTTP Response';
     return { ok: false, error: { code: 'FUNCTION_INVALID_RESPONSE', message } };
   }
+  let body: ReturnType<typeof takeBodyForDispatch>;
   try {
-    const bytes = consumeBody(response);
-    return {
-      ok: true,
-      status: state.status,
-      statusText: state.statusText,
-      headers: sortedHeaderEntries(state.headers).map(([name, value]): [string, string] => [name, value]),
-      // No copy needed: body bytes are never exposed to user code (reads return copies), and
-      // the host copies the result out of the isolate anyway.
-      body: bytes,
-    };
+    body = takeBodyForDispatch(response);
   } catch (thrown) {
+    return { ok: false, error: functionError(thrown) };
+  }
+  const success = (bytes: Uint8Array | null): WithoutLogs<DispatchResult> => ({
+    ok: true,
+    status: state.status,
+    statusText: state.statusText,
+    headers: sortedHeaderEntries(state.headers).map(([name, value]): [string, string] => [name, value]),
+    // No copy needed: body bytes are never exposed to user code (reads return copies), and
+    // the host copies the result out of the isolate anyway.
+    body: bytes,
+  });
+  return 'stream' in body ? readStreamBody(body.stream, maxBytes, success) : success(body.bytes);
+}
+
+async function readStreamBody(
+  stream: ReadableStream<Uint8Array>,
+  maxBytes: number,
+  success: (bytes: Uint8Array) => WithoutLogs<DispatchResult>,
+): Promise<WithoutLogs<DispatchResult>> {
+  try {
+    return success(await readAllBytes(stream, maxBytes));
+  } catch (thrown) {
+    if (thrown instanceof BodyTooLargeError) {
+      const message = `the response body stream went past the limit of ${thrown.limit} bytes; reading stopped and the stream was canceled`;
+      return { ok: false, error: { code: 'FUNCTION_RESPONSE_TOO_LARGE', message } };
+    }
     return { ok: false, error: functionError(thrown) };
   }
 }

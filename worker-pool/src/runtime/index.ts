@@ -7,14 +7,21 @@ import './web/url.js';
 import { collect, dispatch, install, start, wait, warmup } from './dispatch.js';
 import type { IsolaRuntime } from './contract.js';
 import { writeLog } from './log-capture.js';
+import { AbortController, AbortSignal } from './web/abort.js';
 import { atob, btoa } from './web/base64.js';
 import { createConsole } from './web/console.js';
+import { formatValue } from './web/console-format.js';
 import { DOMException } from './web/dom-exception.js';
+import { CustomEvent, Event, EventTarget, setListenerErrorReporter } from './web/events.js';
 import { Headers } from './web/headers.js';
 import { Request } from './web/request.js';
 import { Response } from './web/response.js';
 import { createQueueMicrotask } from './web/microtask.js';
+import { registerPlatformClasses, structuredClone } from './web/structured-clone.js';
+import * as streams from './web/streams.js';
+import { TextDecoderStream, TextEncoderStream } from './web/text-encoding-streams.js';
 import { TextDecoder, TextEncoder } from './web/text-encoding.js';
+import { URL, URLSearchParams } from './web/url.js';
 
 export type * from './contract.js';
 
@@ -23,7 +30,34 @@ export type * from './contract.js';
  * (class bindings get renamed), and user code does look at `constructor.name` and
  * Object.prototype.toString.
  */
-const webClasses = { Headers, Request, Response, TextEncoder, TextDecoder, DOMException } satisfies Record<string, abstract new (...args: never[]) => unknown>;
+const webClasses = {
+  Headers,
+  Request,
+  Response,
+  TextEncoder,
+  TextDecoder,
+  TextEncoderStream,
+  TextDecoderStream,
+  DOMException,
+  Event,
+  CustomEvent,
+  EventTarget,
+  AbortController,
+  AbortSignal,
+  ReadableStream: streams.ReadableStream,
+  ReadableStreamDefaultReader: streams.ReadableStreamDefaultReader,
+  ReadableStreamBYOBReader: streams.ReadableStreamBYOBReader,
+  ReadableStreamBYOBRequest: streams.ReadableStreamBYOBRequest,
+  ReadableStreamDefaultController: streams.ReadableStreamDefaultController,
+  ReadableByteStreamController: streams.ReadableByteStreamController,
+  WritableStream: streams.WritableStream,
+  WritableStreamDefaultWriter: streams.WritableStreamDefaultWriter,
+  WritableStreamDefaultController: streams.WritableStreamDefaultController,
+  TransformStream: streams.TransformStream,
+  TransformStreamDefaultController: streams.TransformStreamDefaultController,
+  ByteLengthQueuingStrategy: streams.ByteLengthQueuingStrategy,
+  CountQueuingStrategy: streams.CountQueuingStrategy,
+} satisfies Record<string, { prototype: object }>;
 
 function defineGlobal(name: string, value: unknown): void {
   // Like WebIDL interfaces: writable and configurable, but not enumerable.
@@ -39,6 +73,11 @@ defineGlobal('console', createConsole(writeLog));
 defineGlobal('atob', atob);
 defineGlobal('btoa', btoa);
 defineGlobal('queueMicrotask', createQueueMicrotask(writeLog));
+defineGlobal('structuredClone', structuredClone);
+
+// Instances of these are platform objects: structuredClone refuses them, as browsers do.
+registerPlatformClasses({ ...webClasses, URL, URLSearchParams });
+setListenerErrorReporter((error) => writeLog('error', `[isola] uncaught error in an event listener: ${formatValue(error)}`));
 
 // core-js keeps its internal store on this global; it holds its module state by reference too,
 // so the global can go and user code sees a clean global object.

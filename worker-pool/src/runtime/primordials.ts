@@ -16,3 +16,7 @@ export function append<T>(list: T[], item: T): void {
 const promise = Promise;
 export const promiseResolve: <T>(value: T) => Promise<Awaited<T>> = promise.resolve.bind(promise);
 export const promiseAllSettled: <T>(values: readonly T[]) => Promise<PromiseSettledResult<Awaited<T>>[]> = promise.allSettled.bind(promise);
+/** `value instanceof Promise` against the Promise the runtime loaded with, not the current global. */
+export function isPromise(value: unknown): value is Promise<unknown> {
+  return value instanceof promise;
+}

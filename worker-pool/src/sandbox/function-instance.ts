@@ -114,7 +114,7 @@ export class FunctionInstance {
   async dispatch(request: InvocationRequest): Promise<DispatchOutcome> {
     const { timeoutMs, memoryMb } = this.version.manifest.limits;
     const { method, url, headers, body } = request.request;
-    const meta = JSON.stringify({ invocationId: request.invocationId, method, url, headers });
+    const meta = JSON.stringify({ invocationId: request.invocationId, method, url, headers, maxResponseBytes: this.options.maxResponseBytes });
     const args: [string, Uint8Array | undefined] = [meta, body === undefined ? undefined : plainBytes(body)];
     const { isolate } = this.prepared;
     const cpuBefore = isolate.cpuTime;

@@ -3,70 +3,25 @@
 // against Node's own (URL, TextEncoder, Headers, Request, Response...) and requires identical
 // results. Part two drives install()/dispatch() exactly as the host does.
 // Run with --no-node-snapshot (every process that loads isolated-vm needs it).
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { runInThisContext } from 'node:vm';
-import ivm from 'isolated-vm';
-
-const bundleSource = readFileSync(new URL('../runtime/runtime.bundle.js', import.meta.url), 'utf8');
-
-// The contract as the host sees it (mirrors src/runtime/contract.ts, which this project
-// cannot import: it is compiled separately, without Node types).
-type LogLine = { level: 'debug' | 'log' | 'info' | 'warn' | 'error'; time: number; message: string };
-type DispatchResult =
-  | {
-      ok: true;
-      status: number;
-      statusText: string;
-      headers: [string, string][];
-      body: Uint8Array | null;
-      logs: LogLine[];
-      logsTruncated: boolean;
-    }
-  | {
-      ok: false;
-      error: { code: string; message: string; details?: { name?: string; stack?: string } };
-      logs: LogLine[];
-      logsTruncated: boolean;
-    };
-type InstallFn = (namespace: unknown, envJson: string, maxLogBytes: number) => void;
-type DispatchFn = (metaJson: string, body: Uint8Array | undefined) => Promise<DispatchResult>;
-
-interface LoadedRuntime {
-  isolate: ivm.Isolate;
-  context: ivm.Context;
-  install: ivm.Reference<InstallFn>;
-  dispatch: ivm.Reference<DispatchFn>;
-}
-
-/** What the host does: run the bundle, take References, delete the global. */
-async function loadRuntime(): Promise<LoadedRuntime> {
-  const isolate = new ivm.Isolate({ memoryLimit: 64 });
-  const context = await isolate.createContext();
-  await context.eval(bundleSource, { timeout: 5000, filename: 'isola:///runtime.js' });
-  const entry = await context.global.get('__isolaRuntime', { reference: true });
-  const install = (await entry.get('install', { reference: true })) as ivm.Reference<InstallFn>;
-  const dispatch = (await entry.get('dispatch', { reference: true })) as ivm.Reference<DispatchFn>;
-  entry.release();
-  await context.global.delete('__isolaRuntime');
-  return { isolate, context, install, dispatch };
-}
+import {
+  assertFailed,
+  assertOk,
+  bodyText,
+  describeConformance,
+  disposeLoadedFunctions,
+  installModule,
+  loadFunction,
+  loadRuntime,
+  messages,
+  type ConformanceCases,
+} from './runtime-test-harness.js';
 
 // ---------------------------------------------------------------------------------------------
 // Part one: conformance against Node's implementations.
 
-// Helpers available to every case, defined identically in both environments.
-const PRELUDE = `
-  const attempt = (fn) => { try { return fn(); } catch (error) { return 'throws ' + error.name; } };
-  const attemptAsync = async (fn) => { try { return await fn(); } catch (error) { return 'rejects ' + error.name; } };
-  const bytes = (source) => Array.from(source instanceof ArrayBuffer ? new Uint8Array(source) : new Uint8Array(source.buffer, source.byteOffset, source.byteLength));
-  const codePoints = (text) => Array.from(text, (c) => c.codePointAt(0).toString(16));
-  const fields = (r) => ({ status: r.status, ok: r.ok, statusText: r.statusText, type: r.type, redirected: r.redirected, url: r.url, bodyUsed: r.bodyUsed, headers: [...r.headers] });
-`;
-
-/** Each case is the body of an async function returning a JSON-serializable value. */
-const conformanceCases: Record<string, Record<string, string>> = {
+const conformanceCases: ConformanceCases = {
   URL: {
     'relative resolution (RFC 3986 examples)': `const base = 'http://a.example/b/c/d;p?q';
       return ['g', './g', 'g/', '/g', '//g', '?y', 'g?y', '#s', 'g#s', '..', '../g', '../..', '../../../g', 'g;x=1/../y', ''].map((ref) => new URL(ref, base).href);`,
@@ -197,84 +152,10 @@ const conformanceCases: Record<string, Record<string, string>> = {
   },
 };
 
-describe('runtime conformance with Node', () => {
-  let runtime: LoadedRuntime;
-  before(async () => {
-    runtime = await loadRuntime();
-  });
-  after(() => runtime.isolate.dispose());
-
-  for (const [api, cases] of Object.entries(conformanceCases)) {
-    describe(api, () => {
-      for (const [name, body] of Object.entries(cases)) {
-        test(name, async () => {
-          const script = `(async () => { ${PRELUDE} const result = await (async () => { ${body} })(); return JSON.stringify(result); })()`;
-          const inIsolate = (await runtime.context.eval(script, { promise: true, timeout: 1000 })) as string;
-          const inNode = (await runInThisContext(script)) as string;
-          assert.equal(inIsolate, inNode);
-        });
-      }
-    });
-  }
-});
+describeConformance('runtime conformance with Node', conformanceCases);
 
 // ---------------------------------------------------------------------------------------------
 // Part two: install() and dispatch() as the host drives them.
-
-type Meta = { invocationId: string; method: string; url: string; headers: [string, string][] };
-type OkResult = Extract<DispatchResult, { ok: true }>;
-type FailedResult = Extract<DispatchResult, { ok: false }>;
-
-interface LoadedFunction {
-  dispatch(meta?: Partial<Meta>, body?: Uint8Array): Promise<DispatchResult>;
-  dispose(): void;
-}
-
-async function evaluateModule(runtime: LoadedRuntime, source: string): Promise<ivm.Module> {
-  const module = await runtime.isolate.compileModule(source, { filename: 'isola:///test-function.js' });
-  await module.instantiate(runtime.context, (specifier) => {
-    throw new Error(`unexpected import "${specifier}"`);
-  });
-  await module.evaluate({ timeout: 1000 });
-  return module;
-}
-
-async function installModule(runtime: LoadedRuntime, source: string, env: Record<string, string>, maxLogBytes: number): Promise<void> {
-  const module = await evaluateModule(runtime, source);
-  await runtime.install.apply(undefined, [module.namespace.derefInto(), JSON.stringify(env), maxLogBytes], { timeout: 1000 });
-}
-
-const loadedFunctions: LoadedFunction[] = [];
-
-async function loadFunction(source: string, options: { env?: Record<string, string>; maxLogBytes?: number } = {}): Promise<LoadedFunction> {
-  const runtime = await loadRuntime();
-  await installModule(runtime, source, options.env ?? {}, options.maxLogBytes ?? 64 * 1024);
-  const loaded: LoadedFunction = {
-    dispatch: (meta = {}, body) => {
-      const full: Meta = { invocationId: 'inv-1', method: 'GET', url: 'https://fn.example/', headers: [], ...meta };
-      return runtime.dispatch.apply(undefined, [JSON.stringify(full), body], {
-        arguments: { copy: true },
-        result: { promise: true, copy: true },
-        timeout: 1000,
-      }) as unknown as Promise<DispatchResult>;
-    },
-    dispose: () => runtime.isolate.dispose(),
-  };
-  loadedFunctions.push(loaded);
-  return loaded;
-}
-
-function assertOk(result: DispatchResult): asserts result is OkResult {
-  assert.equal(result.ok, true, `expected ok, got ${JSON.stringify(result)}`);
-}
-
-function assertFailed(result: DispatchResult, code: string): asserts result is FailedResult {
-  assert.equal(result.ok, false, `expected ${code}, got ${JSON.stringify(result)}`);
-  assert.equal((result as FailedResult).error.code, code);
-}
-
-const bodyText = (body: Uint8Array | null): string => (body === null ? '<null>' : new TextDecoder().decode(body));
-const messages = (logs: LogLine[]): [string, string][] => logs.map((line) => [line.level, line.message]);
 
 const ECHO_FUNCTION = `export default {
   async fetch(request, env, ctx) {
@@ -289,9 +170,7 @@ const ECHO_FUNCTION = `export default {
 };`;
 
 describe('dispatch', () => {
-  after(() => {
-    for (const loaded of loadedFunctions) loaded.dispose();
-  });
+  after(disposeLoadedFunctions);
 
   test('passes method, url, query, headers, body, env and invocationId to fetch', async () => {
     const fn = await loadFunction(ECHO_FUNCTION, { env: { GREETING: 'hello' } });
@@ -508,7 +387,10 @@ describe('dispatch', () => {
     const fn = await loadFunction(`export default {
       fetch() {
         const hidden = ['require', 'process', 'Buffer', 'module', 'exports', 'global', '__isolaRuntime', '__core-js_shared__'];
-        const present = ['URL', 'URLSearchParams', 'Headers', 'Request', 'Response', 'TextEncoder', 'TextDecoder', 'console'];
+        const present = ['URL', 'URLSearchParams', 'Headers', 'Request', 'Response', 'TextEncoder', 'TextDecoder', 'console', 'atob', 'btoa', 'queueMicrotask',
+          'DOMException', 'structuredClone', 'Event', 'CustomEvent', 'EventTarget', 'AbortController', 'AbortSignal', 'ReadableStream', 'WritableStream',
+          'TransformStream', 'ReadableStreamDefaultReader', 'ReadableStreamBYOBReader', 'WritableStreamDefaultWriter', 'ByteLengthQueuingStrategy',
+          'CountQueuingStrategy', 'TextEncoderStream', 'TextDecoderStream'];
         return Response.json({
           hidden: hidden.filter((name) => typeof globalThis[name] !== 'undefined'),
           missing: present.filter((name) => typeof globalThis[name] === 'undefined'),

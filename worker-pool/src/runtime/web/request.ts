@@ -1,6 +1,9 @@
 // WHATWG Fetch `Request` for a server runtime: no mode/credentials/cache semantics (as in
-// Cloudflare Workers), `signal` arrives with AbortController in a later issue.
-import { Body, bodyBytesOf, extractBody, markBodyUsed } from './body.js';
+// Cloudflare Workers). A ReadableStream body needs no `duplex: 'half'` (Workers does not ask for
+// it; Node and browsers do), but a given `duplex` must be 'half'. `signal` follows the signal
+// given in init (or the input Request's); it is made on first access, which is equivalent.
+import { followSignal, isAbortSignal, type AbortSignal } from './abort.js';
+import { Body, isBodyUnusable, bodySourceOf, cloneBodySource, extractBody, takeBodySource, type BodySource } from './body.js';
 import { cloneHeaders, Headers } from './headers.js';
 import { parseAbsoluteUrl } from './url.js';
 import { HTTP_TOKEN, toByteString, toDictionary, toUSVString } from './webidl.js';
@@ -14,7 +17,9 @@ export interface RequestState {
   method: string;
   headers: Headers;
   redirect: RedirectMode;
-  body: Uint8Array | null;
+  body: BodySource | null;
+  /** The signal this request's `signal` follows, if any. */
+  followedSignal: AbortSignal | null;
 }
 
 const NORMALIZED_METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT'];
@@ -45,14 +50,15 @@ function initialRequestState(input: unknown, initArgument: unknown): RequestStat
       method: input.method,
       headers: input.headers,
       redirect: input.redirect as RedirectMode,
-      body: bodyBytesOf(input),
+      body: null,
+      followedSignal: followedSignalOf(input),
     };
   } else {
     const url = parseAbsoluteUrl(toUSVString(input), 'Request');
     if (url.username !== '' || url.password !== '') {
       throw new TypeError(`Request cannot be constructed from a URL that includes credentials: ${url.href}`);
     }
-    state = { url: url.href, method: 'GET', headers: new Headers(), redirect: 'follow', body: null };
+    state = { url: url.href, method: 'GET', headers: new Headers(), redirect: 'follow', body: null, followedSignal: null };
   }
 
   if (init['method'] !== undefined) state.method = normalizeMethod(init['method']);
@@ -61,10 +67,16 @@ function initialRequestState(input: unknown, initArgument: unknown): RequestStat
     if (!REDIRECT_MODES.includes(redirect)) throw new TypeError(`Request redirect must be one of ${REDIRECT_MODES.join(', ')}`);
     state.redirect = redirect as RedirectMode;
   }
+  if (init['signal'] !== undefined) {
+    const signal = init['signal'];
+    if (signal !== null && !isAbortSignal(signal)) throw new TypeError('Request signal must be an AbortSignal');
+    state.followedSignal = signal;
+  }
+  if (init['duplex'] !== undefined && String(init['duplex']) !== 'half') throw new TypeError("Request duplex must be 'half'");
   state.headers = new Headers(init['headers'] !== undefined ? init['headers'] : state.headers);
 
   const initBody = extractBody(init['body']);
-  const inputBody = input instanceof Request ? bodyBytesOf(input) : null;
+  const inputBody = input instanceof Request ? bodySourceOf(input) : null;
   if ((initBody !== null || inputBody !== null) && (state.method === 'GET' || state.method === 'HEAD')) {
     throw new TypeError(`Request with ${state.method} method cannot have a body`);
   }
@@ -72,27 +84,33 @@ function initialRequestState(input: unknown, initArgument: unknown): RequestStat
     if (initBody.contentType !== null && !state.headers.has('content-type')) {
       state.headers.append('content-type', initBody.contentType);
     }
-    state.body = initBody.bytes;
+    state.body = initBody.source;
   } else if (input instanceof Request && inputBody !== null) {
     // The new request takes over the input's body: the input becomes used, as in the spec.
-    if (input.bodyUsed) throw new TypeError('Cannot construct a Request from a Request whose body has been used');
-    markBodyUsed(input);
+    if (isBodyUnusable(input)) {
+      throw new TypeError('Cannot construct a Request from a Request whose body has been used');
+    }
+    state.body = takeBodySource(input);
   }
   return state;
 }
 
 /** Builds a Request from ready state (the dispatcher's incoming request), skipping validation. */
 export let requestFromState: (state: RequestState) => Request;
+let followedSignalOf: (request: Request) => AbortSignal | null;
 
-/** WHATWG Fetch Request (buffered body; no signal yet). */
+/** WHATWG Fetch Request. */
 export class Request extends Body {
   readonly #url: string;
   readonly #method: string;
   readonly #headers: Headers;
   readonly #redirect: RedirectMode;
+  readonly #followedSignal: AbortSignal | null;
+  #signal: AbortSignal | null = null;
 
   static {
     requestFromState = (state) => new Request(FROM_STATE, state);
+    followedSignalOf = (request) => request.#followedSignal;
   }
 
   constructor(input: unknown, init?: unknown) {
@@ -104,6 +122,7 @@ export class Request extends Body {
     this.#method = state.method;
     this.#headers = state.headers;
     this.#redirect = state.redirect;
+    this.#followedSignal = state.followedSignal;
   }
 
   get url(): string {
@@ -122,14 +141,20 @@ export class Request extends Body {
     return this.#redirect;
   }
 
+  get signal(): AbortSignal {
+    this.#signal ??= followSignal(this.#followedSignal);
+    return this.#signal;
+  }
+
   clone(): Request {
-    if (this.bodyUsed) throw new TypeError('Cannot clone a Request whose body has been used');
+    if (isBodyUnusable(this)) throw new TypeError('Cannot clone a Request whose body has been used or is being read');
     return new Request(FROM_STATE, {
       url: this.#url,
       method: this.#method,
       headers: cloneHeaders(this.#headers),
       redirect: this.#redirect,
-      body: bodyBytesOf(this),
+      body: cloneBodySource(this),
+      followedSignal: this.#followedSignal,
     } satisfies RequestState);
   }
 }

@@ -1,5 +1,5 @@
-// WHATWG Fetch `Response` with a buffered body (ReadableStream bodies arrive in a later issue).
-import { Body, bodyBytesOf, extractBody, type ExtractedBody } from './body.js';
+// WHATWG Fetch `Response`.
+import { Body, isBodyUnusable, cloneBodySource, extractBody, type BodySource, type ExtractedBody } from './body.js';
 import { encodeUtf8 } from './text-encoding.js';
 import { cloneHeaders, Headers, setHeadersGuard } from './headers.js';
 import { parseAbsoluteUrl } from './url.js';
@@ -14,7 +14,7 @@ interface ResponseState {
   status: number;
   statusText: string;
   headers: Headers;
-  body: Uint8Array | null;
+  body: BodySource | null;
 }
 
 const NULL_BODY_STATUSES = [101, 103, 204, 205, 304];
@@ -39,7 +39,7 @@ function initializeResponse(initArgument: unknown, body: ExtractedBody | null): 
     }
     if (body.contentType !== null && !headers.has('content-type')) headers.append('content-type', body.contentType);
   }
-  return { type: 'default', status, statusText, headers, body: body === null ? null : body.bytes };
+  return { type: 'default', status, statusText, headers, body: body === null ? null : body.source };
 }
 
 /** Internal state, read without going through (user-patchable) prototype getters. */
@@ -47,7 +47,7 @@ export let responseStateOf: (response: Response) => Readonly<Omit<ResponseState,
 /** True only for real Responses (a brand check, so Object.create(Response.prototype) fails). */
 export let isResponse: (value: unknown) => value is Response;
 
-/** WHATWG Fetch Response (buffered body). */
+/** WHATWG Fetch Response. */
 export class Response extends Body {
   readonly #type: ResponseType;
   readonly #status: number;
@@ -96,7 +96,7 @@ export class Response extends Body {
   static json(data: unknown, init?: unknown): Response {
     const text: unknown = jsonStringify(data);
     if (typeof text !== 'string') throw new TypeError('Response.json: the value is not JSON serializable');
-    const state = initializeResponse(init, { bytes: encodeUtf8(text), contentType: 'application/json' });
+    const state = initializeResponse(init, { source: { bytes: encodeUtf8(text), stream: null }, contentType: 'application/json' });
     return new Response(FROM_STATE, state);
   }
 
@@ -129,13 +129,13 @@ export class Response extends Body {
   }
 
   clone(): Response {
-    if (this.bodyUsed) throw new TypeError('Cannot clone a Response whose body has been used');
+    if (isBodyUnusable(this)) throw new TypeError('Cannot clone a Response whose body has been used or is being read');
     return new Response(FROM_STATE, {
       type: this.#type,
       status: this.#status,
       statusText: this.#statusText,
       headers: cloneHeaders(this.#headers),
-      body: bodyBytesOf(this),
+      body: cloneBodySource(this),
     } satisfies ResponseState);
   }
 }
