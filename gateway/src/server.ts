@@ -3,6 +3,8 @@ import type { Config, FunctionStore, Invoker, LatestVersionCache, Logger } from 
 import { BearerAuth } from './auth/bearer.js';
 import { installErrorHandling } from './errors/error-handler.js';
 import { registerFunctionsApi } from './routes/functions-api.js';
+import { InvocationMetrics } from './metrics/invocation-metrics.js';
+import { registerMetricsRoute } from './routes/metrics.js';
 import { registerHealthRoutes, type HealthChecks } from './routes/health.js';
 import { registerHttpTrigger } from './trigger/http-trigger.js';
 
@@ -34,7 +36,9 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
   const auth = new BearerAuth(deps.adminToken, deps.tokenHint);
   registerHealthRoutes(app, { redis: deps.redisHealthy, readyWorkers: () => deps.invoker.readyWorkers() });
   registerFunctionsApi(app, { store: deps.store, functions: deps.functions, auth, maxDeployBytes: deps.config.maxDeployBytes });
-  registerHttpTrigger(app, { invoker: deps.invoker, functions: deps.functions, auth, maxBodyBytes: deps.config.maxBodyBytes });
+  const metrics = new InvocationMetrics(() => deps.invoker.readyWorkers());
+  registerMetricsRoute(app, metrics);
+  registerHttpTrigger(app, { invoker: deps.invoker, functions: deps.functions, auth, maxBodyBytes: deps.config.maxBodyBytes, metrics });
   await app.ready();
   return app;
 }

@@ -81,7 +81,7 @@ describe('instances', () => {
     }
   });
 
-  test('responses carry the invocation CPU time and heap in Server-Timing', async () => {
+  test('responses carry the invocation CPU time and heap in Server-Timing; /metrics counts them', async () => {
     const platform = await spawnPlatform({ env: { ISOLA_WORKERS: '1' } });
     try {
       await deployQuick(platform, 'timed');
@@ -94,6 +94,12 @@ describe('instances', () => {
         assert.ok(cpu > 0 && cpu < 1_000, `cpu time in ${timing}`);
         assert.ok(heap > 100_000 && heap < 64 * 1024 * 1024, `heap in ${timing}`);
       }
+      const metrics = await (await fetch(`${platform.url}/metrics`)).text();
+      assert.match(metrics, /^isola_invocations_total\{function="timed",status="200",code=""\} 3$/m);
+      assert.match(metrics, /^isola_cold_starts_total\{function="timed"\} 1$/m);
+      assert.match(metrics, /^isola_invocation_cpu_seconds_count\{function="timed"\} 3$/m);
+      assert.match(metrics, /^isola_instance_heap_bytes\{function="timed"\} [1-9]\d{5,}$/m);
+      assert.match(metrics, /^isola_workers_ready 1$/m);
     } finally {
       await platform.stop();
     }

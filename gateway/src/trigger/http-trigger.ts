@@ -9,6 +9,7 @@ import {
   type LatestVersionCache,
 } from '@isola/core';
 import type { BearerAuth } from '../auth/bearer.js';
+import type { InvocationMetrics } from '../metrics/invocation-metrics.js';
 import { functionNotFound } from '../routes/functions-api.js';
 
 export interface HttpTriggerDeps {
@@ -16,6 +17,7 @@ export interface HttpTriggerDeps {
   functions: LatestVersionCache;
   auth: BearerAuth;
   maxBodyBytes: number;
+  metrics: InvocationMetrics;
 }
 
 /** Headers that describe one hop, not the message: never passed between client and function. */
@@ -66,7 +68,9 @@ async function invokeFunction(
   });
 
   logFunctionOutput(request, outcome, { function: fn.name, version: fn.version, invocationId });
-  const platformMs = performance.now() - started - outcome.timings.runMs;
+  const elapsedMs = performance.now() - started;
+  const platformMs = elapsedMs - outcome.timings.runMs;
+  deps.metrics.record(fn.name, outcome.ok ? outcome.response.status : statusOf(outcome.error.code), outcome, elapsedMs / 1000);
   reply.header(platformHeaders.invocationId, invocationId);
   reply.header(platformHeaders.version, String(fn.version));
   reply.header(platformHeaders.coldStart, String(outcome.coldStart));
