@@ -99,6 +99,24 @@ export function warmSection(warm: WarmResult): ReportSection {
       ]);
     }),
     '',
+    'The design alternative, measured in the same run: worker processes serving HTTP themselves (node:cluster sharing the',
+    'listening socket), each running hello in the real sandbox — no gateway process and no IPC hop (`bench/src/direct-server.ts`):',
+    '',
+    ...header('connections', 'workers serving HTTP req/s', 'p50 ms', 'p99 ms', 'vs node:http', 'vs Isola through the gateway'),
+    ...warm.direct.map((result, index) => {
+      const base = warm.baseline[index];
+      const isola = warm.isola[index];
+      if (base === undefined || isola === undefined) throw new Error(`no baseline at ${result.connections} connections`);
+      return row([
+        result.connections,
+        fmt(result.requestsPerSecond, 0),
+        fmt(result.p50Ms),
+        fmt(result.p99Ms),
+        fmt(result.requestsPerSecond / base.requestsPerSecond),
+        fmt(result.requestsPerSecond / isola.requestsPerSecond),
+      ]);
+    }),
+    '',
     'Where a warm request spends its time (`Server-Timing` of 1,000 sequential requests on one connection, ms):',
     '',
     ...header('share', 'p50', 'p99'),

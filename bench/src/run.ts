@@ -14,7 +14,7 @@ import { measureColdStarts, type ColdResult } from './cold.js';
 import { measureDensity, type DensityResult } from './density.js';
 import { coldSection, densitySection, machine, targetsTable, warmSection, type ReportSection } from './report.js';
 import { grouped } from './stats.js';
-import { connectionLevels, measureBaseline, measureWarm, type WarmResult } from './warm.js';
+import { connectionLevels, measureBaseline, measureDirect, measureWarm, type WarmResult } from './warm.js';
 
 const sections = ['cold', 'warm', 'density'] as const;
 type Section = (typeof sections)[number];
@@ -79,7 +79,9 @@ async function main(): Promise<void> {
     }, 'cold/warm');
     if (warm !== undefined) {
       console.log('(b) bare node:http baseline...');
-      results.warm = { ...warm, baseline: await measureBaseline(durationSeconds) };
+      const baseline = await measureBaseline(durationSeconds);
+      console.log('(b) design alternative: workers serving HTTP themselves...');
+      results.warm = { ...warm, baseline, direct: await measureDirect(durationSeconds) };
     }
   }
   if (selected.includes('density')) {

@@ -11,13 +11,15 @@ export const connectionLevels = [1, 10, 100];
 export interface WarmResult {
   isola: LoadResult[];
   baseline: LoadResult[];
+  /** The design alternative: workers serving HTTP themselves (src/direct-server.ts). */
+  direct: LoadResult[];
   /** Server-Timing of sequential warm requests on one keep-alive connection. */
   platformMs: number[];
   functionMs: number[];
 }
 
 /** Warm load through /fn/hello/ (platform running), then the bare node:http baseline (platform stopped). */
-export async function measureWarm(platform: BenchPlatform, durationSeconds: number): Promise<Omit<WarmResult, 'baseline'>> {
+export async function measureWarm(platform: BenchPlatform, durationSeconds: number): Promise<Omit<WarmResult, 'baseline' | 'direct'>> {
   const { manifest, files } = hello();
   await platform.deploy(manifest, files);
   const url = `${platform.url}/fn/hello/?name=bench`;
@@ -27,11 +29,20 @@ export async function measureWarm(platform: BenchPlatform, durationSeconds: numb
 }
 
 export async function measureBaseline(durationSeconds: number): Promise<LoadResult[]> {
-  const bare = await startBareServer();
+  return measureServer('bare-server.js', durationSeconds, 'node:http');
+}
+
+/** Workers that serve HTTP themselves, running hello in the real sandbox: no gateway, no IPC. */
+export async function measureDirect(durationSeconds: number): Promise<LoadResult[]> {
+  return measureServer('direct-server.js', durationSeconds, 'workers serving HTTP');
+}
+
+async function measureServer(script: string, durationSeconds: number, label: string): Promise<LoadResult[]> {
+  const server = await startServer(script, label);
   try {
-    return await loadSeries(bare.url, durationSeconds, 'node:http');
+    return await loadSeries(server.url, durationSeconds, label);
   } finally {
-    bare.stop();
+    server.stop();
   }
 }
 
@@ -81,11 +92,13 @@ async function measureBreakdown(platform: BenchPlatform, url: string, count: num
   return { platformMs, functionMs };
 }
 
-async function startBareServer(): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./bare-server.js', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Starts a server script of this folder (it prints its port) in a process of its own. */
+async function startServer(script: string, label: string): Promise<{ url: string; stop: () => void }> {
+  const child = spawn(process.execPath, ['--no-node-snapshot', fileURLToPath(new URL(`./${script}`, import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<string>((resolve, reject) => {
     child.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim()));
-    child.once('exit', (code) => reject(new Error(`the bare node:http server exited with code ${code} before listening`)));
+    child.once('exit', (code) => reject(new Error(`the ${label} server exited with code ${code} before listening`)));
   });
-  return { url: `http://127.0.0.1:${port}/?name=bench`, stop: () => child.kill('SIGTERM') };
+  // The same path as through the platform, so the function parses the same URL.
+  return { url: `http://127.0.0.1:${port}/fn/hello/?name=bench`, stop: () => child.kill('SIGTERM') };
 }
