@@ -1,9 +1,6 @@
 // The in-isolate runtime: Web APIs as globals plus the install/dispatch entry points the host
 // calls. Bundled into one IIFE script (scripts/build-runtime.mjs) that every pool isolate runs
 // before user code. It uses no Node APIs: there are none in an isolate.
-//
-// Import order matters: ./web/url.js (core-js) must run before our Request/Headers exist.
-import './web/url.js';
 import { collect, dispatch, install, start, wait, warmup } from './dispatch.js';
 import type { IsolaRuntime } from './contract.js';
 import { writeLog } from './log-capture.js';
@@ -15,6 +12,7 @@ import { Request } from './web/request.js';
 import { Response } from './web/response.js';
 import { createQueueMicrotask } from './web/microtask.js';
 import { TextDecoder, TextEncoder } from './web/text-encoding.js';
+import { URL, URLSearchParams } from './web/url.js';
 
 export type * from './contract.js';
 
@@ -23,7 +21,7 @@ export type * from './contract.js';
  * (class bindings get renamed), and user code does look at `constructor.name` and
  * Object.prototype.toString.
  */
-const webClasses = { Headers, Request, Response, TextEncoder, TextDecoder, DOMException } satisfies Record<string, abstract new (...args: never[]) => unknown>;
+const webClasses = { URL, URLSearchParams, Headers, Request, Response, TextEncoder, TextDecoder, DOMException } satisfies Record<string, abstract new (...args: never[]) => unknown>;
 
 function defineGlobal(name: string, value: unknown): void {
   // Like WebIDL interfaces: writable and configurable, but not enumerable.
@@ -39,10 +37,6 @@ defineGlobal('console', createConsole(writeLog));
 defineGlobal('atob', atob);
 defineGlobal('btoa', btoa);
 defineGlobal('queueMicrotask', createQueueMicrotask(writeLog));
-
-// core-js keeps its internal store on this global; it holds its module state by reference too,
-// so the global can go and user code sees a clean global object.
-delete (globalThis as Record<string, unknown>)['__core-js_shared__'];
 
 const runtime: IsolaRuntime = { install, dispatch, start, collect, wait, warmup };
 // Configurable, so the host can delete it once it holds References to both functions.
