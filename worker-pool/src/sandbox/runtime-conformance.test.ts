@@ -114,11 +114,14 @@ const conformanceCases: Record<string, Record<string, string>> = {
       return [details(() => new URL('x')), details(() => new URL('x', 'http://[')), details(() => new URL('/x', 'y')), details(() => { new URL('http://a.com').href = 'nope'; })];`,
     'URL.parse and URL.canParse': `return [URL.parse('http://a.com/x').href, URL.parse('x'), URL.parse('/x', 'http://a.com/y').href, URL.parse('http://A.com:80/./x').href, URL.parse('x', 'y'), URL.canParse('http://a.com'), URL.canParse('/x'), URL.canParse('/x', 'http://a.com'),
       URL.canParse('http://a.com', 'nope'), URL.canParse('HTTP://a.com/%2e'), attempt(() => URL.canParse()), attempt(() => URL.parse()), URL.parse('http://a.com') instanceof URL, URL.parse.length, URL.canParse.length];`,
-    'setters on fast-path URLs': `const out = []; const set = (href, name, value) => { const u = new URL(href); const p = u.searchParams; u[name] = value; out.push([name, value, ...urlParts(u), [...p]]); };
-      for (const [name, values] of Object.entries({ href: ['https://b.com/n?z=1', 'ws://c.com'], protocol: ['https', 'ws:', 'ftp', 'foo', 'http'], username: ['me', 'a b'], password: ['pw'], host: ['b.com:81', 'B.COM', 'b.com:80', ''], hostname: ['c.com', '1.2.3'],
-        port: ['8081', '80', '', 'x', '65536', '0'], pathname: ['/new', 'rel', '/a/../b', '/ü', ''], search: ['?a=b', 'c=d', '', '?', '?a b', "?'"], hash: ['#x', 'y', '', '#', '#a b'] })) {
-        for (const value of values) set('http://a.com:8080/p/q?k=v&k=w#f', name, value);
-      }
+    'setters on fast-path URLs': `const out = []; const set = (href, name, value) => { const u = new URL(href); const p = u.searchParams; u[name] = value; out.push([href, name, value, ...urlParts(u), [...p]]); };
+      const values = { href: ['https://b.com/n?z=1', 'ws://c.com'], protocol: ['https', 'ws:', 'ftp', 'foo', 'http'], username: ['me', 'a b'], password: ['pw'],
+        host: ['b.com:81', 'B.COM', 'b.com:80', '', 'b.com', 'b.com/x', 'b.com:8a', 'b.com:', '[::1]', 'b.com:65536', 'b.com?x', 'b.com#x', 'b_c.d:1'],
+        hostname: ['c.com', '1.2.3', 'c.com:1', 'C.com', 'c.com/x', '', 'xn--mnchen-3ya.de', 'c_d.e', '-c.d', '1.2.3.4', 'c.com.'],
+        port: ['8081', '80', '', 'x', '65536', '0'], pathname: ['/new', 'rel', '/a/../b', '/ü', '', '/a b', '/x?y', '/x#y', '//x', '/%2e', '\\\\x', "/'"],
+        search: ['?a=b', 'c=d', '', '?', '?a b', "?'", 'a#b', '??x', '\\uD800', '?x=1&y=2'], hash: ['#x', 'y', '', '#', '#a b', '#a#b', '\\uD800', '##', "#'", '#?x'] };
+      const hrefs = ['http://a.com:8080/p/q?k=v&k=w#f', 'https://a.com/', 'http://u:p@a.com/x', 'ws://1.2.3.4/', 'http://a.com/?', 'foo://h/p', 'mailto:x'];
+      for (const href of hrefs) for (const [name, list] of Object.entries(values)) for (const value of list) set(href, name, value);
       return out;`,
     'searchParams linked both ways': `const u = new URL('http://a.com/p?a=1&b=2#h'); const p = u.searchParams; const log = () => [u.href, u.search, [...p], p.size];
       const steps = [log(), p === u.searchParams];
@@ -361,14 +364,18 @@ describe('URL differential check with Node', () => {
     const inputs = urlLikeInputs(4000, 20240611);
     const script = `(() => { ${PRELUDE}
       const inputs = ${JSON.stringify(inputs)};
-      return JSON.stringify(inputs.map(([input, base]) => {
+      const setters = [['pathname', '/x/y'], ['pathname', '/a b'], ['pathname', '/x?y'], ['search', 'q=1'], ['search', ''], ['search', "?'"], ['hash', 'h'], ['hash', ''], ['hash', 'a b'],
+        ['host', 'b.example:81'], ['host', 'b.example'], ['hostname', 'c.example'], ['hostname', 'C.example'], ['port', '81'], ['port', ''], ['protocol', 'https'], ['username', 'me']];
+      return JSON.stringify(inputs.map(([input, base], index) => {
         const parsed = parseUrl(input, base);
         // And once more through href, relative resolution and searchParams' round trip.
         const again = typeof parsed === 'string' ? parsed : parseUrl(parsed[0]);
         const params = attempt(() => { const u = new URL(input, base); u.searchParams.append('k', 'v w'); return u.href; });
+        const [setter, value] = setters[index % setters.length];
+        const set = attempt(() => { const u = new URL(input, base); u[setter] = value; return urlParts(u); });
         // Node's own canParse goes wrong on non-ASCII input once V8 takes its fast API path.
         const ascii = /^[\\0-\\x7f]*$/.test(input + (base ?? ''));
-        return [parsed, again, params, ascii ? URL.canParse(input, base) : null];
+        return [parsed, again, params, set, ascii ? URL.canParse(input, base) : null];
       }));
     })()`;
     const inIsolate = JSON.parse((await runtime.context.eval(script, { timeout: 20_000 })) as string) as unknown[];

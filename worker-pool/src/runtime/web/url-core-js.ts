@@ -9,10 +9,15 @@
 // global object, so it installs its URL there: never on the real global, where it would
 // replace ours.
 //
-// Known differences from Node (core-js limitations): hosts get lowercasing and punycode but not
-// the full UTS #46 mapping (e.g. "Ⅷ.com" is not mapped to "viii.com"), and invalid punycode
-// labels such as "xn--a.com" are accepted instead of rejected. A slow-path parse that runs after
-// user code has patched built-in prototypes (String.prototype.slice...) sees the patches.
+// Known differences from Node 20, all on this path (the fast path only takes inputs where
+// both agree): core-js gives hosts lowercasing and punycode but not the full UTS #46 mapping
+// ("Ⅷ.com" is not mapped to "viii.com") and accepts invalid punycode ("xn--a.com"). Where
+// Node 20's parser (Ada) departs from the standard or predates a change in it, core-js
+// follows the standard: "^" in a path is percent-encoded, a space before "?" or "#" in an opaque path becomes %20, a
+// non-special path ending in ".." keeps its "/", "/b/.a/.." is resolved to "/b/", a relative
+// reference other than "#..." against an opaque-path base fails, and file: URLs differ in
+// corner cases. A slow-path parse that runs after user code has patched built-in prototypes
+// (String.prototype.slice...) sees the patches, as core-js captures them when it loads.
 import { UrlRecord } from './url-fast-path.js';
 
 /** The URL members with a setter, all of which core-js applies for us. */

@@ -22,6 +22,10 @@ export class UrlRecord {
     /** `#fragment`, `#` or '', as `search`. */
     public hash: string,
   ) {}
+
+  get host(): string {
+    return this.port === '' ? this.hostname : `${this.hostname}:${this.port}`;
+  }
 }
 
 const HOST = 1;
@@ -167,6 +171,47 @@ export function resolveRelativeFast(input: string, base: UrlRecord): UrlRecord |
   const pathname = directory + input.slice(0, pathEnd);
   const href = baseHref.slice(0, prefixLength) + directory + input;
   return new UrlRecord(href, protocol, base.username, base.password, base.hostname, base.port, pathname, input.slice(pathEnd, queryEnd), input.slice(queryEnd));
+}
+
+/**
+ * A setter's result when it is certain without the full parser: the URL with the new
+ * component is parsed again by the fast path, and kept only if that component came out
+ * exactly as given (nothing encoded, resolved, ignored or cut off) and the others did not
+ * change. For pathname, search, hash, host and hostname; null for anything else.
+ */
+export function applySetterFast(record: UrlRecord, setter: string, value: string): UrlRecord | null {
+  const { href, pathname, search, hash, port } = record;
+  switch (setter) {
+    case 'pathname': {
+      if (value.charCodeAt(0) !== SLASH) return null;
+      const prefix = href.slice(0, href.length - hash.length - search.length - pathname.length);
+      const parsed = parseAbsoluteFast(prefix + value + search + hash);
+      return parsed !== null && parsed.pathname === value ? parsed : null;
+    }
+    case 'search': {
+      // The setter drops one leading "?"; an empty value removes the query.
+      const query = value === '' || value.charCodeAt(0) === QUESTION ? value : `?${value}`;
+      const parsed = parseAbsoluteFast(href.slice(0, href.length - hash.length - search.length) + query + hash);
+      return parsed !== null && parsed.search === query ? parsed : null;
+    }
+    case 'hash': {
+      const fragment = value === '' || value.charCodeAt(0) === HASH ? value : `#${value}`;
+      const parsed = parseAbsoluteFast(href.slice(0, href.length - hash.length) + fragment);
+      return parsed !== null && parsed.hash === fragment ? parsed : null;
+    }
+    case 'host':
+    case 'hostname': {
+      if (record.username !== '' || record.password !== '') return null;
+      // A host without a port keeps the URL's port; hostname never sets one.
+      const newPort = setter === 'host' && value.includes(':');
+      const authority = newPort || port === '' ? value : `${value}:${port}`;
+      const parsed = parseAbsoluteFast(record.protocol + '//' + authority + pathname + search + hash);
+      if (parsed === null || parsed.pathname !== pathname) return null;
+      return (newPort ? parsed.host === value : parsed.hostname === value && parsed.port === port) ? parsed : null;
+    }
+    default:
+      return null;
+  }
 }
 
 /**

@@ -5,7 +5,7 @@
 // URL (lib/internal/url.js), which the conformance tests compare against.
 import { jsonStringify } from '../primordials.js';
 import { applySetter, parseSlow, type UrlSetter } from './url-core-js.js';
-import { parseAbsoluteFast, resolveRelativeFast, type UrlRecord } from './url-fast-path.js';
+import { applySetterFast, parseAbsoluteFast, resolveRelativeFast, type UrlRecord } from './url-fast-path.js';
 import { URLSearchParams, createLinkedSearchParams, resetSearchParams } from './url-search-params.js';
 
 export { URLSearchParams };
@@ -125,7 +125,7 @@ export class URL {
         // The origin of the URL in the path, if that is an http(s) URL (as Node has it).
         const inner = record.pathname === '' ? null : parseRecord(record.pathname, undefined);
         return inner !== null && (inner.protocol === 'http:' || inner.protocol === 'https:')
-          ? `${inner.protocol}//${inner.port === '' ? inner.hostname : `${inner.hostname}:${inner.port}`}`
+          ? `${inner.protocol}//${inner.host}`
           : 'null';
       }
       default:
@@ -158,8 +158,7 @@ export class URL {
   }
 
   get host(): string {
-    const record = this.#record;
-    return record.port === '' ? record.hostname : `${record.hostname}:${record.port}`;
+    return this.#record.host;
   }
 
   set host(value: unknown) {
@@ -219,7 +218,8 @@ export class URL {
   }
 
   #set(setter: UrlSetter, value: unknown): void {
-    this.#replace(applySetter(this.#record.href, setter, `${value}`));
+    const text = `${value}`;
+    this.#replace(applySetterFast(this.#record, setter, text) ?? applySetter(this.#record.href, setter, text));
   }
 
   /** A new record from a setter; the search params follow a changed query. */
