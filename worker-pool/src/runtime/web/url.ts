@@ -84,17 +84,17 @@ export class URL {
     this.#record = record;
   }
 
-  static canParse(url: unknown, base: unknown = undefined): boolean {
-    requireUrlArgument(arguments.length);
-    const input = `${url}`;
-    return parseRecord(input, base === undefined ? undefined : `${base}`) !== null;
-  }
-
   static parse(url: unknown, base: unknown = undefined): URL | null {
     requireUrlArgument(arguments.length);
     const input = `${url}`;
     const record = parseRecord(input, base === undefined ? undefined : `${base}`);
     return record === null ? null : new URL(record, undefined, fromRecord);
+  }
+
+  static canParse(url: unknown, base: unknown = undefined): boolean {
+    requireUrlArgument(arguments.length);
+    const input = `${url}`;
+    return parseRecord(input, base === undefined ? undefined : `${base}`) !== null;
   }
 
   toString(): string {
@@ -250,8 +250,8 @@ export class URL {
 for (const key of Reflect.ownKeys(URL.prototype)) {
   if (key !== 'constructor') Object.defineProperty(URL.prototype, key, { enumerable: true });
 }
-Object.defineProperty(URL, 'canParse', { enumerable: true });
 Object.defineProperty(URL, 'parse', { enumerable: true });
+Object.defineProperty(URL, 'canParse', { enumerable: true });
 
 /**
  * Parses an absolute URL for the runtime's own use (request URLs, redirects), throwing a
