@@ -1,6 +1,6 @@
 // The URL fast path: URLs that are already in the form the WHATWG URL parser would serialize
 // them to, which is what request URLs and most URLs in code look like. For those, parsing is
-// finding where the components start; the result is provably what the full parser would give.
+// finding where the components start, and the result is what the full parser would give.
 // Every condition below is a sufficient condition, deliberately narrower than the standard:
 // anything else returns null and goes to the full parser (core-js, url-core-js.ts). The
 // conformance tests try inputs on both sides of each condition against Node's URL.
