@@ -1,9 +1,6 @@
 // The in-isolate runtime: Web APIs as globals plus the install/dispatch entry points the host
 // calls. Bundled into one IIFE script (scripts/build-runtime.mjs) that every pool isolate runs
 // before user code. It uses no Node APIs: there are none in an isolate.
-//
-// Import order matters: ./web/url.js (core-js) must run before our Request/Headers exist.
-import './web/url.js';
 import { collect, dispatch, install, start, wait, warmup } from './dispatch.js';
 import type { IsolaRuntime } from './contract.js';
 import { writeLog } from './log-capture.js';
@@ -31,6 +28,8 @@ export type * from './contract.js';
  * Object.prototype.toString.
  */
 const webClasses = {
+  URL,
+  URLSearchParams,
   Headers,
   Request,
   Response,
@@ -76,12 +75,8 @@ defineGlobal('queueMicrotask', createQueueMicrotask(writeLog));
 defineGlobal('structuredClone', structuredClone);
 
 // Instances of these are platform objects: structuredClone refuses them, as browsers do.
-registerPlatformClasses({ ...webClasses, URL, URLSearchParams });
+registerPlatformClasses(webClasses);
 setListenerErrorReporter((error) => writeLog('error', `[isola] uncaught error in an event listener: ${formatValue(error)}`));
-
-// core-js keeps its internal store on this global; it holds its module state by reference too,
-// so the global can go and user code sees a clean global object.
-delete (globalThis as Record<string, unknown>)['__core-js_shared__'];
 
 const runtime: IsolaRuntime = { install, dispatch, start, collect, wait, warmup };
 // Configurable, so the host can delete it once it holds References to both functions.

@@ -3,8 +3,9 @@
 // against Node's own (URL, TextEncoder, Headers, Request, Response...) and requires identical
 // results. Part two drives install()/dispatch() exactly as the host does.
 // Run with --no-node-snapshot (every process that loads isolated-vm needs it).
-import { after, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { runInThisContext } from 'node:vm';
 import {
   assertFailed,
   assertOk,
@@ -15,7 +16,9 @@ import {
   loadFunction,
   loadRuntime,
   messages,
+  PRELUDE,
   type ConformanceCases,
+  type LoadedRuntime,
 } from './runtime-test-harness.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -42,6 +45,57 @@ const conformanceCases: ConformanceCases = {
     'canParse, toJSON, toString': `return [URL.canParse('x'), URL.canParse('x', 'http://a'), new URL('http://a.com/x').toJSON(), String(new URL('http://a.com')), JSON.stringify({ u: new URL('http://a.com/ü') }), Object.prototype.toString.call(new URL('http://a'))];`,
     'special and non-special schemes': `return ['mailto:Joe@Example.com', 'data:text/plain,hi there', 'file:///C:/x/../y', 'foo://Host/Path', 'javascript:alert(1)'].map((s) => { const u = new URL(s); return [u.href, u.protocol, u.host, u.pathname, u.origin]; });`,
   },
+  // Inputs on both sides of each condition of the runtime's URL fast path (web/url-fast-path.ts).
+  'URL fast path': {
+    'scheme, host and whitespace': `return ['http://a.com/', 'HTTP://a.com/', 'hTTps://a.com/', 'http://A.com/', 'http://a.COM/', 'http://a_b.com/', 'http://-a.com/', 'http://a-.com/', 'http://ab--c.com/', 'http://a-b.com/',
+      'http://xn--mnchen-3ya.de/', 'http://a..b/', 'http://a.com./', 'http://.a.com/', 'http:///a.com/', 'http:a.com/', 'http:/a.com/', 'http:\\\\\\\\a.com\\\\x', 'http://a.com\\\\x', ' http://a.com/', 'http://a.com/ ', '\\thttp://a.com/',
+      'http://a\\tb.com/', 'http://a\\nb.com/', 'http://a.com/p\\tq', 'http://a.com/p\\r\\nq', 'http://ü.com/', 'http://a.com/ü', 'http://localhost/', 'ws://a.com/', 'wss://a.com/', 'ftp://a.com/', 'http://user@a.com/', 'http://:@a.com/',
+      'http://a.com@b.com/', 'http://a.com', 'http://a.com?x', 'http://a.com#x', 'http://a.com:8080', 'http://' + 'a'.repeat(63) + '.com/', 'http://' + 'a'.repeat(64) + '.com/', 'http://' + 'abcdefghi.'.repeat(25) + 'com/',
+      'http://a.com%2f/', 'http://a%41.com/', 'http://a.com/\\u0000', 'http://[::1]/', 'http://a.com:/', 'https://a.com\\u3002b/'].map((u) => parseUrl(u));`,
+    'IPv4-looking hosts': `return ['1.2.3', '1.2.3.4', '0x7f.1', '127.0.0.1', '256.1.1.1', '1.2.3.4.5', '01.2.3.4', '1.2.3.04', '0.0.0.0', '255.255.255.255', '1.2.3.256', '1.2.3.4.', 'a.1', '1.a', '1.2.3.0x4', '0x', 'a.0x1', 'a.0xg', 'a.0x',
+      '1e3', 'a.09', 'a.1e3', '4294967295', '4294967296', '1..2.3.4', '999.com', '1.2.3.4a', '0.1.2.3', '10.0.0.1', '1000.1.1.1'].map((host) => parseUrl('http://' + host + '/p'));`,
+    'ports': `return [':0', ':1', ':65535', ':65536', ':99999', ':123456', ':080', ':00', ':8080', ':80', ':443', ': 80', ':8a', ':-1', ':+1', ':8080a', ':8080@b'].flatMap((port) => ['http://a.com' + port + '/x', 'https://a.com' + port, 'ws://a.com' + port + '?q', 'wss://a.com' + port + '#h'].map((u) => parseUrl(u)));`,
+    'dot segments and path characters': `return ['/.', '/..', '/./', '/a/./b', '/a/../b', '/%2e', '/%2E', '/%2e%2e', '/.%2e', '/%2e.', '/%2E%2e/', '/a/%2e%2e', '/...', '/.a', '/a.', '/..a', '/%2ea', '/%2e%2e%2e', '/a/b/..', '/a/b/.?x', '/a/..#x',
+      '/a b', '/a%20b', '/a%2', '/a%zz', '/a%', "/'", '/"', '/<>', '/\`', '/{}', '/|', '/[]', '/\\\\', '/~!$&()*+,;=:@', '/%7e', '/%7E', '/%C3%BC', '/a//b', '//', '/é', '/\\u00a0'].map((path) => parseUrl('http://a.com' + path));`,
+    'query and fragment characters': `return ['?', '#', '?#', '?a=b', "?'", "#'", '?"', '#"', '?a b', '#a b', '?a\`', '#a\`', '?{}', '#{}', '??', '#?', '#a#b', '?a#b#c', '?%zz', '#%zz', '?%2', '?a=%C3%BC', '?^', '#^', '?|', '?\\\\', '#\\\\',
+      '?<>', '#<>', '?é', '#é', '?a=1&b=2&a=3', '?name=x&empty=&=v&&flag', '?+%20+', '?%E2%82%AC=%F0%9F%98%80'].map((rest) => parseUrl('http://a.com/p' + rest));`,
+    'relative resolution': `const bases = ['http://a.com/b/c?q=1#f', 'https://a.com:8443/dir/', 'http://u:p@a.com/x', 'http://a.com', 'ws://a.com/x/y', 'HTTP://A.COM/b/c', 'http://a.com/b/c?', 'http://a.com/b/c#', 'ftp://a.com/x/y', 'file:///x/y', 'foo://a/x/y', 'not a url'];
+      const refs = ['', '/', '/p', '//', '//b.com/p', '//B.com', '//b.com:80/', '?', '?x', '?x#y', '#', '#y', 'g', 'g/h', 'g?x', 'g#y', './g', '../g', '.', '..', 'g/.', 'g/..', 'a:b', 'http:g', 'http:/g', 'https:g', 'g:h', ':x', 'g:', '\\\\g', '/\\\\g',
+        'g\\\\h', ' g', 'g ', '%2e/g', 'g/%2e%2e', "g'?'#'", '/p?x#y', 'http://c.com/d', 'HTTP://c.com/d', '?a b', 'ü', '/ü', 'g%zz', 'g%41'];
+      return bases.map((base) => refs.map((ref) => parseUrl(ref, base)));`,
+    'URL and string conversions of input and base': `const base = new URL('http://a.com/dir/x?q');
+      return [parseUrl('y', base), parseUrl(new URL('http://b.com/p')), parseUrl('http://a.com', undefined), parseUrl({ toString: () => 'http://c.com/t' }), attempt(() => new URL(Symbol('s'))), attempt(() => new URL()),
+        attempt(() => new URL('/x', Symbol('s'))), parseUrl('/x', { toString: () => 'https://d.com/' }), parseUrl('http://a.com/', 'not a url')];`,
+    'Invalid URL errors': `const details = (fn) => { try { fn(); return 'no error'; } catch (e) { return [e.name, e.message, e.code, e.input, e.base, e instanceof TypeError]; } };
+      return [details(() => new URL('x')), details(() => new URL('x', 'http://[')), details(() => new URL('/x', 'y')), details(() => { new URL('http://a.com').href = 'nope'; })];`,
+    'URL.parse and URL.canParse': `return [URL.parse('http://a.com/x').href, URL.parse('x'), URL.parse('/x', 'http://a.com/y').href, URL.parse('http://A.com:80/./x').href, URL.parse('x', 'y'), URL.canParse('http://a.com'), URL.canParse('/x'), URL.canParse('/x', 'http://a.com'),
+      URL.canParse('http://a.com', 'nope'), URL.canParse('HTTP://a.com/%2e'), attempt(() => URL.canParse()), attempt(() => URL.parse()), URL.parse('http://a.com') instanceof URL, URL.parse.length, URL.canParse.length];`,
+    'setters on fast-path URLs': `const out = []; const set = (href, name, value) => { const u = new URL(href); const p = u.searchParams; u[name] = value; out.push([href, name, value, ...urlParts(u), [...p]]); };
+      const values = { href: ['https://b.com/n?z=1', 'ws://c.com'], protocol: ['https', 'ws:', 'ftp', 'foo', 'http'], username: ['me', 'a b'], password: ['pw'],
+        host: ['b.com:81', 'B.COM', 'b.com:80', '', 'b.com', 'b.com/x', 'b.com:8a', 'b.com:', '[::1]', 'b.com:65536', 'b.com?x', 'b.com#x', 'b_c.d:1'],
+        hostname: ['c.com', '1.2.3', 'c.com:1', 'C.com', 'c.com/x', '', 'xn--mnchen-3ya.de', 'c_d.e', '-c.d', '1.2.3.4', 'c.com.'],
+        port: ['8081', '80', '', 'x', '65536', '0'], pathname: ['/new', 'rel', '/a/../b', '/ü', '', '/a b', '/x?y', '/x#y', '//x', '/%2e', '\\\\x', "/'"],
+        search: ['?a=b', 'c=d', '', '?', '?a b', "?'", 'a#b', '??x', '\\uD800', '?x=1&y=2'], hash: ['#x', 'y', '', '#', '#a b', '#a#b', '\\uD800', '##', "#'", '#?x'] };
+      const hrefs = ['http://a.com:8080/p/q?k=v&k=w#f', 'https://a.com/', 'http://u:p@a.com/x', 'ws://1.2.3.4/', 'http://a.com/?', 'foo://h/p', 'mailto:x'];
+      for (const href of hrefs) for (const [name, list] of Object.entries(values)) for (const value of list) set(href, name, value);
+      return out;`,
+    'searchParams linked both ways': `const u = new URL('http://a.com/p?a=1&b=2#h'); const p = u.searchParams; const log = () => [u.href, u.search, [...p], p.size];
+      const steps = [log(), p === u.searchParams];
+      p.append('c', 'x y+ü'); steps.push(log()); p.delete('a'); steps.push(log()); p.set('b', '9'); steps.push(log()); p.sort(); steps.push(log());
+      u.search = '?z=%zz&z=2'; steps.push(log(), p.get('z')); p.append('y', "'"); steps.push(log());
+      u.href = 'http://b.com/?m=n'; steps.push(log()); u.hash = 'x'; steps.push(log()); p.delete('m'); steps.push(log()); u.search = '?'; steps.push(log()); p.append('k', ''); steps.push(log());
+      const opaque = new URL('data:a?x=1'); opaque.searchParams.delete('x'); const opaqueHash = new URL('data:a?x=1#f'); opaqueHash.searchParams.delete('x');
+      const empty = new URL('http://a.com/?'); const relative = new URL('?q=1', 'http://a.com/b'); relative.searchParams.append('r', '2');
+      return [steps, [opaque.href, opaque.pathname], [opaqueHash.href, opaqueHash.pathname], [empty.href, empty.search, empty.searchParams.size], relative.href];`,
+    'members, descriptors and brand checks': `const describe = (object) => Reflect.ownKeys(object).filter((key) => typeof key === 'string' || key === Symbol.iterator || key === Symbol.toStringTag).map((key) => { const d = Object.getOwnPropertyDescriptor(object, key); return [String(key), d.enumerable, d.configurable, d.writable, typeof d.get, typeof d.set, typeof d.value]; });
+      const forIn = []; for (const key in new URL('http://a.com')) forIn.push(key);
+      const iterator = new URLSearchParams('a=1').keys();
+      // Not compared: URL.createObjectURL and revokeObjectURL (the runtime has no Blob).
+      return [describe(URL.prototype), describe(URLSearchParams.prototype), describe(Object.getPrototypeOf(iterator)), Object.keys(URL).filter((key) => !key.endsWith('ObjectURL')), URL.length, URLSearchParams.length, forIn, Object.keys(new URL('http://a.com')),
+        URLSearchParams.prototype[Symbol.iterator] === URLSearchParams.prototype.entries, Object.prototype.toString.call(iterator), Object.prototype.toString.call(new URLSearchParams()),
+        attempt(() => URL.prototype.href), attempt(() => Object.getOwnPropertyDescriptor(URL.prototype, 'search').get.call({})), attempt(() => URL.prototype.toString.call({})), attempt(() => URL()),
+        attempt(() => URLSearchParams.prototype.get.call({}, 'a')), attempt(() => Object.getOwnPropertyDescriptor(URLSearchParams.prototype, 'size').get.call({})), attempt(() => iterator.next.call({})), attempt(() => URLSearchParams())];`,
+  },
   base64: {
     'btoa of binary strings': `return ['', 'f', 'fo', 'foo', 'foob', 'fooba', 'foobar', '\\u0000\\u00ff\\u0080', String.fromCharCode(...Array.from({ length: 256 }, (_, i) => i)), 123, null, undefined].map((s) => btoa(s));`,
     'atob, forgiving': `return ['', 'Zg==', 'Zg', 'Zm8=', 'Zm9v', ' Zm 9v\\nYmFy\\t', 'AP+A', '////', 'YQ=', 'YQ==='].map((s) => attempt(() => codePoints(atob(s))));`,
@@ -63,6 +117,38 @@ const conformanceCases: ConformanceCases = {
       p.append('a', 'x'); p.delete('a', '9'); const seen = []; p.forEach((v, k) => seen.push(k + '=' + v));
       return [has, p.toString(), seen, [...p.keys()], [...p.values()], [...p.entries()]];`,
     'bad init throws TypeError': `return [attempt(() => new URLSearchParams([['a']]).toString()), attempt(() => new URLSearchParams([['a', 'b', 'c']]).toString()), new URLSearchParams(undefined).toString()];`,
+  },
+  'URLSearchParams (more)': {
+    'init forms': `const base = new URLSearchParams('a=1&b=2'); const fromUrl = new URL('http://a.com/?u=1').searchParams;
+      const copy = new URLSearchParams(fromUrl); copy.append('v', '2');
+      const record = { b: '2', a: '1' }; Object.defineProperty(record, 'hidden', { value: 'x', enumerable: false });
+      const fn = Object.assign(() => 0, { f: 'g' });
+      function* pairs() { yield ['g', '1']; yield new Set(['h', '2']); }
+      return [[...new URLSearchParams('?a=1')], [...new URLSearchParams('??a=1')], [...new URLSearchParams(base)], [...copy], fromUrl.toString(), [...new URLSearchParams(new Map([['m', 'n']]))], [...new URLSearchParams(record)],
+        [...new URLSearchParams(fn)], [...new URLSearchParams(pairs())], [...new URLSearchParams(12)], [...new URLSearchParams(true)], [...new URLSearchParams(null)], [...new URLSearchParams(undefined)], [...new URLSearchParams('')],
+        [...new URLSearchParams({ '\\uD800': '1', '\\uFFFD': '2', c: '\\uDC00' })], [...new URLSearchParams([[1, 2], ['\\uD800', {}]])],
+        attempt(() => new URLSearchParams({ [Symbol.iterator]: 5 })), attempt(() => new URLSearchParams([null])), attempt(() => new URLSearchParams(['ab'])), attempt(() => new URLSearchParams([new Set(['a', 'b', 'c'])])),
+        attempt(() => new URLSearchParams({ [Symbol('s')]: 'x' })), attempt(() => new URLSearchParams(Symbol('s'))), attempt(() => new URLSearchParams({ a: Symbol('s') }))];`,
+    'methods and their arguments': `const p = new URLSearchParams('a=1&b=2&a=3&c&a=1');
+      const out = [p.get('a'), p.getAll('a'), p.get('c'), p.get('z'), p.has('a'), p.has('a', '3'), p.has('a', '4'), p.has('a', undefined), p.has('z'), p.size];
+      p.delete('a', '1'); out.push(p.toString()); p.delete('a', undefined); out.push(p.toString()); p.set('b', 'x'); p.set('d', 'y'); out.push(p.toString());
+      out.push(attempt(() => p.get()), attempt(() => p.getAll()), attempt(() => p.has()), attempt(() => p.delete()), attempt(() => p.append('a')), attempt(() => p.set('a')), attempt(() => p.forEach()), attempt(() => p.forEach(1)), p.get(1), p.get(null));
+      p.append(null, undefined); p.append({}, 1.5); out.push(p.toString());
+      return out;`,
+    'sort is stable, by UTF-16 code units': `const small = new URLSearchParams('z=1&a=2&z=3&\\uFFFF=4&\\uD83D\\uDE00=5&a=6&Z=7&=8'); small.sort();
+      const entries = []; for (let i = 0; i < 180; i++) entries.push(['k' + ((i * 37) % 23), String(i)]);
+      const large = new URLSearchParams(entries); large.sort();
+      return [[...small], large.toString()];`,
+    'live iteration and forEach': `const p = new URLSearchParams('a=1&b=2&c=3&d=4'); const seen = [];
+      for (const [name] of p) { seen.push(name); if (name === 'a') p.delete('b'); if (name === 'c') p.append('e', '5'); }
+      const calls = []; p.forEach(function (value, name, self) { calls.push([name, value, self === p, this && this.t]); if (name === 'a') p.delete('c'); }, { t: 1 });
+      const it = p.values(); const first = it.next(); p.delete('a'); const rest = [...it];
+      return [seen, calls, first, rest, it.next(), [...p.keys()], [...p.entries()], it[Symbol.iterator]() === it];`,
+    'urlencoded parsing of bytes and separators': `const single = []; for (let i = 0; i < 256; i++) single.push(new URLSearchParams('k=%' + i.toString(16).padStart(2, '0')).get('k'));
+      const cases = ['%C3', '%C3%28', '%ED%A0%80', '%F0%9F%98%80', '%EF%BB%BFa', '%zz', '%', '%%41', '%4', '+%2B+', '=', '==', '&&', 'a=b=c', '&a&', 'ü=€', '%E2%82', '%E2%82%AC%80', '%c3%bc', 'a+b=c+d', '%F4%90%80%80', '%C0%80'];
+      return [single.map((s) => [...s].map((c) => c.codePointAt(0))), cases.map((s) => [...new URLSearchParams(s)].map(([k, v]) => [k, v, [...v].map((c) => c.codePointAt(0))]))];`,
+    'urlencoded serialization of every ASCII character': `const all = String.fromCharCode(...Array.from({ length: 128 }, (_, i) => i));
+      return [new URLSearchParams([[all, all]]).toString(), new URLSearchParams({ 'é ü': '€😀', '\\uD800x': '\\uDFFF' }).toString(), new URLSearchParams([['', '']]).toString(), new URLSearchParams().toString()];`,
   },
   TextEncoder: {
     'encode tricky strings': `return ['', 'abc', 'ü€😀', '\\uD800', 'a\\uDC00b', '\\uD83D\\uDE00', '\\uDE00\\uD83D', '\\u0000', '\\uFEFFx'].map((s) => Array.from(new TextEncoder().encode(s)));`,
@@ -153,6 +239,92 @@ const conformanceCases: ConformanceCases = {
 };
 
 describeConformance('runtime conformance with Node', conformanceCases);
+
+/**
+ * URL-ish strings from small alphabets of parts that sit on either side of the URL fast path's
+ * conditions, some mutated by a random character, some relative to a random base. Seeded, so a
+ * failure reproduces. Special schemes only (the fast path's domain); left out are parts
+ * where core-js (the slow path) and Node 20 are known to differ: "^" in paths, invalid
+ * punycode (so "xn--" hosts are never mutated), file: URLs, UTS #46 mappings, and segments
+ * starting with "." (Node 20 leaves "/b/.a/.." as it is).
+ */
+function urlLikeInputs(count: number, seed: number): [input: string, base?: string][] {
+  let state = seed;
+  const random = (): number => {
+    // mulberry32
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
+  const schemes = ['http://', 'https://', 'ws://', 'wss://', 'http://', 'https://', 'HTTP://', 'Https://', 'wS://', 'ftp://', 'http:', 'http:/', 'http:///', 'http:\\\\', 'https:/\\'];
+  const userinfo = ['', '', '', '', '', 'u@', 'u:p@', ':@'];
+  const hosts = ['a.com', 'example.org', 'localhost', 'A.com', 'a_b.c', 'a-b.c', '-a.c', 'a..b', 'a.com.', '127.0.0.1', '1.2.3', '0x7f.1', '256.1.1.1', '1.2.3.4.5', '01.2.3.4',
+    '10.0.0.255', '[::1]', 'xn--mnchen-3ya.de', 'münchen.de', 'a b', 'a%41', '', 'a.1', 'a.0x', 'ab--c.d', '1e3', '99.com', 'x.y.z'];
+  const ports = ['', '', '', '', ':80', ':443', ':0', ':8080', ':65535', ':65536', ':080', ':', ':x', ':1'];
+  const segments = ['a', 'b', 'fn', 'hello', 'é', '.', '..', '%2e', '%2E%2e', 'a.', '..a', '', 'a b', '%20', '%', '%zz', '%41', "'", '"', '|', '~', ':', '@', '!$&()*+,;=', '\\', '\t', '[x]', '{x}', 'x`', '<', 'Z'];
+  const queries = ['', '', '', '?', '?a=b', '?name=x&a=b', "?'", '?a b', '?%zz', '?é', '??', '?a=1&a=2', '?+%2B', '?x=y/z:w@v', '?{}', '?"', '?\\', '?a=%C3%BC'];
+  const fragments = ['', '', '', '#', '#f', '#a b', "#'", '#a#b', '#é', '#?x', '#%zz', '#`'];
+  const noise = ['A', 'a', '0', '9', '.', '/', '\\', ':', '?', '#', '%', '2', 'e', '@', ' ', '\t', '\n', "'", '-', '_', 'x', '[', ']', 'é', '&', '=', '+'];
+  const path = (): string => Array.from({ length: Math.floor(random() * 4) }, () => `/${pick(segments)}`).join('');
+  const absolute = (): string => pick(schemes) + pick(userinfo) + pick(hosts) + pick(ports) + path() + pick(queries) + pick(fragments);
+  const mutate = (text: string): string => {
+    // Not inside a scheme, and not making one: the inputs stay special.
+    const from = text.indexOf(':') + 1;
+    const at = from + Math.floor(random() * (text.length + 1 - from));
+    const mutated = random() < 0.7 ? text.slice(0, at) + pick(noise) + text.slice(at) : text.slice(0, at) + text.slice(at + 1);
+    const scheme = /^[a-z][a-z0-9+.-]*:/i.exec(mutated)?.[0].toLowerCase();
+    return scheme === undefined || ['http:', 'https:', 'ws:', 'wss:', 'ftp:'].includes(scheme) ? mutated : text;
+  };
+  const inputs: [string, string?][] = [];
+  for (let i = 0; i < count; i++) {
+    const mutable = (text: string): boolean => !text.includes('xn--') && random() < 0.3;
+    if (random() < 0.35) {
+      const reference = pick(['', '/', '//', '?', '#', './', '../', '', 'g', 'http:', 'https:']) + path().slice(random() < 0.5 ? 1 : 0) + pick(queries) + pick(fragments);
+      inputs.push([mutable(reference) ? mutate(reference) : reference, absolute()]);
+    } else {
+      const input = absolute();
+      inputs.push([mutable(input) ? mutate(input) : input]);
+    }
+  }
+  return inputs;
+}
+
+describe('URL differential check with Node', () => {
+  let runtime: LoadedRuntime;
+  before(async () => {
+    runtime = await loadRuntime();
+  });
+  after(() => runtime.isolate.dispose());
+
+  test('random URL-ish strings parse to the same components as in Node', async () => {
+    const inputs = urlLikeInputs(4000, 20240611);
+    const script = `(() => { ${PRELUDE}
+      const inputs = ${JSON.stringify(inputs)};
+      const setters = [['pathname', '/x/y'], ['pathname', '/a b'], ['pathname', '/x?y'], ['search', 'q=1'], ['search', ''], ['search', "?'"], ['hash', 'h'], ['hash', ''], ['hash', 'a b'],
+        ['host', 'b.example:81'], ['host', 'b.example'], ['hostname', 'c.example'], ['hostname', 'C.example'], ['port', '81'], ['port', ''], ['protocol', 'https'], ['username', 'me']];
+      return JSON.stringify(inputs.map(([input, base], index) => {
+        const parsed = parseUrl(input, base);
+        // And once more through href, relative resolution and searchParams' round trip.
+        const again = typeof parsed === 'string' ? parsed : parseUrl(parsed[0]);
+        const params = attempt(() => { const u = new URL(input, base); u.searchParams.append('k', 'v w'); return u.href; });
+        const [setter, value] = setters[index % setters.length];
+        const set = attempt(() => { const u = new URL(input, base); u[setter] = value; return urlParts(u); });
+        // Node's own canParse goes wrong on non-ASCII input once V8 takes its fast API path.
+        const ascii = /^[\\0-\\x7f]*$/.test(input + (base ?? ''));
+        return [parsed, again, params, set, ascii ? URL.canParse(input, base) : null];
+      }));
+    })()`;
+    const inIsolate = JSON.parse((await runtime.context.eval(script, { timeout: 20_000 })) as string) as unknown[];
+    const inNode = JSON.parse(runInThisContext(script) as string) as unknown[];
+    const mismatches = inputs
+      .map((input, index) => [JSON.stringify(input), JSON.stringify(inIsolate[index]), JSON.stringify(inNode[index])])
+      .filter(([, isolate, node]) => isolate !== node)
+      .map(([input, isolate, node]) => `${input}\n  isolate ${isolate}\n  node    ${node}`);
+    assert.deepEqual(mismatches.slice(0, Number(process.env['URL_MISMATCHES'] ?? 5)), [], `${mismatches.length} of ${inputs.length} inputs differ`);
+  });
+});
 
 // ---------------------------------------------------------------------------------------------
 // Part two: install() and dispatch() as the host drives them.
@@ -402,6 +574,35 @@ describe('dispatch', () => {
     const result = await fn.dispatch();
     assertOk(result);
     assert.deepEqual(JSON.parse(bodyText(result.body)), { hidden: [], missing: [], enumerable: [], requireType: 'undefined', processType: 'undefined' });
+  });
+
+  test('the full URL parser loads on first use and leaves the globals alone', async () => {
+    const fn = await loadFunction(`const { URL: OwnURL, URLSearchParams: OwnParams, Request: OwnRequest } = globalThis;
+      const globalNames = () => Object.getOwnPropertyNames(globalThis).sort().join();
+      export default {
+        fetch(request) {
+          const before = globalNames();
+          const fast = new URL(request.url).pathname;
+          const slow = new URL('HTTP://Example.COM:80/a/./b/../c?x=1#y').href;
+          const set = new URL(request.url); set.hostname = 'B.example'; set.searchParams.append('k', 'v');
+          return Response.json({
+            fast, slow, set: set.href,
+            globalsChanged: globalNames() !== before,
+            same: [URL === OwnURL, URLSearchParams === OwnParams, Request === OwnRequest, set instanceof OwnURL, set.searchParams instanceof OwnParams],
+            coreJsStore: '__core-js_shared__' in globalThis,
+          });
+        },
+      };`);
+    const result = await fn.dispatch({ url: 'https://fn.example/p?q=1' });
+    assertOk(result);
+    assert.deepEqual(JSON.parse(bodyText(result.body)), {
+      fast: '/p',
+      slow: 'http://example.com/a/c?x=1#y',
+      set: 'https://b.example/p?q=1&k=v',
+      globalsChanged: false,
+      same: [true, true, true, true, true],
+      coreJsStore: false,
+    });
   });
 
   test('install rejects a module without a default export object', async () => {

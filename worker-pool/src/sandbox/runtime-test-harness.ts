@@ -59,6 +59,8 @@ export const PRELUDE = `
   const bytes = (source) => Array.from(source instanceof ArrayBuffer ? new Uint8Array(source) : new Uint8Array(source.buffer, source.byteOffset, source.byteLength));
   const codePoints = (text) => Array.from(text, (c) => c.codePointAt(0).toString(16));
   const fields = (r) => ({ status: r.status, ok: r.ok, statusText: r.statusText, type: r.type, redirected: r.redirected, url: r.url, bodyUsed: r.bodyUsed, headers: [...r.headers] });
+  const urlParts = (u) => [u.href, u.origin, u.protocol, u.username, u.password, u.host, u.hostname, u.port, u.pathname, u.search, u.hash, [...u.searchParams]];
+  const parseUrl = (input, base) => attempt(() => urlParts(base === undefined ? new URL(input) : new URL(input, base)));
 `;
 
 
