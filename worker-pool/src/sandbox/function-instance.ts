@@ -20,10 +20,13 @@ export type DispatchOutcome =
   | ({ ok: false; error: ErrorShape; logs: LogLine[]; logsTruncated: boolean } & Usage);
 
 /**
- * The longest a handler may hold the worker's main thread on the synchronous path before its
- * instance goes back to asynchronous dispatch (where user code runs on isolated-vm's threads).
+ * An instance whose invocation used less CPU than this may take the synchronous path; one that
+ * holds the worker's main thread longer than `demoteAfterMs` on it goes back to asynchronous
+ * dispatch for good (user code then runs on isolated-vm's threads). The gap keeps a single
+ * garbage collection or optimisation pause from demoting a quick handler.
  */
-const maxSynchronousMs = 5;
+const promoteBelowMs = 5;
+const demoteAfterMs = 50;
 
 /** V8 code cache of function bundles by code hash, so reloading a version skips parsing. */
 export class ModuleCodeCache {
@@ -122,13 +125,12 @@ export class FunctionInstance {
     try {
       let run: Promise<RuntimeResult>;
       if (this.runsSynchronously) {
-        const startedAt = performance.now();
         const ticket = this.prepared.start.applySync(undefined, args, { arguments: { copy: true }, timeout: timeoutMs });
         const settled = this.prepared.collect.applySync(undefined, [ticket], { result: { copy: true }, timeout: timeoutMs }) as RuntimeResult | null;
-        const syncMs = performance.now() - startedAt;
         // Work that holds the thread this long belongs off it, where it cannot delay other
-        // invocations and heartbeats.
-        if (syncMs > maxSynchronousMs) {
+        // invocations and heartbeats. CPU time, not wall time: a busy machine must not demote.
+        const syncMs = Number(isolate.cpuTime - cpuBefore) / 1e6;
+        if (syncMs > demoteAfterMs) {
           this.runsSynchronously = false;
           this.demoted = true;
         }
@@ -154,7 +156,7 @@ export class FunctionInstance {
       }
       const outcome = this.toOutcome(result, cpuBefore);
       // A handler that used little CPU may take the fast path next time.
-      if (!this.demoted && (outcome.cpuMs ?? Infinity) < maxSynchronousMs) this.runsSynchronously = true;
+      if (!this.demoted && (outcome.cpuMs ?? Infinity) < promoteBelowMs) this.runsSynchronously = true;
       return outcome;
     } catch (error) {
       const shape = this.discardReason ?? classifyVmError(error, { timeoutMs, memoryMb, phase: 'run' });
