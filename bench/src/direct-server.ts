@@ -12,7 +12,7 @@ import { hello } from './hello-variants.js';
 const workers = Number(process.env.BENCH_DIRECT_WORKERS ?? 2);
 
 if (cluster.isPrimary) {
-  cluster.setupPrimary({ execArgv: ['--no-node-snapshot'] });
+  cluster.setupPrimary({ execArgv: ['--no-node-snapshot', ...(process.env.BENCH_DIRECT_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_DIRECT_PROFILE] : [])] });
   let listening = 0;
   for (let index = 0; index < workers; index += 1) {
     cluster.fork().on('listening', (address) => {

@@ -76,6 +76,7 @@ export class InstanceRegistry {
   release(request: InvocationRequest, instance: FunctionInstance): void {
     instance.inFlight -= 1;
     instance.lastUsedAt = performance.now();
+    this.pool.refillSoon(request.limits.memoryMb);
     if (instance.usable) {
       this.evictOverBudget();
       return;

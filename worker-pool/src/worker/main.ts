@@ -22,7 +22,7 @@ import { InstanceRegistry } from './instance-registry.js';
 import { VersionSource } from './version-source.js';
 import { runInvocation } from './run-invocation.js';
 
-const preparedIsolates = 2;
+const preparedIsolates = 3;
 
 const config = loadConfig();
 const workerId = process.env.ISOLA_WORKER_ID ?? String(process.pid);
