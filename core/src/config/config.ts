@@ -23,6 +23,7 @@ const settings = {
   maxBodyBytes: { env: 'ISOLA_MAX_BODY_BYTES', schema: z.coerce.number().int().min(1024).default(6 * 1024 * 1024) },
   maxDeployBytes: { env: 'ISOLA_MAX_DEPLOY_BYTES', schema: z.coerce.number().int().min(1024).default(25 * 1024 * 1024) },
   maxLogBytes: { env: 'ISOLA_MAX_LOG_BYTES', schema: z.coerce.number().int().min(256).default(64 * 1024) },
+  maxFetches: { env: 'ISOLA_MAX_FETCHES', schema: z.coerce.number().int().min(0).max(10_000).default(50) },
   heartbeatTimeoutMs: { env: 'ISOLA_HEARTBEAT_TIMEOUT_MS', schema: z.coerce.number().int().min(100).max(600_000).default(5_000) },
   logLevel: { env: 'ISOLA_LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') },
 } as const;

@@ -2,6 +2,7 @@
 // throw, a bad return value, an unreadable body) come back as `ok: false` results with an
 // error code; dispatch() rejects only when the host itself sent something malformed.
 import type { DispatchError, DispatchMeta, DispatchResult } from './contract.js';
+import { beginInvocationScope, endInvocationScope } from './invocation-scope.js';
 import { beginInvocationLog, endInvocationLog, setMaxLogBytes, writeLogTo, type InvocationLog } from './log-capture.js';
 import { withoutRuntimeFrames } from './stack-frames.js';
 import { consumeBody } from './web/body.js';
@@ -44,6 +45,7 @@ export async function dispatch(metaJson: string, body: Uint8Array | undefined): 
   if (handlers === null) throw new Error('dispatch was called before install');
   const meta = jsonParse(metaJson) as DispatchMeta;
   const log = beginInvocationLog();
+  const scope = beginInvocationScope(meta.invocationId);
   let result: WithoutLogs<DispatchResult>;
   try {
     result = await runFetch(handlers, meta, body, log);
@@ -51,6 +53,8 @@ export async function dispatch(metaJson: string, body: Uint8Array | undefined): 
     // A bad URL or method in metaJson: stop capturing for this invocation, then reject.
     endInvocationLog(log);
     throw hostFault;
+  } finally {
+    endInvocationScope(scope);
   }
   return { ...result, ...endInvocationLog(log) };
 }

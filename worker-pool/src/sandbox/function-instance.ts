@@ -33,7 +33,10 @@ export class ModuleCodeCache {
 
 export interface LoadOptions {
   maxLogBytes: number;
+  /** The function's response body limit; also the limit for bodies its fetch() reads. */
   maxResponseBytes: number;
+  /** Outbound fetch() requests per invocation. */
+  maxFetches: number;
   codeCache: ModuleCodeCache;
 }
 
@@ -50,7 +53,10 @@ export class FunctionInstance {
     private readonly prepared: PreparedIsolate,
     private readonly version: FunctionVersionWithCode,
     private readonly options: LoadOptions,
-  ) {}
+  ) {
+    // A timer callback that breaks a limit runs outside any dispatch call: discard from here.
+    prepared.bridges.onFault = (error) => this.discard(error);
+  }
 
   get usable(): boolean {
     return this.discardReason === null && !this.prepared.isolate.isDisposed;
@@ -61,6 +67,13 @@ export class FunctionInstance {
     const { isolate, context } = prepared;
     const limits = version.manifest.limits;
     prepared.owner.key = instanceKey(version);
+    prepared.bridges.configure({
+      egress: version.manifest.egress,
+      timeoutMs: limits.timeoutMs,
+      memoryMb: limits.memoryMb,
+      maxFetches: options.maxFetches,
+      maxFetchResponseBytes: options.maxResponseBytes,
+    });
     try {
       const cachedData = options.codeCache.get(version.codeHash);
       const filename = `isola:///${version.name}@${version.version}.js`;
@@ -77,6 +90,7 @@ export class FunctionInstance {
       await prepared.install.apply(undefined, [module.namespace.derefInto(), env, options.maxLogBytes], { timeout: limits.timeoutMs });
       return new FunctionInstance(prepared, version, options);
     } catch (error) {
+      prepared.bridges.close();
       if (!isolate.isDisposed) isolate.dispose();
       throw classifyVmError(error, { ...limits, phase: 'load' });
     }
@@ -87,6 +101,7 @@ export class FunctionInstance {
     const { method, url, headers, body } = request.request;
     const meta = JSON.stringify({ invocationId: request.invocationId, method, url, headers });
     this.inFlight += 1;
+    this.prepared.bridges.beginInvocation(request.invocationId, timeoutMs);
     let deadline: NodeJS.Timeout | undefined;
     try {
       const run = this.prepared.dispatch.apply(undefined, [meta, body === undefined ? undefined : plainBytes(body)], {
@@ -112,11 +127,13 @@ export class FunctionInstance {
       return { ok: false, error: shape, logs: [], logsTruncated: false };
     } finally {
       clearTimeout(deadline);
+      this.prepared.bridges.endInvocation(request.invocationId);
       this.inFlight -= 1;
     }
   }
 
   dispose(): void {
+    this.prepared.bridges.close();
     if (!this.prepared.isolate.isDisposed) this.prepared.isolate.dispose();
   }
 

@@ -1,4 +1,5 @@
 import ivm from 'isolated-vm';
+import { connectHostBridges, type HostBridges } from './host-bridges.js';
 import type { RuntimeScript } from './runtime-script.js';
 
 /** An isolate with the runtime loaded and its two entry points taken, waiting for a function. */
@@ -10,6 +11,8 @@ export interface PreparedIsolate {
   owner: { key: string | null };
   install: ivm.Reference<(namespace: unknown, envJson: string, maxLogBytes: number) => void>;
   dispatch: ivm.Reference<(metaJson: string, body: Uint8Array | undefined) => Promise<unknown>>;
+  /** Host capabilities connected to the runtime; the loaded function's settings go here. */
+  bridges: HostBridges;
 }
 
 export interface PrepareOptions {
@@ -19,9 +22,9 @@ export interface PrepareOptions {
 }
 
 /**
- * Creates an isolate, runs the runtime in it and takes References to its entry points. The
- * global that exposed them is deleted, so user code can reach neither them nor anything of
- * the host.
+ * Creates an isolate, runs the runtime in it, takes References to its entry points and hands
+ * it the host bridges. The global that exposed them is deleted, so user code can reach neither
+ * them nor anything of the host.
  */
 export async function prepareIsolate(runtime: RuntimeScript, options: PrepareOptions): Promise<PreparedIsolate> {
   const owner: PreparedIsolate['owner'] = { key: null };
@@ -38,11 +41,12 @@ export async function prepareIsolate(runtime: RuntimeScript, options: PrepareOpt
     const install = await entry.get('install', { reference: true });
     const dispatch = await entry.get('dispatch', { reference: true });
     const warmup = await entry.get('warmup', { reference: true });
+    const bridges = await connectHostBridges(entry);
     entry.release();
     await context.global.delete('__isolaRuntime');
     await warmup.apply(undefined, [], { result: { promise: true }, timeout: 5_000 });
     warmup.release();
-    return { isolate, context, memoryMb: options.memoryMb, owner, install, dispatch };
+    return { isolate, context, memoryMb: options.memoryMb, owner, install, dispatch, bridges };
   } catch (error) {
     if (!isolate.isDisposed) isolate.dispose();
     throw error;

@@ -44,7 +44,7 @@ const pool = new PreparedIsolatePool(new RuntimeScript(), {
 const registry = new InstanceRegistry(
   new FunctionStore(redis),
   pool,
-  { maxLogBytes: config.maxLogBytes, maxResponseBytes: config.maxBodyBytes, codeCache: new ModuleCodeCache() },
+  { maxLogBytes: config.maxLogBytes, maxResponseBytes: config.maxBodyBytes, maxFetches: config.maxFetches, codeCache: new ModuleCodeCache() },
   maxInstancesPerWorker,
   (instanceKeys) => send({ type: 'evicted', requestId: 0, instanceKeys }),
 );

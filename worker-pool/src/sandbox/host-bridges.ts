@@ -1,0 +1,151 @@
+// The host side of an isolate's bridges: the capabilities the in-isolate runtime may call
+// (random bytes, digests and HMACs, timers, fetch), wired in once when a pool isolate is
+// prepared, and the per-function state they enforce (egress, limits), set when a function is
+// loaded. Used by prepared-isolate.ts and by the runtime's conformance tests, so both connect
+// the runtime the same way.
+import ivm from 'isolated-vm';
+import type { ErrorShape } from '@isola/core';
+import { compileEgress, type EgressRule } from './bridges/egress.js';
+import { digest, hmac, randomBytes } from './bridges/host-crypto.js';
+import { HostTimers } from './bridges/host-timers.js';
+import { FetchTimeout, performFetch, requestProblem, type OutboundRequest, type OutboundResult } from './bridges/outbound-fetch.js';
+import { classifyVmError } from './vm-errors.js';
+
+/** Per-function settings, from the manifest and the platform config. */
+export interface BridgeSettings {
+  /** Manifest `egress`: hosts fetch may reach. */
+  egress: readonly string[];
+  /** limits.timeoutMs: CPU time of each timer callback. */
+  timeoutMs: number;
+  memoryMb: number;
+  /** Outbound requests one invocation may make (ISOLA_MAX_FETCHES). */
+  maxFetches: number;
+  /** Largest response body fetch buffers (ISOLA_MAX_BODY_BYTES). */
+  maxFetchResponseBytes: number;
+}
+
+interface InvocationBudget {
+  /** performance.now() at which the invocation's time is up. */
+  deadline: number;
+  fetches: number;
+}
+
+/** Timers before a function is loaded cannot exist; this bounds a stray callback anyway. */
+const DEFAULT_CPU_TIMEOUT_MS = 1_000;
+
+/**
+ * One per isolate. Until configure() runs (a pool isolate waiting for a function) fetch is
+ * refused; crypto works. close() stops everything the isolate started on the host: the wake-up
+ * timer and in-flight requests.
+ */
+export class HostBridges {
+  private settings: BridgeSettings | null = null;
+  private rules: readonly EgressRule[] = [];
+  private readonly invocations = new Map<string, InvocationBudget>();
+  private readonly inFlight = new Map<number, AbortController>();
+  private readonly timers: HostTimers;
+  private closed = false;
+  /**
+   * Bridged work broke a limit outside any dispatch call (a timer callback ran out of CPU time
+   * or memory): the owner must discard the instance.
+   */
+  onFault: (error: ErrorShape) => void = () => undefined;
+
+  constructor(runTimers: ivm.Reference<() => number>) {
+    this.timers = new HostTimers(
+      runTimers,
+      () => this.settings?.timeoutMs ?? DEFAULT_CPU_TIMEOUT_MS,
+      (error) => this.timerFault(error),
+    );
+  }
+
+  configure(settings: BridgeSettings): void {
+    this.settings = settings;
+    this.rules = compileEgress(settings.egress);
+  }
+
+  /** An invocation enters the isolate; `timeoutMs` from now its time is up. */
+  beginInvocation(invocationId: string, timeoutMs: number): void {
+    this.invocations.set(invocationId, { deadline: performance.now() + timeoutMs, fetches: 0 });
+  }
+
+  endInvocation(invocationId: string): void {
+    this.invocations.delete(invocationId);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.timers.close();
+    for (const controller of this.inFlight.values()) controller.abort(new Error('the function instance was discarded'));
+    this.inFlight.clear();
+  }
+
+  /** The functions the runtime may call, by the names of its contract (runtime/contract.ts HostFunctions). */
+  hostFunctions(): Record<string, (...args: never[]) => unknown> {
+    return {
+      randomBytes,
+      digest,
+      hmac,
+      scheduleTimers: (delayMs: unknown) => this.timers.request(delayMs),
+      fetch: (request: unknown) => this.fetch(request),
+      abortFetch: (fetchId: unknown) => {
+        if (typeof fetchId === 'number') this.inFlight.get(fetchId)?.abort(new Error('The operation was aborted.'));
+      },
+    };
+  }
+
+  private async fetch(request: unknown): Promise<OutboundResult> {
+    const refuse = (message: string): OutboundResult => ({ ok: false, errorName: 'TypeError', message });
+    const problem = requestProblem(request);
+    if (problem !== null) return refuse(`fetch: malformed request from the runtime (${problem})`);
+    const outbound = request as OutboundRequest;
+    const settings = this.settings;
+    if (settings === null || this.closed) return refuse('fetch: no function is loaded in this isolate');
+    const budget = this.invocations.get(outbound.invocationId);
+    if (budget === undefined) return refuse('fetch: the invocation that called fetch has already ended');
+    if (budget.fetches >= settings.maxFetches) {
+      return refuse(`fetch: this invocation already made ${settings.maxFetches} outbound requests, the limit per invocation (ISOLA_MAX_FETCHES)`);
+    }
+    budget.fetches += 1;
+
+    const remainingMs = Math.floor(budget.deadline - performance.now());
+    if (remainingMs <= 0) return { ok: false, errorName: 'TimeoutError', message: `fetch to ${outbound.url}: the function has no time left (limits.timeoutMs)` };
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () => controller.abort(new FetchTimeout(`fetch to ${outbound.url} timed out after ${remainingMs} ms, the time the function had left (limits.timeoutMs)`)),
+      remainingMs,
+    );
+    this.inFlight.set(outbound.fetchId, controller);
+    try {
+      return await performFetch(outbound, { rules: this.rules, maxResponseBytes: settings.maxFetchResponseBytes }, controller.signal);
+    } finally {
+      clearTimeout(timer);
+      this.inFlight.delete(outbound.fetchId);
+    }
+  }
+
+  private timerFault(error: unknown): void {
+    const limits = { timeoutMs: this.settings?.timeoutMs ?? DEFAULT_CPU_TIMEOUT_MS, memoryMb: this.settings?.memoryMb ?? 0, phase: 'run' as const };
+    const shape = classifyVmError(error, limits);
+    if (shape.code === 'FUNCTION_TIMEOUT') {
+      shape.message = `a setTimeout/setInterval callback ran longer than limits.timeoutMs (${limits.timeoutMs} ms); the instance was discarded`;
+    }
+    this.onFault(shape);
+  }
+}
+
+/**
+ * Takes the runtime's connectHost and runTimers from `__isolaRuntime` and hands the runtime a
+ * Reference to each host function. Call before the global is deleted and before user code runs.
+ */
+export async function connectHostBridges(runtimeEntry: ivm.Reference<Record<string, unknown>>): Promise<HostBridges> {
+  const connectHost = (await runtimeEntry.get('connectHost', { reference: true })) as ivm.Reference<(name: string, reference: unknown) => void>;
+  const runTimers = (await runtimeEntry.get('runTimers', { reference: true })) as ivm.Reference<() => number>;
+  const bridges = new HostBridges(runTimers);
+  for (const [name, hostFunction] of Object.entries(bridges.hostFunctions())) {
+    connectHost.applySync(undefined, [name, new ivm.Reference(hostFunction)]);
+  }
+  connectHost.release();
+  return bridges;
+}
