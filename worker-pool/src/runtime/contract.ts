@@ -94,8 +94,8 @@ export interface HostFunctions {
   randomBytes(length: number): Uint8Array;
   digest(algorithm: DigestAlgorithm, data: Uint8Array): Uint8Array;
   hmac(hash: DigestAlgorithm, key: Uint8Array, data: Uint8Array): Uint8Array;
-  /** Call runTimers() no later than `delayMs` from now; a negative delay: no timer is pending. */
-  scheduleTimers(delayMs: number): void;
+  /** Call runTimers() no later than `delayMs` from now (≤ 0: now); null: no timer is pending. */
+  scheduleTimers(delayMs: number | null): void;
   /** Called with apply (async): the result is a promise. */
   fetch(request: OutboundRequest): Promise<OutboundResult>;
   abortFetch(fetchId: number): void;

@@ -80,14 +80,14 @@ describe('timers', () => {
     assert.match(messages(outcome.logs).join('\n'), /^error: \[isola\] uncaught error in a setTimeout callback: RangeError: timer boom/m);
   });
 
-  test('timers nested more than five deep wait at least 4 ms each, as in browsers', async () => {
+  test('timers nested more than five deep wait at least 4 ms each, as in browsers; a long chain never stalls', async () => {
     const fn = await load(`export default { async fetch() {
       const started = Date.now();
-      await new Promise((resolve) => { let depth = 0; const next = () => (++depth === 25 ? resolve() : setTimeout(next, 0)); setTimeout(next, 0); });
+      await new Promise((resolve) => { let depth = 0; const next = () => (++depth === 100 ? resolve() : setTimeout(next, 0)); setTimeout(next, 0); });
       return Response.json({ elapsed: Date.now() - started });
     } };`);
     const { elapsed } = (await json(await invoke(fn))) as { elapsed: number };
-    assert.ok(elapsed >= 19 * 4 - 2, `25 nested zero-delay timers took only ${elapsed} ms`);
+    assert.ok(elapsed >= 94 * 4 - 2, `100 nested zero-delay timers took only ${elapsed} ms`);
   });
 
   test('at most 10,000 pending timers per instance: then a RangeError; the count starts over after the invocation', async () => {
@@ -130,6 +130,33 @@ describe('timers', () => {
     assert.equal((outcome as Extract<DispatchOutcome, { ok: false }>).error.code, 'FUNCTION_TIMEOUT');
     assert.ok(performance.now() - started < 1_500, `took ${performance.now() - started} ms`);
     assert.equal(fn.usable, false);
+  });
+});
+
+describe('timer callbacks without a wall clock', () => {
+  test('a callback past its CPU limit is stopped and reported as a FUNCTION_TIMEOUT fault, even while no deadline watches', async () => {
+    const prepared = await prepareIsolate(runtime, { memoryMb: 64, onCatastrophicError: () => process.abort() });
+    try {
+      prepared.bridges.configure({ egress: [], timeoutMs: 150, memoryMb: 64, maxFetches: 1, maxFetchResponseBytes: 1024 });
+      const faults: { code: string; message: string }[] = [];
+      prepared.bridges.onFault = (error) => faults.push(error);
+      const module = await prepared.isolate.compileModule('export default { fetch: () => new Promise(() => setTimeout(() => { for (;;) {} }, 1)) };');
+      await module.instantiate(prepared.context, () => assert.fail('no imports'));
+      await module.evaluate();
+      await prepared.install.apply(undefined, [module.namespace.derefInto(), '{}', 1024]);
+      // Dispatched the way FunctionInstance does, minus its wall-clock deadline.
+      const meta = JSON.stringify({ invocationId: 'no-deadline', method: 'GET', url: 'https://fn.example/', headers: [] });
+      void prepared.dispatch.apply(undefined, [meta, undefined], { arguments: { copy: true }, result: { promise: true, copy: true } }).catch(() => undefined);
+      const started = performance.now();
+      while (faults.length === 0 && performance.now() - started < 3_000) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.deepEqual(faults, [
+        { code: 'FUNCTION_TIMEOUT', message: 'a setTimeout/setInterval callback ran longer than limits.timeoutMs (150 ms); the instance was discarded' },
+      ]);
+      assert.ok(performance.now() - started < 1_000, `the fault came after ${Math.round(performance.now() - started)} ms`);
+    } finally {
+      prepared.bridges.close();
+      prepared.isolate.dispose();
+    }
   });
 });
 
@@ -223,6 +250,8 @@ interface Echo {
   method: string;
   url: string;
   headers: Record<string, string | undefined>;
+  /** Every Host header received, raw. */
+  hosts: string[];
   body: string;
 }
 
@@ -230,10 +259,12 @@ describe('fetch', () => {
   const upstream = new TestServer((url, request, response, body) => {
     const query = url.searchParams;
     switch (url.pathname) {
-      case '/echo':
+      case '/echo': {
         response.writeHead(201, 'Made It', [['content-type', 'application/json'], ['x-upstream', 'yes'], ['set-cookie', 'a=1'], ['set-cookie', 'b=2']]);
-        response.end(JSON.stringify({ method: request.method, url: request.url, headers: request.headers, body }));
+        const hosts = request.rawHeaders.filter((_, index) => index % 2 === 1 && request.rawHeaders[index - 1]?.toLowerCase() === 'host');
+        response.end(JSON.stringify({ method: request.method, url: request.url, headers: request.headers, hosts, body }));
         return true;
+      }
       case '/redirect':
         response.writeHead(Number(query.get('status') ?? 302), { location: query.get('to') ?? '/echo' }).end();
         return true;
@@ -301,7 +332,7 @@ describe('fetch', () => {
     assert.equal(echoed.body, '{"a":1}');
     assert.equal(echoed.headers['x-custom'], 'v');
     assert.equal(echoed.headers.authorization, 'Bearer t');
-    assert.equal(echoed.headers.host, `127.0.0.1:${upstream.port}`, 'the Host header comes from the URL, never from the function');
+    assert.deepEqual(echoed.hosts, [`127.0.0.1:${upstream.port}`], 'the Host header comes from the URL, never from the function');
     assert.equal(echoed.headers['content-type'], 'text/plain;charset=UTF-8');
     assert.equal(echoed.headers['content-length'], '7');
     assert.equal(result.form.method, 'POST');
@@ -399,16 +430,30 @@ describe('fetch', () => {
         bomb: await attempt(() => fetch('${upstream.origin}/gzip?bytes=100000')),
         empty: await describe(await fetch('${upstream.origin}/empty')),
         head: await describe(await fetch('${upstream.origin}/big?bytes=10', { method: 'HEAD' })),
+        nullBodiesStayUnused: await Promise.all(['/empty', '/big?bytes=10'].map(async (path) => {
+          const response = await fetch('${upstream.origin}' + path, { method: path === '/empty' ? 'GET' : 'HEAD' });
+          await response.text();
+          return response.bodyUsed;
+        })),
       });`),
       { egress: [`127.0.0.1:${upstream.port}`], maxResponseBytes: 1000 },
     );
-    const result = (await json(await invoke(fn))) as { within: number; over: string; gzip: boolean; bomb: string; empty: Described; head: Described };
+    const result = (await json(await invoke(fn))) as {
+      within: number;
+      over: string;
+      gzip: boolean;
+      bomb: string;
+      empty: Described;
+      head: Described;
+      nullBodiesStayUnused: boolean[];
+    };
     assert.equal(result.within, 1000);
     assert.equal(result.over, `TypeError: the response body from ${upstream.origin}/big?bytes=1001 is 1001 bytes, over the limit of 1000 bytes for fetch responses`);
     assert.equal(result.gzip, true);
     assert.equal(result.bomb, `TypeError: the response body from ${upstream.origin}/gzip?bytes=100000 is more than 1000 bytes, over the limit of 1000 bytes for fetch responses`);
     assert.deepEqual([result.empty.status, result.empty.text], [204, '']);
     assert.deepEqual([result.head.status, result.head.text], [200, '']);
+    assert.deepEqual(result.nullBodiesStayUnused, [false, false], 'a 204 or HEAD response has a null body, which reading does not use');
   });
 
   test('at most maxFetches requests per invocation; the count starts over with the next one', async () => {

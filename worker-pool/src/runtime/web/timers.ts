@@ -48,7 +48,7 @@ onIdle(() => {
   timers = Object.create(null) as Record<number, Timer>;
   pendingCount = 0;
   queue.length = 0;
-  if (hadTimers) callHost('scheduleTimers', [-1]); // nothing left: the host may drop its wake-up
+  if (hadTimers) callHost('scheduleTimers', [null]); // nothing left: the host may drop its wake-up
 });
 
 /** WebIDL `long` without [EnforceRange], then negative → 0. `+` throws for symbols and BigInts, as WebIDL does. */
@@ -73,6 +73,7 @@ function addTimer(operation: string, handler: unknown, timeout: unknown, args: u
     );
   }
   const nesting = runningNesting + 1;
+  const wait = clamp(delayMs, nesting);
   const timer: Timer = {
     id: ++lastId,
     callback: handler as Timer['callback'],
@@ -80,13 +81,13 @@ function addTimer(operation: string, handler: unknown, timeout: unknown, args: u
     delayMs,
     repeat,
     nesting,
-    due: dateNow() + clamp(delayMs, nesting),
+    due: dateNow() + wait,
     order: ++lastOrder,
   };
   timers[timer.id] = timer;
   pendingCount += 1;
   push(timer);
-  if (queue[0] === timer) callHost('scheduleTimers', [timer.due - dateNow()]);
+  if (queue[0] === timer) callHost('scheduleTimers', [wait]);
   return timer.id;
 }
 

@@ -39,6 +39,11 @@ describe('egress rules', () => {
     assert.equal(allowed(['127.0.0.1:8080'], 'http://127.0.0.1:8081/'), null);
     assert.equal(allowed(['[::1]:8080'], 'http://[0:0::1]:8080/'), '[::1]:8080');
     assert.equal(allowed(['[::1]'], 'http://[::ffff:127.0.0.1]/'), null);
+    // Entries are canonicalized the same way as URLs.
+    assert.equal(allowed(['API.Example.COM'], 'https://api.example.com/'), 'API.Example.COM');
+    assert.equal(allowed(['*.Example.com'], 'https://a.example.com/'), '*.Example.com');
+    assert.equal(allowed(['[0:0::1]:8080'], 'http://[::1]:8080/'), '[0:0::1]:8080');
+    assert.equal(allowed(['0x7f.1'], 'http://127.0.0.1/'), '0x7f.1');
     assert.deepEqual(
       compileEgress(['[::1]:8080', '10.0.0.5', 'db.internal']).map(({ host, port, address }) => [host, port, address]),
       [['[::1]', 8080, '::1'], ['10.0.0.5', null, '10.0.0.5'], ['db.internal', null, null]],

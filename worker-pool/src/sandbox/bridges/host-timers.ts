@@ -27,10 +27,14 @@ export class HostTimers {
     private readonly onFault: (error: unknown) => void,
   ) {}
 
-  /** The isolate asks to be woken within `delayMs`; a negative delay says no timer is pending. */
+  /**
+   * The isolate asks to be woken within `delayMs` (≤ 0: now); null says no timer is pending.
+   * A distinct null rather than a negative number: a delay computed from two clock reads can
+   * come out negative, and must still wake the isolate.
+   */
   request(delayMs: unknown): void {
-    if (this.closed || typeof delayMs !== 'number' || Number.isNaN(delayMs)) return;
-    if (delayMs < 0) {
+    if (this.closed) return;
+    if (delayMs === null) {
       if (this.firing) {
         this.requestedAt = Infinity;
         this.answerStale = true;
@@ -39,7 +43,8 @@ export class HostTimers {
       }
       return;
     }
-    const delay = Math.min(delayMs, MAX_DELAY_MS);
+    if (typeof delayMs !== 'number' || Number.isNaN(delayMs)) return;
+    const delay = Math.min(Math.max(delayMs, 0), MAX_DELAY_MS);
     const at = performance.now() + delay;
     if (this.firing) this.requestedAt = Math.min(this.requestedAt, at);
     else if (at < this.wakeAt) this.arm(delay);
