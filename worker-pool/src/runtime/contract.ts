@@ -106,11 +106,11 @@ export type HostFunctionName = keyof HostFunctions;
 /** What the bundle defines as `globalThis.__isolaRuntime` (the host deletes it after use). */
 export interface IsolaRuntime {
   /**
-   * Hands the runtime one host capability as an isolated-vm Reference; called once per name
-   * when the isolate is prepared, before any user code runs. The runtime keeps References in
-   * its closure: user code can never reach one.
+   * Hands the runtime the host's capabilities as isolated-vm References, in pairs
+   * (name, reference, name, reference...), once, when the isolate is prepared and before any
+   * user code runs. The runtime keeps them in its closure: user code can never reach one.
    */
-  connectHost(name: HostFunctionName, reference: unknown): void;
+  connectHost(...pairs: unknown[]): void;
   /**
    * Runs the earliest due timer callback, if any (one per call, so microtasks run between
    * callbacks as between tasks). Returns the milliseconds until the next timer is due, or -1

@@ -84,9 +84,11 @@ export async function warmup(): Promise<void> {
     headers: [['content-type', 'application/json'], ['accept', '*/*']],
   };
   const log = beginInvocationLog();
+  const scope = beginInvocationScope(meta.invocationId);
   try {
     await runFetch(warmupHandlers, meta, new web.TextEncoder().encode('{"warm":true}'), log);
   } finally {
+    endInvocationScope(scope);
     endInvocationLog(log);
   }
 }

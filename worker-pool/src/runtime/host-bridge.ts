@@ -35,12 +35,16 @@ const asyncOptions = frozenOptions({ arguments: { copy: true }, result: { promis
 
 const references = Object.create(null) as Partial<Record<HostFunctionName, HostReference>>;
 
-/** Stores one host capability; each may be connected once (see IsolaRuntime.connectHost). */
-export function connectHost(name: HostFunctionName, reference: unknown): void {
-  if (!hostFunctionNames.includes(name)) throw new TypeError(`connectHost: unknown host function "${String(name)}"`);
-  if (references[name] !== undefined) throw new Error(`connectHost: "${name}" is already connected`);
-  if (typeof reference !== 'object' || reference === null) throw new TypeError(`connectHost: "${name}" needs a Reference`);
-  references[name] = reference as HostReference;
+/** Stores the host's capabilities, given as (name, reference) pairs; each may be connected once. */
+export function connectHost(...pairs: unknown[]): void {
+  for (let index = 0; index + 1 < pairs.length; index += 2) {
+    const name = pairs[index] as HostFunctionName;
+    const reference = pairs[index + 1];
+    if (!hostFunctionNames.includes(name)) throw new TypeError(`connectHost: unknown host function "${String(name)}"`);
+    if (references[name] !== undefined) throw new Error(`connectHost: "${name}" is already connected`);
+    if (typeof reference !== 'object' || reference === null) throw new TypeError(`connectHost: "${name}" needs a Reference`);
+    references[name] = reference as HostReference;
+  }
 }
 
 function referenceTo(name: HostFunctionName): HostReference {

@@ -24,11 +24,6 @@ export interface BridgeSettings {
   maxFetchResponseBytes: number;
 }
 
-interface InvocationBudget {
-  /** performance.now() at which the invocation's time is up. */
-  deadline: number;
-  fetches: number;
-}
 
 /** Timers before a function is loaded cannot exist; this bounds a stray callback anyway. */
 const DEFAULT_CPU_TIMEOUT_MS = 1_000;
@@ -40,8 +35,12 @@ const DEFAULT_CPU_TIMEOUT_MS = 1_000;
  */
 export class HostBridges {
   private settings: BridgeSettings | null = null;
-  private rules: readonly EgressRule[] = [];
-  private readonly invocations = new Map<string, InvocationBudget>();
+  /** Compiled on the first fetch: most functions never make one, and a cold start should not pay. */
+  private rules: readonly EgressRule[] | null = null;
+  /** Running invocations: performance.now() at which each one's time is up. */
+  private readonly deadlines = new Map<string, number>();
+  /** Outbound requests made, for invocations that made any. */
+  private readonly fetchCounts = new Map<string, number>();
   private readonly inFlight = new Map<number, AbortController>();
   private readonly timers: HostTimers;
   private closed = false;
@@ -61,16 +60,17 @@ export class HostBridges {
 
   configure(settings: BridgeSettings): void {
     this.settings = settings;
-    this.rules = compileEgress(settings.egress);
+    this.rules = null;
   }
 
   /** An invocation enters the isolate; `timeoutMs` from now its time is up. */
   beginInvocation(invocationId: string, timeoutMs: number): void {
-    this.invocations.set(invocationId, { deadline: performance.now() + timeoutMs, fetches: 0 });
+    this.deadlines.set(invocationId, performance.now() + timeoutMs);
   }
 
   endInvocation(invocationId: string): void {
-    this.invocations.delete(invocationId);
+    this.deadlines.delete(invocationId);
+    if (this.fetchCounts.size > 0) this.fetchCounts.delete(invocationId);
   }
 
   close(): void {
@@ -102,14 +102,15 @@ export class HostBridges {
     const outbound = request as OutboundRequest;
     const settings = this.settings;
     if (settings === null || this.closed) return refuse('fetch: no function is loaded in this isolate');
-    const budget = this.invocations.get(outbound.invocationId);
-    if (budget === undefined) return refuse('fetch: the invocation that called fetch has already ended');
-    if (budget.fetches >= settings.maxFetches) {
+    const deadline = this.deadlines.get(outbound.invocationId);
+    if (deadline === undefined) return refuse('fetch: the invocation that called fetch has already ended');
+    const made = this.fetchCounts.get(outbound.invocationId) ?? 0;
+    if (made >= settings.maxFetches) {
       return refuse(`fetch: this invocation already made ${settings.maxFetches} outbound requests, the limit per invocation (ISOLA_MAX_FETCHES)`);
     }
-    budget.fetches += 1;
+    this.fetchCounts.set(outbound.invocationId, made + 1);
 
-    const remainingMs = Math.floor(budget.deadline - performance.now());
+    const remainingMs = Math.floor(deadline - performance.now());
     if (remainingMs <= 0) return { ok: false, errorName: 'TimeoutError', message: `fetch to ${outbound.url}: the function has no time left (limits.timeoutMs)` };
     const controller = new AbortController();
     const timer = setTimeout(
@@ -118,6 +119,7 @@ export class HostBridges {
     );
     this.inFlight.set(outbound.fetchId, controller);
     try {
+      this.rules ??= compileEgress(settings.egress);
       return await performFetch(outbound, { rules: this.rules, maxResponseBytes: settings.maxFetchResponseBytes }, controller.signal);
     } finally {
       clearTimeout(timer);
@@ -137,15 +139,15 @@ export class HostBridges {
 
 /**
  * Takes the runtime's connectHost and runTimers from `__isolaRuntime` and hands the runtime a
- * Reference to each host function. Call before the global is deleted and before user code runs.
+ * Reference to each host function. Call before the global is deleted and before user code
+ * runs, while the isolate is idle (the calls are synchronous: a fraction of a millisecond).
  */
-export async function connectHostBridges(runtimeEntry: ivm.Reference<Record<string, unknown>>): Promise<HostBridges> {
-  const connectHost = (await runtimeEntry.get('connectHost', { reference: true })) as ivm.Reference<(name: string, reference: unknown) => void>;
-  const runTimers = (await runtimeEntry.get('runTimers', { reference: true })) as ivm.Reference<() => number>;
+export function connectHostBridges(runtimeEntry: ivm.Reference<Record<string, unknown>>): HostBridges {
+  const connectHost = runtimeEntry.getSync('connectHost', { reference: true }) as ivm.Reference<(...pairs: unknown[]) => void>;
+  const runTimers = runtimeEntry.getSync('runTimers', { reference: true }) as ivm.Reference<() => number>;
   const bridges = new HostBridges(runTimers);
-  for (const [name, hostFunction] of Object.entries(bridges.hostFunctions())) {
-    connectHost.applySync(undefined, [name, new ivm.Reference(hostFunction)]);
-  }
+  const pairs = Object.entries(bridges.hostFunctions()).flatMap(([name, hostFunction]) => [name, new ivm.Reference(hostFunction)]);
+  connectHost.applySync(undefined, pairs);
   connectHost.release();
   return bridges;
 }

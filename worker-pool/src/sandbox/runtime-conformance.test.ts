@@ -50,7 +50,7 @@ async function loadRuntime(): Promise<LoadedRuntime> {
   const entry = await context.global.get('__isolaRuntime', { reference: true });
   const install = (await entry.get('install', { reference: true })) as ivm.Reference<InstallFn>;
   const dispatch = (await entry.get('dispatch', { reference: true })) as ivm.Reference<DispatchFn>;
-  const bridges = await connectHostBridges(entry);
+  const bridges = connectHostBridges(entry);
   entry.release();
   await context.global.delete('__isolaRuntime');
   bridges.configure({ egress: [], timeoutMs: 1000, memoryMb: 64, maxFetches: 50, maxFetchResponseBytes: 1024 * 1024 });

@@ -44,11 +44,11 @@ let lastOrder = 0;
 let runningNesting = 0;
 
 onIdle(() => {
-  const hadTimers = queue.length > 0;
+  if (queue.length === 0) return; // the common case: this invocation set no timer
   timers = Object.create(null) as Record<number, Timer>;
   pendingCount = 0;
   queue.length = 0;
-  if (hadTimers) callHost('scheduleTimers', [null]); // nothing left: the host may drop its wake-up
+  callHost('scheduleTimers', [null]); // nothing left: the host may drop its wake-up
 });
 
 /** WebIDL `long` without [EnforceRange], then negative → 0. `+` throws for symbols and BigInts, as WebIDL does. */
