@@ -202,6 +202,8 @@ interface Received {
 
 class TestServer {
   readonly received: Received[] = [];
+  /** /hold: requests answering now, and the most at once. */
+  holding = { open: 0, most: 0 };
   readonly closedSockets: number[] = [];
   private server = http.createServer((request, response) => void this.handle(request, response));
   port = 0;
@@ -282,6 +284,16 @@ describe('fetch', () => {
         return true;
       case '/slow':
         return true; // never answers
+      case '/hold': {
+        const holding = upstream.holding;
+        holding.open += 1;
+        holding.most = Math.max(holding.most, holding.open);
+        setTimeout(() => {
+          holding.open -= 1;
+          response.end('held');
+        }, 30);
+        return true;
+      }
       default:
         return false;
     }
@@ -464,6 +476,17 @@ describe('fetch', () => {
     for (let round = 0; round < 2; round += 1) {
       assert.deepEqual(await json(await invoke(fn)), [200, 200, 200, 'TypeError: fetch: this invocation already made 3 outbound requests, the limit per invocation (ISOLA_MAX_FETCHES)']);
     }
+  });
+
+  test('at most 6 requests of one instance are open at once; the others wait their turn', async () => {
+    const fn = await load(
+      fetchFunction(`const statuses = await Promise.all(Array.from({ length: 14 }, (_, i) => fetch('${upstream.origin}/hold?id=' + i).then((response) => response.status)));
+        return Response.json(statuses);`),
+      { egress: [`127.0.0.1:${upstream.port}`] },
+    );
+    upstream.holding = { open: 0, most: 0 };
+    assert.deepEqual(await json(await invoke(fn)), Array<number>(14).fill(200));
+    assert.equal(upstream.holding.most, 6);
   });
 
   test("a request still waiting when the function's time is up is cut off, its connection closed", async () => {

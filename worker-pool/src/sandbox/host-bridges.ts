@@ -8,7 +8,7 @@ import type { ErrorShape } from '@isola/core';
 import { compileEgress, type EgressRule } from './bridges/egress.js';
 import { digest, hmac, randomBytes } from './bridges/host-crypto.js';
 import { HostTimers } from './bridges/host-timers.js';
-import { FetchTimeout, performFetch, requestProblem, type OutboundRequest, type OutboundResult } from './bridges/outbound-fetch.js';
+import { abortedResult, FetchTimeout, performFetch, requestProblem, type OutboundRequest, type OutboundResult } from './bridges/outbound-fetch.js';
 import { classifyVmError } from './vm-errors.js';
 
 /** Per-function settings, from the manifest and the platform config. */
@@ -27,6 +27,12 @@ export interface BridgeSettings {
 
 /** Timers before a function is loaded cannot exist; this bounds a stray callback anyway. */
 const DEFAULT_CPU_TIMEOUT_MS = 1_000;
+/**
+ * Requests one isolate may have open at once; more wait their turn (within the function's time),
+ * as in Cloudflare Workers. Bodies are buffered here, outside the isolate's heap limit: this keeps
+ * that memory to a few bodies per instance.
+ */
+export const MAX_OPEN_FETCHES_PER_ISOLATE = 6;
 
 /**
  * One per isolate. Until configure() runs (a pool isolate waiting for a function) fetch is
@@ -42,6 +48,9 @@ export class HostBridges {
   /** Outbound requests made, for invocations that made any. */
   private readonly fetchCounts = new Map<string, number>();
   private readonly inFlight = new Map<number, AbortController>();
+  private openFetches = 0;
+  /** Requests waiting for one of the open slots, in order. */
+  private readonly waitingForSlot: (() => void)[] = [];
   private readonly timers: HostTimers;
   private closed = false;
   /**
@@ -118,13 +127,44 @@ export class HostBridges {
       remainingMs,
     );
     this.inFlight.set(outbound.fetchId, controller);
+    let holdsSlot = false;
     try {
+      holdsSlot = await this.openSlot(controller.signal);
+      if (!holdsSlot) return abortedResult(controller.signal);
       this.rules ??= compileEgress(settings.egress);
       return await performFetch(outbound, { rules: this.rules, maxResponseBytes: settings.maxFetchResponseBytes }, controller.signal);
     } finally {
       clearTimeout(timer);
       this.inFlight.delete(outbound.fetchId);
+      if (holdsSlot) this.releaseSlot();
     }
+  }
+
+  /** Resolves true once this request may open a connection, false if it was aborted while waiting. */
+  private openSlot(signal: AbortSignal): Promise<boolean> {
+    if (this.openFetches < MAX_OPEN_FETCHES_PER_ISOLATE) {
+      this.openFetches += 1;
+      return Promise.resolve(true);
+    }
+    return new Promise<boolean>((resolve) => {
+      const take = () => {
+        signal.removeEventListener('abort', abandon);
+        this.openFetches += 1;
+        resolve(true);
+      };
+      const abandon = () => {
+        const index = this.waitingForSlot.indexOf(take);
+        if (index !== -1) this.waitingForSlot.splice(index, 1);
+        resolve(false);
+      };
+      this.waitingForSlot.push(take);
+      signal.addEventListener('abort', abandon, { once: true });
+    });
+  }
+
+  private releaseSlot(): void {
+    this.openFetches -= 1;
+    this.waitingForSlot.shift()?.();
   }
 
   private timerFault(error: unknown): void {

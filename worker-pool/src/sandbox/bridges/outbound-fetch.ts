@@ -163,12 +163,15 @@ export async function performFetch(request: OutboundRequest, limits: OutboundLim
   }
 }
 
+/** The result of a request cut off by its signal: the function's time ran out, or it was aborted. */
+export function abortedResult(signal: AbortSignal): OutboundResult {
+  const reason: unknown = signal.reason;
+  if (reason instanceof FetchTimeout) return { ok: false, errorName: 'TimeoutError', message: reason.message };
+  return { ok: false, errorName: 'AbortError', message: reason instanceof Error ? reason.message : 'The operation was aborted.' };
+}
+
 function failure(error: unknown, url: URL, signal: AbortSignal): OutboundResult {
-  if (signal.aborted) {
-    const reason: unknown = signal.reason;
-    if (reason instanceof FetchTimeout) return { ok: false, errorName: 'TimeoutError', message: reason.message };
-    return { ok: false, errorName: 'AbortError', message: reason instanceof Error ? reason.message : 'The operation was aborted.' };
-  }
+  if (signal.aborted) return abortedResult(signal);
   if (error instanceof FetchRefused) return { ok: false, errorName: 'TypeError', message: error.message };
   const message = error instanceof Error ? error.message : String(error);
   return { ok: false, errorName: 'TypeError', message: `fetch to ${url.href} failed: ${message}` };
