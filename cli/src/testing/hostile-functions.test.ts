@@ -200,7 +200,7 @@ describe('hostile functions', () => {
           const asked = performance.now();
           const neighbour = await fetch(`${platform.url}/fn/well-behaved/`, { signal: AbortSignal.timeout(10_000) });
           assert.equal(neighbour.status, 200);
-          assert.ok(performance.now() - asked < 250, `the neighbour took ${Math.round(performance.now() - asked)} ms to answer`);
+          assert.ok(performance.now() - asked < 500, `the neighbour took ${Math.round(performance.now() - asked)} ms to answer`);
         }
       }
       const response = await pending;

@@ -133,6 +133,29 @@ describe('timers', () => {
   });
 });
 
+describe('a handler that can never answer', () => {
+  test('waiting on a promise nothing can settle is a FUNCTION_TIMEOUT as soon as V8 finds it, and the instance and its timers go', async () => {
+    // The churning timer makes the collector run (and find the promise) within milliseconds.
+    const fn = await load(
+      `let ticks = 0; export default { fetch(request) {
+        if (new URL(request.url).pathname === '/ticks') return new Response(String(ticks));
+        const churn = () => { ticks += 1; const garbage = []; for (let i = 0; i < 20000; i += 1) garbage.push({ i }); setTimeout(churn, 1); };
+        churn();
+        return new Promise(() => {});
+      } };`,
+      { timeoutMs: 5_000 },
+    );
+    const started = performance.now();
+    const outcome = await invoke(fn);
+    assert.equal(outcome.ok, false);
+    const { error } = outcome as Extract<DispatchOutcome, { ok: false }>;
+    assert.equal(error.code, 'FUNCTION_TIMEOUT');
+    assert.match(error.message, /^the function can never finish: it waits on a promise that nothing can settle any more/);
+    assert.ok(performance.now() - started < 4_000, 'found by the collector, not by the deadline');
+    assert.equal(fn.usable, false, 'an instance whose invocation never ended keeps running its timers: it must go');
+  });
+});
+
 describe('timer callbacks without a wall clock', () => {
   test('a callback past its CPU limit is stopped and reported as a FUNCTION_TIMEOUT fault, even while no deadline watches', async () => {
     const prepared = await prepareIsolate(runtime, { memoryMb: 64, onCatastrophicError: () => process.abort() });
