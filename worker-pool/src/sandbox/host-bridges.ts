@@ -24,7 +24,6 @@ export interface BridgeSettings {
   maxFetchResponseBytes: number;
 }
 
-
 /** Timers before a function is loaded cannot exist; this bounds a stray callback anyway. */
 const DEFAULT_CPU_TIMEOUT_MS = 1_000;
 /**
