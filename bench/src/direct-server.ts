@@ -37,7 +37,7 @@ if (cluster.isPrimary) {
   const instance = await FunctionInstance.load(
     prepared,
     { ...ref, code: bundle.code, manifest, createdAt: new Date().toISOString() },
-    { maxLogBytes: 64 * 1024, maxResponseBytes: 6 * 1024 * 1024, codeCache: new ModuleCodeCache() },
+    { maxLogBytes: 64 * 1024, maxResponseBytes: 6 * 1024 * 1024, maxFetches: 50, codeCache: new ModuleCodeCache() },
   );
 
   const server = createServer((request, response) => {

@@ -9,10 +9,17 @@ const fixtures = new URL('../../../worker-pool/fixtures/hostile/', import.meta.u
 
 interface Case {
   fixture: string;
+  /** Appended to the function's URL. */
+  query?: string;
   limits?: { timeoutMs?: number; memoryMb?: number };
+  egress?: string[];
   status: number;
   code?: string;
   message?: RegExp;
+  /** The answer must come within this many ms of the request. */
+  withinMs?: number;
+  /** Call the well-behaved neighbour while the hostile request is still running: it must answer promptly. */
+  neighbourDuring?: boolean;
   check?: (response: Response) => Promise<void>;
 }
 
@@ -54,8 +61,31 @@ const cases: Case[] = [
         viaRequest: 'undefined',
         viaCtx: 'undefined',
         viaError: 'undefined',
+        viaCrypto: 'undefined',
+        viaCryptoMethod: 'undefined',
+        viaTimer: 'undefined',
+        viaFetch: 'undefined',
         globals: [],
       }),
+  },
+  { fixture: 'timer-flood', limits: { timeoutMs: 500 }, status: 504, code: 'FUNCTION_TIMEOUT', withinMs: 2_000, neighbourDuring: true },
+  { fixture: 'timer-flood', query: '?cap', status: 502, code: 'FUNCTION_ERROR', message: /setTimeout: this instance already has 10000 pending timers, the limit/ },
+  {
+    fixture: 'fetch-forbidden-host',
+    egress: ['localhost'],
+    status: 200,
+    check: async (response) => {
+      const notListed = (host: string) =>
+        new RegExp(`^TypeError: fetch to \\S+ is not allowed: ${host.replace(/[.[\]]/g, '\\$&')} is not in this function's egress list; add "${host.replace(/[.[\]]/g, '\\$&')}" to egress in isola\\.yaml$`);
+      const results = (await response.json()) as Record<string, string>;
+      assert.match(results['https://api.example.com/'] ?? '', notListed('api.example.com'));
+      assert.match(results['http://169.254.169.254/latest/meta-data/'] ?? '', notListed('169.254.169.254'));
+      assert.match(results['http://127.0.0.1:6379/'] ?? '', notListed('127.0.0.1:6379'));
+      assert.match(results['http://10.0.0.1/'] ?? '', notListed('10.0.0.1'));
+      assert.match(results['http://[::1]:8080/'] ?? '', notListed('[::1]:8080'));
+      assert.match(results['http://localhost:9/'] ?? '', /^TypeError: fetch to http:\/\/localhost:9 was refused: localhost resolves to (127\.0\.0\.1|::1), a loopback address\./);
+      assert.equal(results['file:///etc/passwd'], 'TypeError: fetch supports http: and https: URLs only, not file: (file:///etc/passwd)');
+    },
   },
   {
     fixture: 'prototype-tampering',
@@ -180,8 +210,8 @@ describe('a quick function that turns into an infinite loop', () => {
 
 describe('hostile functions', () => {
   let platform: SpawnedPlatform;
-  const deploy = (name: string, source: string, limits: Case['limits'] = {}) =>
-    platform.client.deploy({ name, main: 'index.js', public: true, limits }, { 'index.js': source });
+  const deploy = (name: string, source: string, limits: Case['limits'] = {}, egress: string[] = []) =>
+    platform.client.deploy({ name, main: 'index.js', public: true, limits, egress }, { 'index.js': source });
 
   before(async () => {
     platform = await spawnPlatform({ env: { ISOLA_WORKERS: '1', ISOLA_MAX_BODY_BYTES: String(1024 * 1024) } });
@@ -190,9 +220,22 @@ describe('hostile functions', () => {
   after(() => platform.stop());
 
   for (const entry of cases) {
-    test(`${entry.fixture}: ${entry.code ?? entry.status}, and the worker keeps serving others`, async () => {
-      await deploy(entry.fixture, readFileSync(new URL(`${entry.fixture}.js`, fixtures), 'utf8'), entry.limits);
-      const response = await fetch(`${platform.url}/fn/${entry.fixture}/`, { signal: AbortSignal.timeout(20_000) });
+    test(`${entry.fixture}${entry.query ?? ''}: ${entry.code ?? entry.status}, and the worker keeps serving others`, async () => {
+      await deploy(entry.fixture, readFileSync(new URL(`${entry.fixture}.js`, fixtures), 'utf8'), entry.limits, entry.egress);
+      const started = performance.now();
+      const pending = fetch(`${platform.url}/fn/${entry.fixture}/${entry.query ?? ''}`, { signal: AbortSignal.timeout(20_000) });
+      if (entry.neighbourDuring) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        for (let call = 0; call < 3; call += 1) {
+          const asked = performance.now();
+          const neighbour = await fetch(`${platform.url}/fn/well-behaved/`, { signal: AbortSignal.timeout(10_000) });
+          assert.equal(neighbour.status, 200);
+          assert.ok(performance.now() - asked < 500, `the neighbour took ${Math.round(performance.now() - asked)} ms to answer`);
+        }
+      }
+      const response = await pending;
+      const elapsed = performance.now() - started;
+      if (entry.withinMs !== undefined) assert.ok(elapsed < entry.withinMs, `answered after ${Math.round(elapsed)} ms`);
       assert.equal(response.status, entry.status);
       if (entry.code !== undefined) {
         const { error } = (await response.json()) as { error: { code: string; message: string } };

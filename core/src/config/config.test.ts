@@ -16,6 +16,7 @@ describe('loadConfig', () => {
     assert.equal(config.grpcPort, 50051);
     assert.equal(config.sidecarPort, 3500);
     assert.equal(config.maxBodyBytes, 6 * 1024 * 1024);
+    assert.equal(config.maxFetches, 50);
     assert.ok(config.dataDir.endsWith('.isola'));
     assert.ok(Object.isFrozen(config));
   });
@@ -36,6 +37,12 @@ describe('loadConfig', () => {
       (error: unknown) =>
         error instanceof IsolaError && /ISOLA_PORT/.test(error.message) && /REDIS_URL/.test(error.message) && /ISOLA_ADMIN_TOKEN/.test(error.message),
     );
+  });
+
+  test('ISOLA_MAX_FETCHES takes 0 (no outbound requests) to 10000', () => {
+    assert.equal(loadConfig({ env: { ISOLA_MAX_FETCHES: '0' }, file: undefined }).maxFetches, 0);
+    assert.equal(loadConfig({ env: { ISOLA_MAX_FETCHES: '200' }, file: undefined }).maxFetches, 200);
+    for (const bad of ['-1', '10001', 'many']) assert.throws(() => loadConfig({ env: { ISOLA_MAX_FETCHES: bad }, file: undefined }), /ISOLA_MAX_FETCHES/);
   });
 
   test('a missing explicit config file is an error', () => {

@@ -28,6 +28,7 @@ const settings = {
   workerMaxInstances: { env: 'ISOLA_WORKER_MAX_INSTANCES', schema: z.coerce.number().int().min(1).max(8_000).default(4_000) },
   workerMaxInvocations: { env: 'ISOLA_WORKER_MAX_INVOCATIONS', schema: z.coerce.number().int().min(0).default(0) },
   workerMaxRssMb: { env: 'ISOLA_WORKER_MAX_RSS_MB', schema: z.coerce.number().int().min(0).default(3_072) },
+  maxFetches: { env: 'ISOLA_MAX_FETCHES', schema: z.coerce.number().int().min(0).max(10_000).default(50) },
   heartbeatTimeoutMs: { env: 'ISOLA_HEARTBEAT_TIMEOUT_MS', schema: z.coerce.number().int().min(100).max(600_000).default(5_000) },
   logLevel: { env: 'ISOLA_LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') },
 } as const;

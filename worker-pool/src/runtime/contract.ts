@@ -59,8 +59,70 @@ export interface DispatchFailure extends CapturedLogs {
 
 export type DispatchResult = DispatchSuccess | DispatchFailure;
 
+/** The hash functions crypto.subtle offers, by their WebCrypto names. */
+export type DigestAlgorithm = 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512';
+
+/** An outbound request as the runtime hands it to the host (fetch). */
+export interface OutboundRequest {
+  /** Numbers the fetch within the isolate, so abortFetch can name it. */
+  fetchId: number;
+  /** The invocation the request is counted against (the most recently started one). */
+  invocationId: string;
+  url: string;
+  method: string;
+  headers: [name: string, value: string][];
+  /** null: no body (GET, HEAD, or none given). */
+  body: Uint8Array | null;
+  redirect: 'follow' | 'error' | 'manual';
+}
+
+/** What the host's fetch resolves with; never rejects. */
+export type OutboundResult =
+  | {
+      ok: true;
+      status: number;
+      statusText: string;
+      /** As received, in order. */
+      headers: [name: string, value: string][];
+      /** The final URL, after redirects, without fragment. */
+      url: string;
+      redirected: boolean;
+      body: Uint8Array | null;
+    }
+  | { ok: false; errorName: 'TypeError' | 'TimeoutError' | 'AbortError'; message: string };
+
+/**
+ * The host capabilities the runtime may call, connected once per isolate (connectHost) as
+ * isolated-vm References. Arguments and results are copied; the host validates both.
+ */
+export interface HostFunctions {
+  /** `length` (0..65536) bytes from the host's CSPRNG. */
+  randomBytes(length: number): Uint8Array;
+  digest(algorithm: DigestAlgorithm, data: Uint8Array): Uint8Array;
+  hmac(hash: DigestAlgorithm, key: Uint8Array, data: Uint8Array): Uint8Array;
+  /** Call runTimers() no later than `delayMs` from now (≤ 0: now); null: no timer is pending. */
+  scheduleTimers(delayMs: number | null): void;
+  /** Called with apply (async): the result is a promise. */
+  fetch(request: OutboundRequest): Promise<OutboundResult>;
+  abortFetch(fetchId: number): void;
+}
+
+export type HostFunctionName = keyof HostFunctions;
+
 /** What the bundle defines as `globalThis.__isolaRuntime` (the host deletes it after use). */
 export interface IsolaRuntime {
+  /**
+   * Hands the runtime the host's capabilities as isolated-vm References, in pairs
+   * (name, reference, name, reference...), once, when the isolate is prepared and before any
+   * user code runs. The runtime keeps them in its closure: user code can never reach one.
+   */
+  connectHost(...pairs: unknown[]): void;
+  /**
+   * Runs the earliest due timer callback, if any (one per call, so microtasks run between
+   * callbacks as between tasks). Returns the milliseconds until the next timer is due, or -1
+   * when none is pending.
+   */
+  runTimers(): number;
   /** Called once per isolate, after the user module was evaluated. Throws on a bad module. */
   install(namespace: object, envJson: string, maxLogBytes: number): void;
   /** Runs the fetch handler for one request. Rejects only on host faults (bad metaJson). */

@@ -2,6 +2,7 @@
 // throw, a bad return value, an unreadable body) come back as `ok: false` results with an
 // error code; dispatch() rejects only when the host itself sent something malformed.
 import type { DispatchError, DispatchMeta, DispatchResult } from './contract.js';
+import { beginInvocationScope, endInvocationScope } from './invocation-scope.js';
 import { beginInvocationLog, endInvocationLog, setMaxLogBytes, writeLogTo, type InvocationLog } from './log-capture.js';
 import { withoutRuntimeFrames } from './stack-frames.js';
 import { takeBodyForDispatch } from './web/body.js';
@@ -45,6 +46,7 @@ export async function dispatch(metaJson: string, body: Uint8Array | undefined): 
   if (handlers === null) throw new Error('dispatch was called before install');
   const meta = jsonParse(metaJson) as DispatchMeta;
   const log = beginInvocationLog();
+  const scope = beginInvocationScope(meta.invocationId);
   let result: WithoutLogs<DispatchResult>;
   try {
     result = await runFetch(handlers, meta, body, log);
@@ -52,6 +54,8 @@ export async function dispatch(metaJson: string, body: Uint8Array | undefined): 
     // A bad URL or method in metaJson: stop capturing for this invocation, then reject.
     endInvocationLog(log);
     throw hostFault;
+  } finally {
+    endInvocationScope(scope);
   }
   return { ...result, ...endInvocationLog(log) };
 }
@@ -81,9 +85,11 @@ export async function warmup(): Promise<void> {
     headers: [['content-type', 'application/json'], ['accept', '*/*']],
   };
   const log = beginInvocationLog();
+  const scope = beginInvocationScope(meta.invocationId);
   try {
     await runFetch(warmupHandlers, meta, new web.TextEncoder().encode('{"warm":true}'), log);
   } finally {
+    endInvocationScope(scope);
     endInvocationLog(log);
   }
 }

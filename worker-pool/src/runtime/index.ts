@@ -3,21 +3,26 @@
 // before user code. It uses no Node APIs: there are none in an isolate.
 import { collect, dispatch, install, start, wait, warmup } from './dispatch.js';
 import type { IsolaRuntime } from './contract.js';
+import { connectHost } from './host-bridge.js';
 import { writeLog } from './log-capture.js';
 import { AbortController, AbortSignal } from './web/abort.js';
 import { atob, btoa } from './web/base64.js';
 import { createConsole } from './web/console.js';
 import { formatValue } from './web/console-format.js';
+import { createCrypto, Crypto } from './web/crypto.js';
 import { DOMException } from './web/dom-exception.js';
 import { CustomEvent, Event, EventTarget, setListenerErrorReporter } from './web/events.js';
+import { fetch } from './web/fetch.js';
 import { Headers } from './web/headers.js';
 import { Request } from './web/request.js';
 import { Response } from './web/response.js';
 import { createQueueMicrotask } from './web/microtask.js';
 import { registerPlatformClasses, structuredClone } from './web/structured-clone.js';
 import * as streams from './web/streams.js';
+import { CryptoKey, SubtleCrypto } from './web/subtle-crypto.js';
 import { TextDecoderStream, TextEncoderStream } from './web/text-encoding-streams.js';
 import { TextDecoder, TextEncoder } from './web/text-encoding.js';
+import { clearInterval, clearTimeout, runTimers, setInterval, setTimeout } from './web/timers.js';
 import { URL, URLSearchParams } from './web/url.js';
 
 export type * from './contract.js';
@@ -38,6 +43,9 @@ const webClasses = {
   TextEncoderStream,
   TextDecoderStream,
   DOMException,
+  Crypto,
+  SubtleCrypto,
+  CryptoKey,
   Event,
   CustomEvent,
   EventTarget,
@@ -68,16 +76,30 @@ for (const [name, webClass] of Object.entries(webClasses)) {
   Object.defineProperty(webClass.prototype, Symbol.toStringTag, { value: name, configurable: true });
   defineGlobal(name, webClass);
 }
+/** Web API functions by global name (named explicitly for the same reason as the classes). */
+const webFunctions = {
+  atob,
+  btoa,
+  queueMicrotask: createQueueMicrotask(writeLog),
+  structuredClone,
+  setTimeout,
+  clearTimeout,
+  setInterval,
+  clearInterval,
+  fetch,
+} satisfies Record<string, (...args: never[]) => unknown>;
+
+for (const [name, webFunction] of Object.entries(webFunctions)) {
+  Object.defineProperty(webFunction, 'name', { value: name, configurable: true });
+  defineGlobal(name, webFunction);
+}
 defineGlobal('console', createConsole(writeLog));
-defineGlobal('atob', atob);
-defineGlobal('btoa', btoa);
-defineGlobal('queueMicrotask', createQueueMicrotask(writeLog));
-defineGlobal('structuredClone', structuredClone);
+defineGlobal('crypto', createCrypto());
 
 // Instances of these are platform objects: structuredClone refuses them, as browsers do.
 registerPlatformClasses(webClasses);
 setListenerErrorReporter((error) => writeLog('error', `[isola] uncaught error in an event listener: ${formatValue(error)}`));
 
-const runtime: IsolaRuntime = { install, dispatch, start, collect, wait, warmup };
-// Configurable, so the host can delete it once it holds References to both functions.
+const runtime: IsolaRuntime = { install, dispatch, start, collect, wait, warmup, connectHost, runTimers };
+// Configurable, so the host can delete it once it holds References to its functions.
 Object.defineProperty(globalThis, '__isolaRuntime', { value: Object.freeze(runtime), configurable: true, enumerable: false });

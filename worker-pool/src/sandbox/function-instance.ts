@@ -48,7 +48,10 @@ export class ModuleCodeCache {
 
 export interface LoadOptions {
   maxLogBytes: number;
+  /** The function's response body limit; also the limit for bodies its fetch() reads. */
   maxResponseBytes: number;
+  /** Outbound fetch() requests per invocation. */
+  maxFetches: number;
   codeCache: ModuleCodeCache;
 }
 
@@ -79,6 +82,8 @@ export class FunctionInstance {
     private readonly options: LoadOptions,
   ) {
     this.heapTotalBytes = prepared.isolate.getHeapStatisticsSync().total_heap_size;
+    // A timer callback that breaks a limit runs outside any dispatch call: discard from here.
+    prepared.bridges.onFault = (error) => this.discard(error);
   }
 
   get usable(): boolean {
@@ -90,6 +95,13 @@ export class FunctionInstance {
     const { isolate, context } = prepared;
     const limits = version.manifest.limits;
     prepared.owner.key = instanceKey(version);
+    prepared.bridges.configure({
+      egress: version.manifest.egress,
+      timeoutMs: limits.timeoutMs,
+      memoryMb: limits.memoryMb,
+      maxFetches: options.maxFetches,
+      maxFetchResponseBytes: options.maxResponseBytes,
+    });
     try {
       const cachedData = options.codeCache.get(version.codeHash);
       const filename = `isola:///${version.name}@${version.version}.js`;
@@ -109,6 +121,7 @@ export class FunctionInstance {
       prepared.install.applySync(undefined, [module.namespace.derefInto(), env, options.maxLogBytes], { timeout: limits.timeoutMs });
       return new FunctionInstance(prepared, version, options);
     } catch (error) {
+      prepared.bridges.close();
       if (!isolate.isDisposed) isolate.dispose();
       throw classifyVmError(error, { ...limits, phase: 'load' });
     }
@@ -121,6 +134,7 @@ export class FunctionInstance {
     const args: [string, Uint8Array | undefined] = [meta, body === undefined ? undefined : plainBytes(body)];
     const { isolate } = this.prepared;
     const cpuBefore = isolate.cpuTime;
+    this.prepared.bridges.beginInvocation(request.invocationId, timeoutMs);
     let deadline: NodeJS.Timeout | undefined;
     try {
       let run: Promise<RuntimeResult>;
@@ -164,10 +178,12 @@ export class FunctionInstance {
       return { ok: false, error: shape, logs: [], logsTruncated: false };
     } finally {
       clearTimeout(deadline);
+      this.prepared.bridges.endInvocation(request.invocationId);
     }
   }
 
   dispose(): void {
+    this.prepared.bridges.close();
     if (!this.prepared.isolate.isDisposed) this.prepared.isolate.dispose();
   }
 

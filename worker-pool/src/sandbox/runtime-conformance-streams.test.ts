@@ -255,7 +255,7 @@ describe('stream bodies through the host (FunctionInstance)', () => {
     const prepared = await prepareIsolate(runtime, { memoryMb: 64, onCatastrophicError: () => undefined });
     const manifest = parseManifest({ name: 'streams', main: 'index.js', limits: { timeoutMs, memoryMb: 64 } });
     const version = { name: 'streams', version: 1, codeHash: `h-${instances.length}`, manifest, createdAt: new Date(0).toISOString(), code };
-    const instance = await FunctionInstance.load(prepared, version, { maxLogBytes: 64 * 1024, maxResponseBytes, codeCache: new ModuleCodeCache() });
+    const instance = await FunctionInstance.load(prepared, version, { maxLogBytes: 64 * 1024, maxResponseBytes, maxFetches: 50, codeCache: new ModuleCodeCache() });
     instances.push(instance);
     return instance;
   }

@@ -18,6 +18,7 @@ import {
   messages,
   PRELUDE,
   type ConformanceCases,
+  type LoadedFunction,
   type LoadedRuntime,
 } from './runtime-test-harness.js';
 
@@ -107,6 +108,50 @@ const conformanceCases: ConformanceCases = {
   },
   DOMException: {
     'name, message, code': `const e = new DOMException('boom', 'AbortError'); const d = new DOMException(); return [e.name, e.message, e.code, String(e), d.name, d.message, d.code, Object.prototype.toString.call(e)];`,
+  },
+  crypto: {
+    'getRandomValues fills integer arrays in place, up to 65,536 bytes': `const arrays = [new Uint8Array(0), new Uint8Array(16), new Int32Array(4), new BigUint64Array(2), new Uint8ClampedArray(3), new Int16Array(5), new Uint16Array(32768)];
+      const filled = arrays.map((a) => { const r = crypto.getRandomValues(a); return [r === a, a.length]; });
+      const wide = crypto.getRandomValues(new Uint8Array(256)); const view = new Uint8Array(16); crypto.getRandomValues(view.subarray(4, 8));
+      return [filled, wide.some((b) => b !== 0) && new Set(wide).size > 64, view.slice(0, 4).every((b) => b === 0) && view.slice(8).every((b) => b === 0)];`,
+    'getRandomValues errors are DOMExceptions with legacy codes': `const failure = (a) => { try { crypto.getRandomValues(a); return 'no error'; } catch (e) { return [e.name, e.code, e instanceof DOMException]; } };
+      return [failure(new Float32Array(1)), failure(new Float64Array(1)), failure(new DataView(new ArrayBuffer(1))), failure(new Uint8Array(65537)), failure(new Uint32Array(16385)), attempt(() => crypto.getRandomValues()),
+        attempt(() => { const g = crypto.getRandomValues; return g(new Uint8Array(1)).length; })];`,
+    'randomUUID is a version 4 UUID, different every time': `const ids = Array.from({ length: 300 }, () => crypto.randomUUID());
+      return [ids.every((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(id)), new Set(ids).size, attempt(() => { const u = crypto.randomUUID; return u(); })];`,
+    'interfaces, names and brands': `return [Object.prototype.toString.call(crypto), Object.prototype.toString.call(crypto.subtle), Crypto.name, SubtleCrypto.name, CryptoKey.name, crypto instanceof Crypto, crypto.subtle instanceof SubtleCrypto, crypto.subtle === crypto.subtle,
+      attempt(() => new Crypto()), attempt(() => new SubtleCrypto()), attempt(() => new CryptoKey()), Object.getOwnPropertyNames(Crypto.prototype).sort(), Object.getOwnPropertyNames(SubtleCrypto.prototype).sort(), Object.getOwnPropertyNames(CryptoKey.prototype).sort()];`,
+  },
+  'crypto.subtle': {
+    'digest with SHA-1, SHA-256, SHA-384, SHA-512 of every kind of BufferSource': `const inputs = [new Uint8Array(0), new TextEncoder().encode('abc'), new TextEncoder().encode('ü€😀'.repeat(500)).buffer, new DataView(new Uint8Array([1, 2, 3, 4, 5]).buffer, 1, 3), new Uint16Array([1, 65535]), new Uint8Array([9, 9, 9, 1, 2]).subarray(3)];
+      const out = []; for (const algorithm of ['SHA-1', 'sha-256', { name: 'SHA-384' }, { name: 'Sha-512', extra: true }]) for (const input of inputs) out.push(bytes(await crypto.subtle.digest(algorithm, input)));
+      const result = await crypto.subtle.digest('SHA-256', new Uint8Array(1)); return [out, Object.prototype.toString.call(result), result.byteLength];`,
+    'digest copies its input when called': `const data = new TextEncoder().encode('before'); const pending = crypto.subtle.digest('SHA-256', data); data.fill(0); return bytes(await pending);`,
+    'digest errors': `const data = new Uint8Array([1]);
+      return [await attemptAsync(() => crypto.subtle.digest('MD5', data)), await attemptAsync(() => crypto.subtle.digest('SHA-256', 'text')), await attemptAsync(() => crypto.subtle.digest('SHA-256')), await attemptAsync(() => crypto.subtle.digest({}, data)),
+        await attemptAsync(() => crypto.subtle.digest(5, data)), await attemptAsync(() => crypto.subtle.digest('SHA-256', [1, 2])), await attemptAsync(() => crypto.subtle.digest('SHA256', data))];`,
+    'HMAC importKey, sign, verify and exportKey for every hash': `const enc = new TextEncoder(); const out = [];
+      for (const hash of ['SHA-1', 'SHA-256', 'sha-384', { name: 'SHA-512' }]) {
+        const key = await crypto.subtle.importKey('raw', enc.encode('secret ' + JSON.stringify(hash)), { name: 'HMAC', hash }, true, ['sign', 'verify']);
+        const signature = await crypto.subtle.sign('HMAC', key, enc.encode('message'));
+        out.push([bytes(signature), Object.prototype.toString.call(signature), await crypto.subtle.verify('HMAC', key, signature, enc.encode('message')), await crypto.subtle.verify({ name: 'hmac' }, key, signature, enc.encode('other')),
+          await crypto.subtle.verify('HMAC', key, signature.slice(0, 10), enc.encode('message')), await crypto.subtle.verify('HMAC', key, new Uint8Array(signature.byteLength), enc.encode('message')), bytes(await crypto.subtle.exportKey('raw', key))]);
+      }
+      const longKey = await crypto.subtle.importKey('raw', new Uint8Array(200).fill(7), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+      out.push(bytes(await crypto.subtle.sign('HMAC', longKey, new Uint8Array(0))));
+      return out;`,
+    'CryptoKey attributes': `const key = await crypto.subtle.importKey('raw', new Uint8Array([1, 2, 3]), { name: 'hmac', hash: { name: 'sha-256' }, length: 24 }, false, ['verify', 'sign', 'sign']);
+      return [key.type, key.extractable, key.algorithm, key.usages, key.algorithm === key.algorithm, key.usages === key.usages, Object.prototype.toString.call(key), key instanceof CryptoKey];`,
+    'importKey errors': `const k = new TextEncoder().encode('k'); const H = { name: 'HMAC', hash: 'SHA-256' };
+      const calls = [['raw', new Uint8Array(0), H, false, ['sign']], ['raw', k, H, false, []], ['raw', k, H, false, ['encrypt']], ['raw', k, H, false, ['bogus']], ['raw', k, { name: 'HMAC' }, false, ['sign']],
+        ['raw', k, { name: 'HMAC', hash: 'MD5' }, false, ['sign']], ['raw', k, { name: 'FOO' }, false, ['sign']], ['raw', k, 'HMAC', false, ['sign']], ['raw', k, { ...H, length: 8 }, false, ['sign']],
+        ['raw', k, { ...H, length: 16 }, false, ['sign']], ['bogus', k, H, false, ['sign']], ['raw', 'not bytes', H, false, ['sign']], ['raw', k, H, false, 'sign'], ['raw', k, H, false]];
+      const out = []; for (const args of calls) out.push(await attemptAsync(() => crypto.subtle.importKey(...args).then((key) => key.algorithm.length))); return out;`,
+    'sign and verify errors': `const enc = new TextEncoder(); const H = { name: 'HMAC', hash: 'SHA-256' }; const data = enc.encode('d');
+      const verifyOnly = await crypto.subtle.importKey('raw', enc.encode('k'), H, false, ['verify']); const signOnly = await crypto.subtle.importKey('raw', enc.encode('k'), H, false, ['sign']);
+      return [await attemptAsync(() => crypto.subtle.sign('HMAC', verifyOnly, data)), await attemptAsync(() => crypto.subtle.sign('SHA-256', signOnly, data)), await attemptAsync(() => crypto.subtle.sign('RSASSA-PKCS1-v1_5', signOnly, data)),
+        await attemptAsync(() => crypto.subtle.sign('HMAC', {}, data)), await attemptAsync(() => crypto.subtle.sign('HMAC', signOnly)), await attemptAsync(() => crypto.subtle.sign('HMAC', signOnly, 'text')),
+        await attemptAsync(() => crypto.subtle.verify('HMAC', signOnly, new Uint8Array(32), data)), await attemptAsync(() => crypto.subtle.verify('ECDSA', verifyOnly, new Uint8Array(32), data)), await attemptAsync(() => crypto.subtle.exportKey('raw', {}))];`,
   },
   URLSearchParams: {
     'parsing, getAll, sort': `const p = new URLSearchParams('?b=2&a=1&a=0&c=%20+x&d&=e&f=%zz');
@@ -558,22 +603,24 @@ describe('dispatch', () => {
   test('user code sees no Node globals and no runtime bridge, only the Web APIs', async () => {
     const fn = await loadFunction(`export default {
       fetch() {
-        const hidden = ['require', 'process', 'Buffer', 'module', 'exports', 'global', '__isolaRuntime', '__core-js_shared__'];
+        const hidden = ['require', 'process', 'Buffer', 'module', 'exports', 'global', '__isolaRuntime', '__core-js_shared__', 'connectHost', 'runTimers', 'Reference', 'ivm', '_ivm'];
         const present = ['URL', 'URLSearchParams', 'Headers', 'Request', 'Response', 'TextEncoder', 'TextDecoder', 'console', 'atob', 'btoa', 'queueMicrotask',
           'DOMException', 'structuredClone', 'Event', 'CustomEvent', 'EventTarget', 'AbortController', 'AbortSignal', 'ReadableStream', 'WritableStream',
           'TransformStream', 'ReadableStreamDefaultReader', 'ReadableStreamBYOBReader', 'WritableStreamDefaultWriter', 'ByteLengthQueuingStrategy',
-          'CountQueuingStrategy', 'TextEncoderStream', 'TextDecoderStream'];
+          'CountQueuingStrategy', 'TextEncoderStream', 'TextDecoderStream', 'crypto', 'Crypto', 'SubtleCrypto', 'CryptoKey',
+          'fetch', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'];
         return Response.json({
           hidden: hidden.filter((name) => typeof globalThis[name] !== 'undefined'),
           missing: present.filter((name) => typeof globalThis[name] === 'undefined'),
           enumerable: present.filter((name) => Object.keys(globalThis).includes(name)),
+          misnamed: present.filter((name) => typeof globalThis[name] === 'function' && globalThis[name].name !== name),
           requireType: typeof require, processType: typeof process,
         });
       },
     };`);
     const result = await fn.dispatch();
     assertOk(result);
-    assert.deepEqual(JSON.parse(bodyText(result.body)), { hidden: [], missing: [], enumerable: [], requireType: 'undefined', processType: 'undefined' });
+    assert.deepEqual(JSON.parse(bodyText(result.body)), { hidden: [], missing: [], enumerable: [], misnamed: [], requireType: 'undefined', processType: 'undefined' });
   });
 
   test('the full URL parser loads on first use and leaves the globals alone', async () => {
@@ -624,4 +671,85 @@ describe('dispatch', () => {
     assertOk(result);
     assert.deepEqual(messages(result.logs), [['log', 'fine']]);
   });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Part three: conformance of what exists only while an invocation runs (timers). Each snippet
+// is evaluated by a function's fetch handler in the sandbox, and in Node as in part one.
+
+const invocationCases: Record<string, Record<string, string>> = {
+  timers: {
+    'callbacks run by due time, ties in call order, microtasks between callbacks': `const order = [];
+      await new Promise((resolve) => {
+        setTimeout(() => order.push('20'), 20);
+        setTimeout(() => order.push('0a'), 0);
+        setTimeout(() => { order.push('0b'); Promise.resolve().then(() => order.push('microtask after 0b')); queueMicrotask(() => order.push('queued after 0b')); }, 0);
+        setTimeout(() => order.push('0c'));
+        setTimeout(() => order.push('5'), 5);
+        Promise.resolve().then(() => order.push('microtask'));
+        setTimeout(resolve, 40);
+      });
+      return order;`,
+    'extra arguments are passed; cleared timers never run; unknown ids are ignored': `const seen = [];
+      await new Promise((resolve) => {
+        setTimeout((a, b, c) => seen.push([a, b, c]), 1, 'x', 2, { k: true });
+        const cancelled = setTimeout(() => seen.push('cancelled'), 1);
+        clearTimeout(cancelled); clearTimeout(cancelled); clearTimeout(undefined); clearTimeout(); clearTimeout(987654); clearTimeout('nonsense'); clearInterval(null);
+        const later = setTimeout(() => seen.push('cleared by an earlier timer'), 15);
+        setTimeout(() => clearTimeout(later), 5);
+        setTimeout(resolve, 30);
+      });
+      return seen;`,
+    'setInterval repeats until cleared, by either clear function, also from its own callback': `const counts = [0, 0];
+      await new Promise((resolve) => {
+        const first = setInterval(() => { counts[0] += 1; if (counts[0] === 3) clearInterval(first); }, 1);
+        const second = setInterval((step) => { counts[1] += step; if (counts[1] === 4) { clearTimeout(second); setTimeout(resolve, 30); } }, 2, 2);
+      });
+      return counts;`,
+    'delays are converted like numbers: strings, objects, NaN and negatives': `const order = [];
+      await new Promise((resolve) => {
+        setTimeout(() => order.push('ten'), '10');
+        setTimeout(() => order.push('nan'), NaN);
+        setTimeout(() => order.push('negative'), -5);
+        setTimeout(() => order.push('three'), { valueOf: () => 3 });
+        setTimeout(() => order.push('undefined'));
+        setTimeout(() => order.push('null'), null);
+        setTimeout(resolve, 40);
+      });
+      return [order, attempt(() => setTimeout(() => {}, Symbol('x')))];`,
+    'the callback must be a function': `return [attempt(() => setTimeout('order.push(1)', 0)), attempt(() => setTimeout()), attempt(() => setInterval({}, 1)), attempt(() => setTimeout(null))];`,
+  },
+  AbortSignal: {
+    'timeout(): TimeoutError after the delay': `// Node's timeout timer does not keep the event loop alive; this one does, for the test.
+      const keepAlive = setTimeout(() => {}, 1000);
+      try {
+        const s = AbortSignal.timeout(1); const before = s.aborted;
+        await new Promise((resolve) => s.addEventListener('abort', resolve));
+        return [before, s.aborted, s.reason.name, s.reason.message, s.reason.code, s.reason instanceof DOMException];
+      } finally { clearTimeout(keepAlive); }`,
+  },
+};
+
+const EVAL_FUNCTION = 'export default { async fetch(request) { return new Response(await (0, eval)(await request.text())); } };';
+
+describe('runtime conformance with Node, inside an invocation', () => {
+  let evaluator: LoadedFunction;
+  before(async () => {
+    evaluator = await loadFunction(EVAL_FUNCTION);
+  });
+  after(() => evaluator.dispose());
+
+  for (const [api, cases] of Object.entries(invocationCases)) {
+    describe(api, () => {
+      for (const [name, body] of Object.entries(cases)) {
+        test(name, async () => {
+          const script = `(async () => { ${PRELUDE} const result = await (async () => { ${body} })(); return JSON.stringify(result); })()`;
+          const result = await evaluator.dispatch({ method: 'POST' }, new TextEncoder().encode(script));
+          assertOk(result);
+          const inNode = (await runInThisContext(script)) as string;
+          assert.equal(bodyText(result.body), inNode);
+        });
+      }
+    });
+  }
 });

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { runInThisContext } from 'node:vm';
 import ivm from 'isolated-vm';
+import { connectHostBridges, type HostBridges } from './host-bridges.js';
 
 export const bundleSource = readFileSync(new URL('../runtime/runtime.bundle.js', import.meta.url), 'utf8');
 
@@ -37,9 +38,10 @@ export interface LoadedRuntime {
   context: ivm.Context;
   install: ivm.Reference<InstallFn>;
   dispatch: ivm.Reference<DispatchFn>;
+  bridges: HostBridges;
 }
 
-/** What the host does: run the bundle, take References, delete the global. */
+/** What the host does (prepared-isolate.ts): run the bundle, take References, connect the host bridges, delete the global. */
 export async function loadRuntime(): Promise<LoadedRuntime> {
   const isolate = new ivm.Isolate({ memoryLimit: 64 });
   const context = await isolate.createContext();
@@ -47,9 +49,11 @@ export async function loadRuntime(): Promise<LoadedRuntime> {
   const entry = await context.global.get('__isolaRuntime', { reference: true });
   const install = (await entry.get('install', { reference: true })) as ivm.Reference<InstallFn>;
   const dispatch = (await entry.get('dispatch', { reference: true })) as ivm.Reference<DispatchFn>;
+  const bridges = connectHostBridges(entry);
   entry.release();
   await context.global.delete('__isolaRuntime');
-  return { isolate, context, install, dispatch };
+  bridges.configure({ egress: [], timeoutMs: 1000, memoryMb: 64, maxFetches: 50, maxFetchResponseBytes: 1024 * 1024 });
+  return { isolate, context, install, dispatch, bridges };
 }
 
 // Helpers available to every case, defined identically in both environments.

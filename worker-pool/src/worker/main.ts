@@ -62,7 +62,7 @@ await FunctionStore.subscribe(subscriber, (event) => versions.onEvent(event));
 const registry = new InstanceRegistry(
   versions,
   pool,
-  { maxLogBytes: config.maxLogBytes, maxResponseBytes: config.maxBodyBytes, codeCache: new ModuleCodeCache() },
+  { maxLogBytes: config.maxLogBytes, maxResponseBytes: config.maxBodyBytes, maxFetches: config.maxFetches, codeCache: new ModuleCodeCache() },
   { idleTtlMs: config.instanceIdleTtlMs, memoryBudgetBytes: config.workerMemoryBudgetMb * 1024 * 1024, maxInstances: config.workerMaxInstances },
   (instanceKeys) => send({ type: 'evicted', requestId: 0, instanceKeys }),
 );

@@ -9,12 +9,15 @@ import { jsonStringify } from '../primordials.js';
 type ResponseType = 'default' | 'error';
 
 /** Everything a Response holds; also the argument of the internal construction path. */
-interface ResponseState {
+export interface ResponseState {
   type: ResponseType;
   status: number;
   statusText: string;
   headers: Headers;
   body: BodySource | null;
+  /** Set for responses of fetch(): the final URL and whether redirects led there. */
+  url?: string;
+  redirected?: boolean;
 }
 
 const NULL_BODY_STATUSES = [101, 103, 204, 205, 304];
@@ -46,6 +49,8 @@ function initializeResponse(initArgument: unknown, body: ExtractedBody | null): 
 export let responseStateOf: (response: Response) => Readonly<Omit<ResponseState, 'body'>>;
 /** True only for real Responses (a brand check, so Object.create(Response.prototype) fails). */
 export let isResponse: (value: unknown) => value is Response;
+/** Builds a Response from ready state (fetch's responses), skipping validation. */
+export let responseFromState: (state: ResponseState) => Response;
 
 /** WHATWG Fetch Response. */
 export class Response extends Body {
@@ -53,8 +58,11 @@ export class Response extends Body {
   readonly #status: number;
   readonly #statusText: string;
   readonly #headers: Headers;
+  readonly #url: string;
+  readonly #redirected: boolean;
 
   static {
+    responseFromState = (state) => new Response(FROM_STATE, state);
     isResponse = (value): value is Response => typeof value === 'object' && value !== null && #status in value;
     responseStateOf = (response) => ({
       type: response.#type,
@@ -71,6 +79,8 @@ export class Response extends Body {
     this.#status = state.status;
     this.#statusText = state.statusText;
     this.#headers = state.headers;
+    this.#url = state.url ?? '';
+    this.#redirected = state.redirected ?? false;
   }
 
   /** A network error: status 0, type "error", immutable empty headers. */
@@ -105,11 +115,11 @@ export class Response extends Body {
   }
 
   get url(): string {
-    return '';
+    return this.#url;
   }
 
   get redirected(): boolean {
-    return false;
+    return this.#redirected;
   }
 
   get status(): number {
@@ -136,6 +146,8 @@ export class Response extends Body {
       statusText: this.#statusText,
       headers: cloneHeaders(this.#headers),
       body: cloneBodySource(this),
+      url: this.#url,
+      redirected: this.#redirected,
     } satisfies ResponseState);
   }
 }
