@@ -52,6 +52,24 @@ describe('instances', () => {
     }
   });
 
+  test('an instance takes up to limits.concurrency interleaved invocations; more load more instances', async () => {
+    const platform = await spawnPlatform({ env: { ISOLA_WORKERS: '1' } });
+    try {
+      // Each instance names itself once, at load; every invocation waits long enough to overlap.
+      const source = `const instance = String(Math.random());
+        export default { async fetch() { await new Promise((resolve) => setTimeout(resolve, 300)); return new Response(instance); } };`;
+      for (const [name, concurrency] of [['pairs', 2], ['singles', 1]] as const) {
+        await platform.client.deploy({ name, main: 'index.js', public: true, limits: { concurrency } }, { 'index.js': source });
+        const served = await Promise.all(Array.from({ length: 6 }, async () => (await fetch(`${platform.url}/fn/${name}/`)).text()));
+        const perInstance = new Map<string, number>();
+        for (const instance of served) perInstance.set(instance, (perInstance.get(instance) ?? 0) + 1);
+        assert.deepEqual([...perInstance.values()].sort(), Array.from({ length: 6 / concurrency }, () => concurrency), `${name}: ${served.join(', ')}`);
+      }
+    } finally {
+      await platform.stop();
+    }
+  });
+
   test('beyond ISOLA_WORKER_MAX_INSTANCES the least recently used instance is evicted', async () => {
     const platform = await spawnPlatform({ env: { ISOLA_WORKERS: '1', ISOLA_WORKER_MAX_INSTANCES: '3' } });
     try {

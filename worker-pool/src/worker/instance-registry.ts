@@ -18,11 +18,20 @@ export interface RegistryLimits {
   maxInstances: number;
 }
 
+/** An invocation waiting for room in an instance of its version. */
+interface Waiter {
+  started: number;
+  resolve: (lookup: InstanceLookup) => void;
+  reject: (error: unknown) => void;
+}
+
 /** The instances of one function version on this worker. */
 interface Group {
   instances: FunctionInstance[];
-  /** A load in progress; concurrent cold requests share it. */
-  loading: Promise<FunctionInstance> | null;
+  /** Instances being loaded. */
+  loads: number;
+  /** Invocations waiting for room, first come first served. */
+  queue: Waiter[];
 }
 
 /**
@@ -48,7 +57,7 @@ export class InstanceRegistry {
   }
 
   /** An instance for the invocation, counted as in flight until release(). */
-  async acquire(request: InvocationRequest): Promise<InstanceLookup> {
+  acquire(request: InvocationRequest): Promise<InstanceLookup> {
     const key = instanceKey(request.function);
     const concurrency = request.limits.concurrency;
     let group = this.groups.get(key);
@@ -57,19 +66,17 @@ export class InstanceRegistry {
       this.groups.delete(key);
       this.groups.set(key, group);
       const free = this.leastBusy(group, concurrency);
-      if (free !== null) return this.take(free, false, 0);
-      // Every instance is at its concurrency: wait for a load already under way, if any.
-      if (group.loading !== null) {
-        const started = performance.now();
-        const loaded = await group.loading.catch(() => null);
-        const after = this.leastBusy(group, concurrency);
-        if (after !== null) return this.take(after, after === loaded, after === loaded ? performance.now() - started : 0);
-      }
+      if (free !== null && group.queue.length === 0) return Promise.resolve(this.take(free, false, 0));
     } else {
-      group = { instances: [], loading: null };
+      group = { instances: [], loads: 0, queue: [] };
       this.groups.set(key, group);
     }
-    return this.loadInto(key, group, request);
+    const waiting = group;
+    const lookup = new Promise<InstanceLookup>((resolve, reject) => waiting.queue.push({ started: performance.now(), resolve, reject }));
+    // Each load under way will serve `concurrency` waiters; start another only when those are
+    // not enough for everyone in the queue.
+    if (group.loads * concurrency < group.queue.length) this.startLoad(key, group, request);
+    return lookup;
   }
 
   /** Ends an invocation: the instance is idle again, or dropped when it broke a limit. */
@@ -77,14 +84,17 @@ export class InstanceRegistry {
     instance.inFlight -= 1;
     instance.lastUsedAt = performance.now();
     this.pool.refillSoon(request.limits.memoryMb);
+    const key = instanceKey(request.function);
+    const group = this.groups.get(key);
     if (instance.usable) {
+      if (group !== undefined) this.serveQueue(group, instance, request.limits.concurrency, false);
       this.evictOverBudget();
       return;
     }
-    const key = instanceKey(request.function);
-    const group = this.groups.get(key);
     if (group === undefined) return;
     this.removeInstance(key, group, instance);
+    // Waiters this instance would have served need another one.
+    if (group.queue.length > group.loads * request.limits.concurrency) this.startLoad(key, group, request);
   }
 
   /** Whether a usable instance of this code is loaded. */
@@ -124,27 +134,34 @@ export class InstanceRegistry {
     return best;
   }
 
-  private async loadInto(key: string, group: Group, request: InvocationRequest): Promise<InstanceLookup> {
-    const started = performance.now();
-    const loading = this.load(request);
-    group.loading = loading;
-    let instance: FunctionInstance;
-    try {
-      instance = await loading;
-    } catch (error) {
-      if (group.instances.length === 0 && this.groups.get(key) === group) this.groups.delete(key);
-      throw error;
-    } finally {
-      if (group.loading === loading) group.loading = null;
+  private startLoad(key: string, group: Group, request: InvocationRequest): void {
+    const concurrency = request.limits.concurrency;
+    group.loads += 1;
+    this.load(request).then(
+      (instance) => {
+        group.loads -= 1;
+        group.instances.push(instance);
+        // The group may have been evicted while this instance loaded: keep it, under its key.
+        if (this.groups.get(key) !== group) this.groups.set(key, group);
+        this.serveQueue(group, instance, concurrency, true);
+        this.evictOverBudget();
+      },
+      (error: unknown) => {
+        group.loads -= 1;
+        // The waiters this load was to serve get its error; others wait for other loads.
+        for (const waiter of group.queue.splice(0, concurrency)) waiter.reject(error);
+        if (group.queue.length > group.loads * concurrency) this.startLoad(key, group, request);
+        if (group.instances.length === 0 && group.loads === 0 && this.groups.get(key) === group) this.groups.delete(key);
+      },
+    );
+  }
+
+  /** Hands room in `instance` to waiting invocations, oldest first. */
+  private serveQueue(group: Group, instance: FunctionInstance, concurrency: number, coldStart: boolean): void {
+    while (group.queue.length > 0 && instance.usable && instance.inFlight < concurrency) {
+      const waiter = group.queue.shift() as Waiter;
+      waiter.resolve(this.take(instance, coldStart, coldStart ? performance.now() - waiter.started : 0));
     }
-    group.instances.push(instance);
-    if (this.groups.get(key) !== group) {
-      // The group was evicted while this instance loaded: keep it, under the key again.
-      this.groups.set(key, group);
-    }
-    const lookup = this.take(instance, true, performance.now() - started);
-    this.evictOverBudget();
-    return lookup;
   }
 
   private async load(request: InvocationRequest): Promise<FunctionInstance> {
@@ -161,7 +178,7 @@ export class InstanceRegistry {
     const index = group.instances.indexOf(instance);
     if (index >= 0) group.instances.splice(index, 1);
     if (instance.inFlight === 0) instance.dispose();
-    if (group.instances.length === 0 && group.loading === null) {
+    if (group.instances.length === 0 && group.loads === 0) {
       this.groups.delete(key);
       this.onEvicted([key]);
     }
@@ -207,7 +224,7 @@ export class InstanceRegistry {
         group.instances.splice(group.instances.indexOf(instance), 1);
         instance.dispose();
         evicted(instance);
-        if (group.instances.length === 0 && group.loading === null) {
+        if (group.instances.length === 0 && group.loads === 0) {
           this.groups.delete(key);
           emptied.push(key);
         }
