@@ -20,3 +20,27 @@ export const promiseAllSettled: <T>(values: readonly T[]) => Promise<PromiseSett
 export function isPromise(value: unknown): value is Promise<unknown> {
   return value instanceof promise;
 }
+
+/** A getter of a built-in prototype, as it was at load (a no-op when this engine lacks it). */
+export function capturedGetter(prototype: object, key: PropertyKey): (this: unknown, ...args: never[]) => unknown {
+  return Object.getOwnPropertyDescriptor(prototype, key)?.get ?? (() => undefined);
+}
+
+/** A method of a built-in prototype, as it was at load. */
+export function capturedMethod(prototype: object, key: PropertyKey): (...args: never[]) => unknown {
+  return (prototype as Record<PropertyKey, (...args: never[]) => unknown>)[key]!;
+}
+
+// ArrayBuffer, typed array and DataView accessors, called with Reflect.apply. They double as
+// brand checks: called on anything but the real thing, they throw.
+const typedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype) as object;
+export const arrayBufferByteLength = capturedGetter(ArrayBuffer.prototype, 'byteLength');
+export const typedArrayName = capturedGetter(typedArrayPrototype, Symbol.toStringTag);
+export const typedArrayBuffer = capturedGetter(typedArrayPrototype, 'buffer');
+export const typedArrayByteOffset = capturedGetter(typedArrayPrototype, 'byteOffset');
+export const typedArrayByteLength = capturedGetter(typedArrayPrototype, 'byteLength');
+export const typedArrayLength = capturedGetter(typedArrayPrototype, 'length');
+export const typedArraySet = capturedMethod(typedArrayPrototype, 'set');
+export const dataViewBuffer = capturedGetter(DataView.prototype, 'buffer');
+export const dataViewByteOffset = capturedGetter(DataView.prototype, 'byteOffset');
+export const dataViewByteLength = capturedGetter(DataView.prototype, 'byteLength');

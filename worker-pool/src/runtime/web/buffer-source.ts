@@ -2,25 +2,19 @@
 // may redefine `byteLength` or Symbol.toStringTag on the prototypes, and a lying getter must
 // not make crypto copy the wrong bytes. The getters also serve as brand checks: called on
 // anything but the real thing, they throw.
+import {
+  arrayBufferByteLength,
+  dataViewBuffer,
+  dataViewByteLength,
+  dataViewByteOffset,
+  typedArrayBuffer,
+  typedArrayByteLength,
+  typedArrayByteOffset,
+  typedArrayName,
+  typedArraySet,
+} from '../primordials.js';
 const reflectApply = Reflect.apply;
 const Uint8ArrayConstructor = Uint8Array;
-const typedArrayPrototype = Object.getPrototypeOf(Uint8Array.prototype) as object;
-
-function getter(prototype: object, key: PropertyKey): (this: unknown) => unknown {
-  const get = Object.getOwnPropertyDescriptor(prototype, key)?.get;
-  if (get === undefined) throw new Error(`runtime: no getter ${String(key)}`);
-  return get;
-}
-
-const arrayBufferByteLength = getter(ArrayBuffer.prototype, 'byteLength');
-const typedArrayName = getter(typedArrayPrototype, Symbol.toStringTag);
-const typedArrayBuffer = getter(typedArrayPrototype, 'buffer');
-const typedArrayByteOffset = getter(typedArrayPrototype, 'byteOffset');
-const typedArrayByteLength = getter(typedArrayPrototype, 'byteLength');
-const dataViewBuffer = getter(DataView.prototype, 'buffer');
-const dataViewByteOffset = getter(DataView.prototype, 'byteOffset');
-const dataViewByteLength = getter(DataView.prototype, 'byteLength');
-const typedArraySet = (typedArrayPrototype as { set: (source: ArrayLike<number>, offset?: number) => void }).set;
 
 /** The element type of a typed array ("Uint8Array"...), "DataView", or null for anything else. */
 export function viewKind(value: unknown): string | null {

@@ -9,22 +9,30 @@
 // transferred ArrayBuffers are copied, not detached, unless ArrayBuffer.prototype.transfer
 // exists (V8 11.3, under Node 20, has none); SharedArrayBuffer is refused.
 import { DOMException } from './dom-exception.js';
+import {
+  arrayBufferByteLength,
+  capturedGetter,
+  capturedMethod,
+  dataViewBuffer,
+  dataViewByteLength,
+  dataViewByteOffset,
+  typedArrayBuffer,
+  typedArrayByteOffset,
+  typedArrayLength,
+  typedArrayName,
+  typedArraySet,
+} from '../primordials.js';
 
 // Built-ins captured at load: user code may replace prototype methods.
 const reflectApply = Reflect.apply;
 const objectKeys = Object.keys;
-const getPrototypeOf = Object.getPrototypeOf;
 const defineProperty = Object.defineProperty;
 const getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
 const objectToString = Object.prototype.toString;
 const isPrototypeOf = Object.prototype.isPrototypeOf;
 
-function method(prototype: object, name: PropertyKey): (...args: never[]) => unknown {
-  return (prototype as Record<PropertyKey, (...args: never[]) => unknown>)[name]!;
-}
-function getter(prototype: object, name: PropertyKey): (...args: never[]) => unknown {
-  return getOwnPropertyDescriptor(prototype, name)?.get ?? (() => undefined);
-}
+const method = capturedMethod;
+const getter = capturedGetter;
 const call = (fn: (...args: never[]) => unknown, thisArg: unknown, ...args: unknown[]): unknown => reflectApply(fn, thisArg, args);
 
 const functionToString = method(Function.prototype, 'toString');
@@ -41,19 +49,9 @@ const setSize = getter(Set.prototype, 'size');
 const setForEach = method(Set.prototype, 'forEach');
 const setAdd = method(Set.prototype, 'add');
 const arrayBufferSlice = method(ArrayBuffer.prototype, 'slice');
-const arrayBufferByteLength = getter(ArrayBuffer.prototype, 'byteLength');
 const arrayBufferResizable = getter(ArrayBuffer.prototype, 'resizable');
 const arrayBufferMaxByteLength = getter(ArrayBuffer.prototype, 'maxByteLength');
 const arrayBufferTransfer = (ArrayBuffer.prototype as { transfer?: () => ArrayBuffer }).transfer;
-const typedArrayPrototype = getPrototypeOf(Uint8Array.prototype) as object;
-const typedArrayName = getter(typedArrayPrototype, Symbol.toStringTag);
-const typedArrayBuffer = getter(typedArrayPrototype, 'buffer');
-const typedArrayByteOffset = getter(typedArrayPrototype, 'byteOffset');
-const typedArrayLength = getter(typedArrayPrototype, 'length');
-const typedArraySet = method(typedArrayPrototype, 'set');
-const dataViewBuffer = getter(DataView.prototype, 'buffer');
-const dataViewByteOffset = getter(DataView.prototype, 'byteOffset');
-const dataViewByteLength = getter(DataView.prototype, 'byteLength');
 const boxedValueOf: Record<string, (...args: never[]) => unknown> = {
   '[object Number]': method(Number.prototype, 'valueOf'),
   '[object String]': method(String.prototype, 'valueOf'),
