@@ -43,6 +43,10 @@ interface Group {
  */
 export class InstanceRegistry {
   private readonly groups = new Map<string, Group>();
+  /** Instances held and their heap as last measured, kept as running totals (see account). */
+  private held = 0;
+  private heldHeapBytes = 0;
+  private readonly accountedHeap = new WeakMap<FunctionInstance, number>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
@@ -84,6 +88,7 @@ export class InstanceRegistry {
     instance.inFlight -= 1;
     instance.lastUsedAt = performance.now();
     this.pool.refillSoon(request.limits.memoryMb);
+    if (instance.usable) this.account(instance);
     const key = instanceKey(request.function);
     const group = this.groups.get(key);
     if (instance.usable) {
@@ -107,17 +112,12 @@ export class InstanceRegistry {
     return this.groups.get(key)?.instances.some((instance) => instance.runsSynchronously) === true;
   }
 
-  /** Instances held, for reports. */
-  get size(): number {
-    let count = 0;
-    for (const group of this.groups.values()) count += group.instances.length;
-    return count;
-  }
-
   close(): void {
     clearInterval(this.sweeper);
     for (const group of this.groups.values()) for (const instance of group.instances) instance.dispose();
     this.groups.clear();
+    this.held = 0;
+    this.heldHeapBytes = 0;
   }
 
   private take(instance: FunctionInstance, coldStart: boolean, loadMs: number): InstanceLookup {
@@ -141,6 +141,8 @@ export class InstanceRegistry {
       (instance) => {
         group.loads -= 1;
         group.instances.push(instance);
+        this.held += 1;
+        this.account(instance);
         // The group may have been evicted while this instance loaded: keep it, under its key.
         if (this.groups.get(key) !== group) this.groups.set(key, group);
         this.serveQueue(group, instance, concurrency, true);
@@ -176,7 +178,10 @@ export class InstanceRegistry {
 
   private removeInstance(key: string, group: Group, instance: FunctionInstance): void {
     const index = group.instances.indexOf(instance);
-    if (index >= 0) group.instances.splice(index, 1);
+    if (index >= 0) {
+      group.instances.splice(index, 1);
+      this.forget(instance);
+    }
     if (instance.inFlight === 0) instance.dispose();
     if (group.instances.length === 0 && group.loads === 0) {
       this.groups.delete(key);
@@ -187,43 +192,37 @@ export class InstanceRegistry {
   /** Disposes instances that have been idle for longer than the TTL. */
   private evictIdle(): void {
     const cutoff = performance.now() - this.limits.idleTtlMs;
-    this.evictWhile((instance) => instance.lastUsedAt < cutoff, () => undefined, () => true);
+    this.evictWhile((instance) => instance.lastUsedAt < cutoff, () => true);
+  }
+
+  /** Brings the running heap total up to date with the instance's latest measurement. */
+  private account(instance: FunctionInstance): void {
+    this.heldHeapBytes += instance.heapTotalBytes - (this.accountedHeap.get(instance) ?? 0);
+    this.accountedHeap.set(instance, instance.heapTotalBytes);
+  }
+
+  private forget(instance: FunctionInstance): void {
+    this.heldHeapBytes -= this.accountedHeap.get(instance) ?? 0;
+    this.accountedHeap.delete(instance);
+    this.held -= 1;
   }
 
   /** Evicts idle instances, least recently used first, until within the heap budget and count. */
   private evictOverBudget(): void {
-    let heap = 0;
-    let count = 0;
-    for (const group of this.groups.values()) {
-      for (const instance of group.instances) {
-        heap += instance.heapTotalBytes;
-        count += 1;
-      }
-    }
-    if (heap <= this.limits.memoryBudgetBytes && count <= this.limits.maxInstances) return;
-    this.evictWhile(
-      () => true,
-      (instance) => {
-        heap -= instance.heapTotalBytes;
-        count -= 1;
-      },
-      () => heap > this.limits.memoryBudgetBytes || count > this.limits.maxInstances,
-    );
+    const over = () => this.heldHeapBytes > this.limits.memoryBudgetBytes || this.held > this.limits.maxInstances;
+    if (over()) this.evictWhile(() => true, over);
   }
 
-  /**
-   * Walks groups from least recently used and disposes idle instances matching `eligible`
-   * (telling `evicted` of each) for as long as `more()` holds.
-   */
-  private evictWhile(eligible: (instance: FunctionInstance) => boolean, evicted: (instance: FunctionInstance) => void, more: () => boolean): void {
+  /** Walks groups from least recently used and disposes idle instances matching `eligible` for as long as `more()` holds. */
+  private evictWhile(eligible: (instance: FunctionInstance) => boolean, more: () => boolean): void {
     const emptied: string[] = [];
     outer: for (const [key, group] of this.groups) {
       for (const instance of [...group.instances]) {
         if (!more()) break outer;
         if (instance.inFlight > 0 || !eligible(instance)) continue;
         group.instances.splice(group.instances.indexOf(instance), 1);
+        this.forget(instance);
         instance.dispose();
-        evicted(instance);
         if (group.instances.length === 0 && group.loads === 0) {
           this.groups.delete(key);
           emptied.push(key);
