@@ -134,6 +134,7 @@ export class FunctionInstance {
     const args: [string, Uint8Array | undefined] = [meta, body === undefined ? undefined : plainBytes(body)];
     const { isolate } = this.prepared;
     const cpuBefore = isolate.cpuTime;
+    const startedAt = performance.now();
     this.prepared.bridges.beginInvocation(request.invocationId, timeoutMs);
     let deadline: NodeJS.Timeout | undefined;
     try {
@@ -157,9 +158,10 @@ export class FunctionInstance {
           timeout: timeoutMs,
         }) as unknown as Promise<RuntimeResult>;
       }
-      // `timeout` bounds synchronous runs only; a promise that never settles needs a wall clock.
+      // `timeout` bounds synchronous runs only; a promise that never settles needs a wall clock
+      // (what the synchronous start already used counts against it).
       const expired = new Promise<'expired'>((resolve) => {
-        deadline = setTimeout(() => resolve('expired'), timeoutMs);
+        deadline = setTimeout(() => resolve('expired'), Math.max(0, timeoutMs - (performance.now() - startedAt)));
       });
       const result = await Promise.race([run, expired]);
       if (result === 'expired') {
