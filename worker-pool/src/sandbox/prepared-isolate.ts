@@ -122,6 +122,11 @@ export class PreparedIsolatePool {
     setTimeout(() => void this.fill(memoryMb).catch(() => undefined), refillDelayMs).unref();
   }
 
+  /** Isolates of this size ready to take now. */
+  ready(memoryMb: number): number {
+    return this.pools.get(memoryMb)?.length ?? 0;
+  }
+
   close(): void {
     this.closed = true;
     for (const ready of this.pools.values()) for (const prepared of ready.splice(0)) prepared.isolate.dispose();
