@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { spawnPlatform, type SpawnedPlatform } from './spawn-platform.js';
+import { spawnPlatform, workerPids, type SpawnedPlatform } from './spawn-platform.js';
 
 const fixtures = new URL('../../../worker-pool/fixtures/hostile/', import.meta.url);
 
@@ -149,12 +149,7 @@ describe('a worker that stops answering', () => {
         'index.js': readFileSync(new URL('never-settling-promise.js', fixtures), 'utf8'),
       });
       await platform.client.deploy({ name: 'well-behaved', main: 'index.js', public: true }, { 'index.js': readFileSync(new URL('well-behaved.js', fixtures), 'utf8') });
-      const pid = platform.process.pid ?? 0;
-      const [worker] = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
-        .trim()
-        .split(/\s+/)
-        .map(Number)
-        .filter((child) => readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('worker/main.js'));
+      const [worker] = workerPids(platform);
       assert.ok(worker !== undefined);
       const pending = fetch(`${platform.url}/fn/hang/`, { signal: AbortSignal.timeout(20_000) });
       await new Promise((resolve) => setTimeout(resolve, 200));

@@ -3,9 +3,8 @@
 // recycled by invocation count or resident memory without failing a request, and every
 // response reports the invocation's CPU time and heap.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { spawnPlatform, type SpawnedPlatform } from './spawn-platform.js';
+import { spawnPlatform, workerPids, type SpawnedPlatform } from './spawn-platform.js';
 
 const quick = 'export default { fetch: (request) => Response.json({ ok: true, url: request.url }) };';
 
@@ -18,22 +17,6 @@ async function coldStart(platform: SpawnedPlatform, name: string): Promise<boole
   assert.equal(response.status, 200, await response.clone().text());
   await response.arrayBuffer();
   return response.headers.get('x-isola-cold-start') === 'true';
-}
-
-/** Pids of the platform's worker processes. */
-function workerPids(platform: SpawnedPlatform): number[] {
-  const pid = platform.process.pid ?? 0;
-  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
-    .trim()
-    .split(/\s+/)
-    .map(Number)
-    .filter((child) => {
-      try {
-        return readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('worker/main.js');
-      } catch {
-        return false; // exited meanwhile
-      }
-    });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IsolaClient } from '../client/api-client.js';
@@ -92,4 +92,20 @@ export async function spawnPlatform(options: SpawnOptions = {}): Promise<Spawned
       return child.exitCode;
     },
   };
+}
+
+/** Pids of a spawned platform's worker processes (Linux: read from /proc). */
+export function workerPids(platform: SpawnedPlatform): number[] {
+  const pid = platform.process.pid ?? 0;
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+    .trim()
+    .split(/\s+/)
+    .map(Number)
+    .filter((child) => {
+      try {
+        return readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('worker/main.js');
+      } catch {
+        return false; // exited meanwhile
+      }
+    });
 }

@@ -4,38 +4,23 @@
 //
 // The polyfill keeps its state in underscore-prefixed instance properties; `_disturbed` is
 // read here because the spec's "disturbed" flag (bodyUsed) has no public accessor.
-import {
+import { ReadableStream, ReadableStreamDefaultReader } from 'web-streams-polyfill';
+import type { ReadableStreamDefaultReadResult } from 'web-streams-polyfill';
+
+export { ReadableStream, ReadableStreamDefaultReader };
+export {
   ByteLengthQueuingStrategy,
   CountQueuingStrategy,
   ReadableByteStreamController,
-  ReadableStream,
   ReadableStreamBYOBReader,
   ReadableStreamBYOBRequest,
   ReadableStreamDefaultController,
-  ReadableStreamDefaultReader,
   TransformStream,
   TransformStreamDefaultController,
   WritableStream,
   WritableStreamDefaultController,
   WritableStreamDefaultWriter,
 } from 'web-streams-polyfill';
-import type { ReadableStreamDefaultReadResult } from 'web-streams-polyfill';
-
-export {
-  ByteLengthQueuingStrategy,
-  CountQueuingStrategy,
-  ReadableByteStreamController,
-  ReadableStream,
-  ReadableStreamBYOBReader,
-  ReadableStreamBYOBRequest,
-  ReadableStreamDefaultController,
-  ReadableStreamDefaultReader,
-  TransformStream,
-  TransformStreamDefaultController,
-  WritableStream,
-  WritableStreamDefaultController,
-  WritableStreamDefaultWriter,
-};
 
 // Captured at load: the runtime reads bodies through these even if user code patches the prototypes.
 const reflectApply = Reflect.apply;
