@@ -1,7 +1,7 @@
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { cpus } from 'node:os';
 import { spawnPlatform, type SpawnedPlatform } from '@isola/cli/testing';
-import { parseServerTiming, type ServerTiming } from './server-timing.js';
+import { parseServerTiming, serverTimingDurations, type ServerTiming } from './server-timing.js';
 
 /** Workers the bench runs with: ISOLA_WORKERS, else one per core (the platform's default). */
 export const benchWorkers = Number(process.env.ISOLA_WORKERS ?? cpus().length);
@@ -63,11 +63,16 @@ export class BenchPlatform {
     return this.errorLines;
   }
 
-  /** `POST /api/v1/functions`, as `isola deploy` does; throws unless the answer is 201. */
-  async deploy(manifest: Record<string, unknown>, files: Record<string, string>): Promise<void> {
+  /**
+   * `POST /api/v1/functions`, as `isola deploy` does; throws unless the answer is 201. Returns
+   * the deploy's own split from its Server-Timing header (`bundle`, `store`; ms, 0 when absent).
+   */
+  async deploy(manifest: Record<string, unknown>, files: Record<string, string>): Promise<{ bundleMs: number; storeMs: number }> {
     const path = '/api/v1/functions';
     const response = await this.send('POST', path, JSON.stringify({ manifest, files }));
     if (response.status !== 201) throw this.failure(`deploying ${String(manifest.name)}: POST ${path} answered ${response.status}: ${response.body.slice(0, 500)}`);
+    const durations = serverTimingDurations([response.headers['server-timing'] ?? []].flat().join(', '));
+    return { bundleMs: durations.get('bundle') ?? 0, storeMs: durations.get('store') ?? 0 };
   }
 
   /** GET `path`, read the whole body; throws unless the answer is 200 with Server-Timing. */

@@ -5,6 +5,9 @@ export interface ColdResult {
   functions: number;
   /** POST /api/v1/functions → 201: validate, bundle with esbuild, store in Redis. */
   deployMs: number[];
+  /** The deploy's own Server-Timing split: esbuild, and the Redis write with its publish. */
+  bundleMs: number[];
+  storeMs: number[];
   /** The first GET /fn/<name>/ alone, as the client sees it. */
   firstRequestMs: number[];
   /** Deploy start → first response fully read. */
@@ -22,6 +25,8 @@ export async function measureColdStarts(platform: BenchPlatform, count: number):
   const result: ColdResult = {
     functions: count,
     deployMs: [],
+    bundleMs: [],
+    storeMs: [],
     firstRequestMs: [],
     deployToFirstResponseMs: [],
     platformMs: [],
@@ -32,11 +37,13 @@ export async function measureColdStarts(platform: BenchPlatform, count: number):
   for (let index = 0; index < count; index += 1) {
     const { manifest, files } = helloVariant(`cold-${index}`, base);
     const started = performance.now();
-    await platform.deploy(manifest, files);
+    const deploySplit = await platform.deploy(manifest, files);
     const deployed = performance.now();
     const response = await platform.get(`/fn/cold-${index}/?name=bench`);
     const done = performance.now();
     result.deployMs.push(deployed - started);
+    result.bundleMs.push(deploySplit.bundleMs);
+    result.storeMs.push(deploySplit.storeMs);
     result.firstRequestMs.push(done - deployed);
     result.deployToFirstResponseMs.push(done - started);
     result.platformMs.push(response.timing.platformMs);

@@ -35,6 +35,26 @@ export function processTree(rootPid: number): ProcessMemory[] {
   return tree;
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat; null once it has exited. */
+export function cpuSeconds(pid: number): number | null {
+  const stat = readProcFile(pid, 'stat');
+  if (stat === null) return null;
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of stat(5); fields[0] here is field 3.
+  return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
+}
+
+/** Busy and total CPU time of the whole machine (all cores) so far, from /proc/stat, in seconds. */
+export function machineCpuSeconds(): { busy: number; total: number } {
+  const line = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  const total = line.reduce((sum, value) => sum + value, 0);
+  const idle = (line[3] ?? 0) + (line[4] ?? 0); // idle + iowait
+  return { busy: (total - idle) / clockTicksPerSecond, total: total / clockTicksPerSecond };
+}
+
+/** USER_HZ: 100 on every Linux the bench runs on (the kernel's ABI constant for /proc). */
+const clockTicksPerSecond = 100;
+
 export const totalRssKib = (tree: readonly ProcessMemory[]): number => tree.reduce((sum, process) => sum + process.rssKib, 0);
 
 function roleOf(pid: number, isRoot: boolean): string {

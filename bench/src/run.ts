@@ -136,6 +136,11 @@ cold-start load in the worker) and \`fn\` (the invocation itself).
 
 ${tables.cold.lines.join('\n')}
 
+Why the 3 ms goal is out of reach as built: the deploy alone — validating, bundling with esbuild (its own service
+process, one round trip per file resolved and loaded), an atomic Redis write with its publish, and one HTTP round
+trip — already takes longer than 3 ms, before the first request starts. Bundling at deploy time is what makes
+TypeScript and relative imports work; the cold start proper (the first request alone) is the figure to watch.
+
 ## (b) Warm throughput and latency
 
 \`GET /fn/hello/?name=bench\` through the gateway, the scheduler, IPC to a worker process and the isolate, driven
@@ -145,8 +150,14 @@ same handler on a bare \`node:http\` server in one process (bench/src/bare-serve
 ${tables.warm.lines.join('\n')}
 
 Every Isola request crosses two processes (gateway → worker over IPC) and an isolate boundary, and the gateway,
-the workers and wrk share the cores; the bare server does none of that. The ratio is the price of isolation and
-scheduling.
+the workers and wrk share the cores; the bare server does none of that. The CPU table says where the time goes:
+the gateway (HTTP, routing, IPC out and back) and the worker (IPC, the two synchronous calls into the isolate
+that start and collect the invocation, copying the request in and the response out, the runtime building
+\`Request\` and \`Response\`) each spend more per request than the whole bare server does. The design
+alternative without the gateway hop lands at the same ratio at 100 connections: there the isolate crossing, not
+the hop, sets the ceiling on this machine (system calls and isolate switches cost more here than in an
+in-process loop, see docs/architecture.md). At 1 connection the alternative is within the latency goal; the
+gateway hop costs the rest.
 
 ## (c) Density
 

@@ -8,13 +8,19 @@ export interface ServerTiming {
   functionMs: number;
 }
 
-export function parseServerTiming(header: string | null | undefined): ServerTiming {
+/** Every `name;dur=…` entry of a Server-Timing header, in ms. */
+export function serverTimingDurations(header: string | null | undefined): Map<string, number> {
   const entries = new Map<string, number>();
   for (const entry of (header ?? '').split(',')) {
     const [name, ...params] = entry.trim().split(';');
     const duration = params.map((param) => /^\s*dur=([\d.]+)\s*$/.exec(param)?.[1]).find((value) => value !== undefined);
     if (name !== undefined && name !== '' && duration !== undefined) entries.set(name, Number(duration));
   }
+  return entries;
+}
+
+export function parseServerTiming(header: string | null | undefined): ServerTiming {
+  const entries = serverTimingDurations(header);
   if (!entries.has('isola') || !entries.has('fn')) {
     throw new Error(`the response has no usable Server-Timing header (got ${JSON.stringify(header ?? null)}); expected isola;dur=… and fn;dur=…`);
   }

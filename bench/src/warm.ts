@@ -3,6 +3,7 @@ import { Agent, get } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { BenchPlatform } from './bench-platform.js';
 import { hello } from './hello-variants.js';
+import { cpuSeconds, machineCpuSeconds, processTree } from './process-tree.js';
 import { parseServerTiming } from './server-timing.js';
 import { wrk, type LoadResult } from './wrk.js';
 
@@ -13,6 +14,8 @@ export interface WarmResult {
   baseline: LoadResult[];
   /** The design alternative: workers serving HTTP themselves (src/direct-server.ts). */
   direct: LoadResult[];
+  /** CPU used by each platform process during the Isola run at the most connections. */
+  cpu: CpuSplit;
   /** Server-Timing of sequential warm requests on one keep-alive connection. */
   platformMs: number[];
   functionMs: number[];
@@ -23,9 +26,49 @@ export async function measureWarm(platform: BenchPlatform, durationSeconds: numb
   const { manifest, files } = hello();
   await platform.deploy(manifest, files);
   const url = `${platform.url}/fn/hello/?name=bench`;
-  const isola = await loadSeries(url, durationSeconds, 'Isola');
+  let cpu: CpuSplit | undefined;
+  const busiest = Math.max(...connectionLevels);
+  const isola = await loadSeries(url, durationSeconds, 'Isola', async (connections, run) => {
+    if (connections !== busiest) return run();
+    const sampled = await sampleCpu(platform.pid, run);
+    cpu = sampled.split;
+    return sampled.result;
+  });
+  if (cpu === undefined) throw new Error(`no CPU sample at ${busiest} connections`);
   const { platformMs, functionMs } = await measureBreakdown(platform, url, 1000);
-  return { isola, platformMs, functionMs };
+  return { isola, cpu, platformMs, functionMs };
+}
+
+export interface CpuSplit {
+  connections: number;
+  requestsPerSecond: number;
+  processes: { role: string; cpuPercent: number; microsPerRequest: number }[];
+  /** Busy time of all cores during the run, in % of one core (so up to 100 × cores). */
+  machineBusyPercent: number;
+}
+
+/** Runs one wrk level while reading the CPU time of every process of the platform and of the machine. */
+async function sampleCpu(rootPid: number, run: () => Promise<LoadResult>): Promise<{ result: LoadResult; split: CpuSplit }> {
+  const processes = processTree(rootPid);
+  const before = processes.map((process) => cpuSeconds(process.pid));
+  const machineBefore = machineCpuSeconds();
+  const startedAt = performance.now();
+  const result = await run();
+  const seconds = (performance.now() - startedAt) / 1000;
+  const machineAfter = machineCpuSeconds();
+  const requests = result.requestsPerSecond * seconds;
+  const split: CpuSplit = {
+    connections: result.connections,
+    requestsPerSecond: result.requestsPerSecond,
+    processes: processes.flatMap((process, index) => {
+      const start = before[index];
+      const end = cpuSeconds(process.pid);
+      if (start == null || end === null || process.role === 'esbuild') return [];
+      return [{ role: process.role, cpuPercent: ((end - start) / seconds) * 100, microsPerRequest: ((end - start) * 1e6) / requests }];
+    }),
+    machineBusyPercent: ((machineAfter.busy - machineBefore.busy) / seconds) * 100,
+  };
+  return { result, split };
 }
 
 export async function measureBaseline(durationSeconds: number): Promise<LoadResult[]> {
@@ -46,12 +89,14 @@ async function measureServer(script: string, durationSeconds: number, label: str
   }
 }
 
-async function loadSeries(url: string, durationSeconds: number, label: string): Promise<LoadResult[]> {
+type LevelRunner = (connections: number, run: () => Promise<LoadResult>) => Promise<LoadResult>;
+
+async function loadSeries(url: string, durationSeconds: number, label: string, around: LevelRunner = (_connections, run) => run()): Promise<LoadResult[]> {
   failOnErrors(await wrk(url, 10, 2), label); // warm-up: JIT, connections, instances on every worker
   const results: LoadResult[] = [];
   for (const connections of connectionLevels) {
     console.log(`  ${label}: ${connections} connection(s), ${durationSeconds} s`);
-    results.push(failOnErrors(await wrk(url, connections, durationSeconds), label));
+    results.push(failOnErrors(await around(connections, () => wrk(url, connections, durationSeconds)), label));
   }
   return results;
 }

@@ -13,3 +13,4 @@ export * from './store/function-store.js';
 export * from './store/function-cache.js';
 export * from './bundle/bundler.js';
 export * from './api/deploy.js';
+export * from './redis/private-redis.js';

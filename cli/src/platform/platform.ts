@@ -1,12 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import { FunctionStore, IsolaError, LatestVersionCache, stopBundler, type Config, type Logger } from '@isola/core';
+import { FunctionStore, IsolaError, LatestVersionCache, startPrivateRedis, stopBundler, type Config, type Logger, type PrivateRedis } from '@isola/core';
 import { createGateway } from '@isola/gateway';
 import { Scheduler } from '@isola/scheduler';
 import { Supervisor } from '@isola/worker-pool';
 import { resolveAdminToken, type AdminToken } from './admin-token.js';
-import { startPrivateRedis, type PrivateRedis } from './private-redis.js';
+
 
 export interface RunningPlatform {
   /** Base URL of the gateway, e.g. http://127.0.0.1:8080. */

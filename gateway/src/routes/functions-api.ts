@@ -41,9 +41,13 @@ export function registerFunctionsApi(app: FastifyInstance, deps: FunctionsApiDep
         );
       }
       const manifest = parseManifest(parsed.data.manifest);
+      const bundleStarted = performance.now();
       const bundle = await bundleFunction({ files: parsed.data.files, main: manifest.main });
+      const storeStarted = performance.now();
       const version = await store.deploy({ manifest, code: bundle.code, codeHash: bundle.codeHash, files: parsed.data.files });
       deps.functions.prime(version);
+      const stored = performance.now();
+      reply.header('server-timing', `bundle;dur=${(storeStarted - bundleStarted).toFixed(2)};desc="esbuild", store;dur=${(stored - storeStarted).toFixed(2)};desc="redis"`);
       request.log.info({ function: version.name, version: version.version, codeHash: version.codeHash }, 'deployed');
       const body: DeployResponse = { name: version.name, version: version.version, codeHash: version.codeHash };
       return reply.code(201).send(body);

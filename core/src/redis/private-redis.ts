@@ -3,7 +3,8 @@ import { mkdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { IsolaError, type Logger } from '@isola/core';
+import { IsolaError } from '../errors/isola-error.js';
+import type { Logger } from '../logging/logger.js';
 
 export interface PrivateRedis {
   url: string;
