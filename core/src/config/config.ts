@@ -30,6 +30,12 @@ const settings = {
   workerMaxRssMb: { env: 'ISOLA_WORKER_MAX_RSS_MB', schema: z.coerce.number().int().min(0).default(3_072) },
   maxFetches: { env: 'ISOLA_MAX_FETCHES', schema: z.coerce.number().int().min(0).max(10_000).default(50) },
   heartbeatTimeoutMs: { env: 'ISOLA_HEARTBEAT_TIMEOUT_MS', schema: z.coerce.number().int().min(100).max(600_000).default(5_000) },
+  /** AES-256-GCM key for secrets at rest: 32 bytes as base64 or hex; generated into the data dir when unset. */
+  secretKey: { env: 'ISOLA_SECRET_KEY', schema: z.string().min(1).optional() },
+  /** How long invocation records and log lines are kept, in seconds (default 3 days). */
+  recordTtlSeconds: { env: 'ISOLA_RECORD_TTL', schema: z.coerce.number().int().min(60).max(90 * 86_400).default(3 * 86_400) },
+  /** Records and log lines kept per function at most (the oldest go first). */
+  recordMaxPerFunction: { env: 'ISOLA_RECORD_MAX_PER_FUNCTION', schema: z.coerce.number().int().min(100).max(1_000_000).default(10_000) },
   logLevel: { env: 'ISOLA_LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') },
 } as const;
 

@@ -47,6 +47,11 @@ export class LatestVersionCache {
   }
 
   onEvent(event: FunctionEvent): void {
+    if (event.type === 'deleted' || event.type === 'aliases') {
+      this.entries.delete(event.name);
+      return;
+    }
+    if (event.type !== 'deployed') return;
     if (event.deployed !== undefined) {
       const { code: _code, ...version } = event.deployed;
       this.prime(version);

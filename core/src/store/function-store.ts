@@ -29,7 +29,16 @@ export interface NewVersion {
  * A change every process must hear about at once (cache invalidation). A deploy of a small
  * bundle carries the whole version, so workers can load it without reading Redis.
  */
-export type FunctionEvent = { type: 'deployed'; name: string; version: number; deployed?: FunctionVersionWithCode };
+export type FunctionEvent =
+  | { type: 'deployed'; name: string; version: number; deployed?: FunctionVersionWithCode }
+  /** The function is gone: drop every cache entry and instance of it. */
+  | { type: 'deleted'; name: string }
+  /** An alias moved (set, weights, rollback): gateways re-read the function's aliases. */
+  | { type: 'aliases'; name: string }
+  /** A secret was set or removed: workers drop the function's instances so the next load sees it. */
+  | { type: 'secrets'; name: string }
+  /** A token was revoked: gateways drop it from their caches. */
+  | { type: 'tokens'; id: string };
 
 /** Bundles up to this size travel in the deploy event (see FunctionEvent). */
 const maxCodeInEvent = 64 * 1024;

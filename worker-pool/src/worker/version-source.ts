@@ -14,7 +14,7 @@ export class VersionSource {
   ) {}
 
   onEvent(event: FunctionEvent): void {
-    if (event.deployed === undefined) return;
+    if (event.type !== 'deployed' || event.deployed === undefined) return;
     this.recent.set(`${event.name}@${event.version}`, event.deployed);
     if (this.recent.size > this.maxRecent) {
       const oldest = this.recent.keys().next().value;
