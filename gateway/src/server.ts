@@ -1,19 +1,21 @@
 import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { Config, FunctionStore, Invoker, LatestVersionCache, Logger } from '@isola/core';
+import { manifestJsonSchema, type AliasCache, type Config, type FunctionEvent, type FunctionStore, type Invoker, type Logger, type TokenStore } from '@isola/core';
+import { openApiDocument, registerApiRoutes, defineRoute, type AnyRoute } from './api/route-table.js';
 import { BearerAuth } from './auth/bearer.js';
 import { installErrorHandling } from './errors/error-handler.js';
-import { registerFunctionsApi } from './routes/functions-api.js';
+import { functionsApiRoutes } from './routes/functions-api.js';
 import { InvocationMetrics } from './metrics/invocation-metrics.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerHealthRoutes, type HealthChecks } from './routes/health.js';
-import { registerHttpTrigger } from './trigger/http-trigger.js';
+import { invokeRoute, registerHttpTrigger } from './trigger/http-trigger.js';
 
 export interface GatewayDeps {
   config: Config;
   logger: Logger;
   invoker: Invoker;
   store: FunctionStore;
-  functions: LatestVersionCache;
+  tokens: TokenStore;
+  functions: AliasCache;
   adminToken: string;
   /** Says where the token can be found, for 401 messages (never the token itself). */
   tokenHint: string;
@@ -21,7 +23,13 @@ export interface GatewayDeps {
 }
 
 /** Builds the gateway's HTTP server: control-plane API, HTTP trigger, health. Not yet listening. */
-export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance> {
+export interface Gateway {
+  app: FastifyInstance;
+  /** Feed every platform event here (token revocations, alias changes...). */
+  onEvent(event: FunctionEvent): void;
+}
+
+export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const app = fastify({
     loggerInstance: deps.logger.child({ component: 'gateway' }) as FastifyBaseLogger,
     // One log line per request would cost the hot path; errors are logged where they are mapped.
@@ -33,12 +41,39 @@ export async function createGateway(deps: GatewayDeps): Promise<FastifyInstance>
     forceCloseConnections: 'idle',
   });
   installErrorHandling(app);
-  const auth = new BearerAuth(deps.adminToken, deps.tokenHint);
+  const auth = new BearerAuth(deps.adminToken, deps.tokens, deps.tokenHint);
   registerHealthRoutes(app, { redis: deps.redisHealthy, readyWorkers: () => deps.invoker.readyWorkers() });
-  registerFunctionsApi(app, { store: deps.store, functions: deps.functions, auth, maxDeployBytes: deps.config.maxDeployBytes });
   const metrics = new InvocationMetrics(() => deps.invoker.readyWorkers());
   registerMetricsRoute(app, metrics);
-  registerHttpTrigger(app, { invoker: deps.invoker, functions: deps.functions, auth, maxBodyBytes: deps.config.maxBodyBytes, metrics });
+  const trigger = { invoker: deps.invoker, functions: deps.functions, auth, maxBodyBytes: deps.config.maxBodyBytes, metrics };
+  const routes: AnyRoute[] = [
+    ...functionsApiRoutes({ store: deps.store, tokens: deps.tokens, functions: deps.functions, maxDeployBytes: deps.config.maxDeployBytes }),
+    invokeRoute(trigger),
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/schemas/manifest.json',
+      summary: 'JSON Schema of isola.yaml',
+      tag: 'schemas',
+      role: null,
+      responses: { 200: { description: 'the schema' } },
+      handler: async () => manifestJsonSchema(),
+    }),
+  ];
+  const document = openApiDocument(routes);
+  routes.push(
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/openapi.json',
+      summary: 'This document',
+      tag: 'schemas',
+      role: null,
+      responses: { 200: { description: 'OpenAPI 3.1' } },
+      handler: async () => document,
+    }),
+  );
+  // The invoke route takes any body: it is registered with the trigger, which reads bodies raw.
+  registerApiRoutes(app, routes.filter((route) => !route.path.endsWith('/invoke')), auth);
+  registerHttpTrigger(app, trigger);
   await app.ready();
-  return app;
+  return { app, onEvent: (event) => auth.onEvent(event) };
 }

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import { FunctionStore, IsolaError, LatestVersionCache, startPrivateRedis, stopBundler, type Config, type Logger, type PrivateRedis } from '@isola/core';
+import { AliasCache, FunctionStore, IsolaError, startPrivateRedis, TokenStore, stopBundler, type Config, type FunctionEvent, type Logger, type PrivateRedis } from '@isola/core';
 import { createGateway } from '@isola/gateway';
 import { Scheduler } from '@isola/scheduler';
 import { Supervisor } from '@isola/worker-pool';
@@ -49,8 +49,12 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Run
     stack.push(async () => subscriber.disconnect());
 
     const store = new FunctionStore(redis);
-    const functions = new LatestVersionCache(store);
-    await FunctionStore.subscribe(subscriber, (event) => functions.onEvent(event));
+    const functions = new AliasCache(store);
+    let onGatewayEvent: (event: FunctionEvent) => void = () => undefined;
+    await FunctionStore.subscribe(subscriber, (event) => {
+      functions.onEvent(event);
+      onGatewayEvent(event);
+    });
     // Events published while the subscriber was reconnecting are lost: forget everything.
     subscriber.on('ready', () => functions.clear());
 
@@ -72,14 +76,16 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Run
       logger,
       invoker: scheduler,
       store,
+      tokens: new TokenStore(redis),
       functions,
       adminToken: adminToken.token,
       tokenHint: adminToken.file === null ? 'the token is ISOLA_ADMIN_TOKEN' : `the admin token is in ${adminToken.file}`,
       redisHealthy: async () => (await redis.ping()) === 'PONG',
     });
-    await gateway.listen({ host: config.host, port: config.port });
-    stack.push(() => gateway.close());
-    const address = gateway.server.address() as AddressInfo;
+    onGatewayEvent = gateway.onEvent;
+    await gateway.app.listen({ host: config.host, port: config.port });
+    stack.push(() => gateway.app.close());
+    const address = gateway.app.server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     return { url: `http://${host}:${address.port}`, adminToken, redisUrl, stop, kill: () => killers.forEach((kill) => kill()) };
   } catch (error) {

@@ -5,7 +5,7 @@ export const defaultLimits = { memoryMb: 128, timeoutMs: 10_000, concurrency: 32
 
 const httpMethods = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an identifier: letters, digits and _, not starting with a digit');
-const dnsLabel = z
+export const dnsLabel = z
   .string()
   .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a DNS label: 1-63 of a-z, 0-9 and -, starting and ending with a letter or digit');
 const componentName = z.string().min(1).max(63).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a component name such as statestore');

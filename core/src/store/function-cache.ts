@@ -1,73 +1,135 @@
-import type { FunctionEvent, FunctionStore, FunctionVersion } from './function-store.js';
+import { defaultAlias, targetVersions, type AliasTarget, type FunctionEvent, type FunctionStore, type FunctionVersion } from './function-store.js';
+
+/** An alias with the versions it names, read once; `pick()` chooses one per request by weight. */
+export class ResolvedAlias {
+  private readonly cumulative: { upTo: number; version: FunctionVersion }[] = [];
+
+  constructor(
+    readonly alias: string,
+    readonly target: AliasTarget,
+    versions: readonly FunctionVersion[],
+  ) {
+    const byNumber = new Map(versions.map((version) => [version.version, version]));
+    const weights: [number, number][] = 'version' in target ? [[target.version, 100]] : Object.entries(target.weights).map(([version, weight]) => [Number(version), weight]);
+    let total = 0;
+    for (const [number, weight] of weights) {
+      const version = byNumber.get(number);
+      if (version === undefined || weight <= 0) continue;
+      total += weight;
+      this.cumulative.push({ upTo: total, version });
+    }
+  }
+
+  /** Whether any version it names still exists. */
+  get servable(): boolean {
+    return this.cumulative.length > 0;
+  }
+
+  /** The version to serve this request: by weight, with `random` in [0, 1). */
+  pick(random = Math.random()): FunctionVersion {
+    const entries = this.cumulative;
+    if (entries.length === 1) return (entries[0] as { version: FunctionVersion }).version;
+    const total = (entries[entries.length - 1] as { upTo: number }).upTo;
+    const point = random * total;
+    for (const entry of entries) if (point < entry.upTo) return entry.version;
+    return (entries[entries.length - 1] as { version: FunctionVersion }).version;
+  }
+}
 
 interface Entry {
-  promise: Promise<FunctionVersion | null>;
-  /** Set once the read resolved (or when primed). */
-  value?: FunctionVersion;
+  promise: Promise<ResolvedAlias | null>;
 }
 
 /**
- * The latest version of each function, kept in memory so the hot path reads Redis only on a
- * miss. A deploy through this process primes it with the new version; a deploy event from any
- * process drops an entry older than the event's version. Misses for unknown names are not
- * cached (a deploy fills them in on the next request).
+ * What each alias of each function serves, kept in memory so the hot path reads Redis only on
+ * a miss. Push invalidation: a deploy primes `latest` (locally at once, elsewhere from its
+ * event); an alias change, rollback or delete event drops the function's entries, so every
+ * process serves the change as soon as the event arrives. Unknown names are not cached.
  */
-export class LatestVersionCache {
-  private readonly entries = new Map<string, Entry>();
+export class AliasCache {
+  private readonly entries = new Map<string, Map<string, Entry>>();
+  /** Newest version seen deployed per function, so a late event never moves `latest` back. */
+  private readonly newestDeployed = new Map<string, number>();
 
   constructor(private readonly store: FunctionStore) {}
 
-  get(name: string): Promise<FunctionVersion | null> {
-    let entry = this.entries.get(name);
-    if (entry === undefined) {
-      const created: Entry = {
-        promise: this.store.getLatest(name).then(
-          (version) => {
-            if (version === null) this.forget(name, created);
-            else created.value = version;
-            return version;
-          },
-          (error: unknown) => {
-            this.forget(name, created);
-            throw error;
-          },
-        ),
-      };
-      entry = created;
-      this.entries.set(name, entry);
+  resolve(name: string, alias: string = defaultAlias): Promise<ResolvedAlias | null> {
+    let aliases = this.entries.get(name);
+    const cached = aliases?.get(alias);
+    if (cached !== undefined) return cached.promise;
+    if (aliases === undefined) {
+      aliases = new Map();
+      this.entries.set(name, aliases);
     }
-    return entry.promise;
+    const created: Entry = {
+      promise: this.read(name, alias).then(
+        (resolved) => {
+          if (resolved === null) this.forget(name, alias, created);
+          return resolved;
+        },
+        (error: unknown) => {
+          this.forget(name, alias, created);
+          throw error;
+        },
+      ),
+    };
+    aliases.set(alias, created);
+    return created.promise;
   }
 
-  /** The version this process just deployed is the latest: no need to read it back. */
+  /** A version this process just deployed and promoted: `latest` serves it, no read needed. */
   prime(version: FunctionVersion): void {
-    const current = this.entries.get(version.name)?.value;
-    if (current !== undefined && current.version > version.version) return;
-    this.entries.set(version.name, { promise: Promise.resolve(version), value: version });
+    const newest = this.newestDeployed.get(version.name) ?? 0;
+    if (version.version < newest) return;
+    this.newestDeployed.set(version.name, version.version);
+    let aliases = this.entries.get(version.name);
+    if (aliases === undefined) {
+      aliases = new Map();
+      this.entries.set(version.name, aliases);
+    }
+    aliases.set(defaultAlias, { promise: Promise.resolve(new ResolvedAlias(defaultAlias, { version: version.version }, [version])) });
   }
 
   onEvent(event: FunctionEvent): void {
-    if (event.type === 'deleted' || event.type === 'aliases') {
-      this.entries.delete(event.name);
-      return;
+    switch (event.type) {
+      case 'deployed': {
+        if (!event.promoted) return;
+        if (event.deployed !== undefined) {
+          const { code: _code, ...version } = event.deployed;
+          this.prime(version);
+        } else if (event.version > (this.newestDeployed.get(event.name) ?? 0)) {
+          // Newer than anything primed here (deployed elsewhere, code too large for the event).
+          this.newestDeployed.set(event.name, event.version);
+          this.entries.get(event.name)?.delete(defaultAlias);
+        }
+        return;
+      }
+      case 'aliases':
+        this.entries.delete(event.name);
+        return;
+      case 'deleted':
+        this.entries.delete(event.name);
+        this.newestDeployed.delete(event.name);
+        return;
+      default:
+        return;
     }
-    if (event.type !== 'deployed') return;
-    if (event.deployed !== undefined) {
-      const { code: _code, ...version } = event.deployed;
-      this.prime(version);
-      return;
-    }
-    const entry = this.entries.get(event.name);
-    // Our own deploy's event arrives after prime(): the entry already holds that version.
-    if (entry?.value !== undefined && entry.value.version >= event.version) return;
-    this.entries.delete(event.name);
   }
 
   clear(): void {
     this.entries.clear();
   }
 
-  private forget(name: string, entry: Entry): void {
-    if (this.entries.get(name) === entry) this.entries.delete(name);
+  private async read(name: string, alias: string): Promise<ResolvedAlias | null> {
+    const target = await this.store.alias(name, alias);
+    if (target === null) return null;
+    const versions = await Promise.all(targetVersions(target).map((version) => this.store.getVersion(name, version)));
+    const resolved = new ResolvedAlias(alias, target, versions.filter((version): version is FunctionVersion => version !== null));
+    return resolved.servable ? resolved : null;
+  }
+
+  private forget(name: string, alias: string, entry: Entry): void {
+    const aliases = this.entries.get(name);
+    if (aliases?.get(alias) === entry) aliases.delete(alias);
   }
 }

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Manifest } from '../manifest/schema.js';
+import { IsolaError } from '../errors/isola-error.js';
 import { redisKeys } from './keys.js';
 
 /** An immutable, deployed version of a function, without its code. */
@@ -10,6 +11,8 @@ export interface FunctionVersion {
   manifest: Manifest;
   /** ISO 8601. */
   createdAt: string;
+  /** Name of the token that deployed it (absent on versions stored before tokens existed). */
+  author?: string;
 }
 
 export interface FunctionVersionWithCode extends FunctionVersion {
@@ -23,14 +26,24 @@ export interface NewVersion {
   codeHash: string;
   /** The sources as uploaded, kept so the console can show and edit them. */
   files: Record<string, string>;
+  /** Name of the deploying token. */
+  author: string;
+  /** Point `latest` at the new version (default). False for a canary: set weights afterwards. */
+  promote?: boolean;
 }
+
+/** Where an alias sends requests: one version, or versions by weight (summing to 100). */
+export type AliasTarget = { version: number } | { weights: Record<string, number> };
+
+/** The alias every trigger serves unless a request names another (X-Isola-Alias). */
+export const defaultAlias = 'latest';
 
 /**
  * A change every process must hear about at once (cache invalidation). A deploy of a small
  * bundle carries the whole version, so workers can load it without reading Redis.
  */
 export type FunctionEvent =
-  | { type: 'deployed'; name: string; version: number; deployed?: FunctionVersionWithCode }
+  | { type: 'deployed'; name: string; version: number; promoted: boolean; deployed?: FunctionVersionWithCode }
   /** The function is gone: drop every cache entry and instance of it. */
   | { type: 'deleted'; name: string }
   /** An alias moved (set, weights, rollback): gateways re-read the function's aliases. */
@@ -43,6 +56,29 @@ export type FunctionEvent =
 /** Bundles up to this size travel in the deploy event (see FunctionEvent). */
 const maxCodeInEvent = 64 * 1024;
 
+/** The versions an alias target names. */
+export function targetVersions(target: AliasTarget): number[] {
+  return 'version' in target ? [target.version] : Object.keys(target.weights).map(Number);
+}
+
+/** The version with the most traffic (the newest on a tie). */
+export function primaryVersion(target: AliasTarget): number {
+  if ('version' in target) return target.version;
+  let best = 0;
+  let bestWeight = -1;
+  for (const [version, weight] of Object.entries(target.weights)) {
+    if (weight > bestWeight || (weight === bestWeight && Number(version) > best)) {
+      best = Number(version);
+      bestWeight = weight;
+    }
+  }
+  return best;
+}
+
+function functionMissing(name: string): IsolaError {
+  return new IsolaError('FUNCTION_NOT_FOUND', `no function named "${name}" is deployed; deploy it with POST /api/v1/functions (or isola deploy)`);
+}
+
 /**
  * Functions and their versions in Redis. Versions are written once and never changed;
  * `latest` moves with each deploy. Leaves out aliases, deletion and retention (control-plane issue).
@@ -52,31 +88,139 @@ export class FunctionStore {
 
   async deploy(input: NewVersion): Promise<FunctionVersion> {
     const name = input.manifest.name;
+    const promote = input.promote ?? true;
     const version = await this.redis.hincrby(redisKeys.functionMeta(name), 'nextVersion', 1);
     const createdAt = new Date().toISOString();
-    const deployed: FunctionVersionWithCode = { name, version, codeHash: input.codeHash, manifest: input.manifest, createdAt, code: input.code };
-    const event: FunctionEvent = input.code.length <= maxCodeInEvent ? { type: 'deployed', name, version, deployed } : { type: 'deployed', name, version };
-    await this.redis
+    const deployed: FunctionVersionWithCode = { name, version, codeHash: input.codeHash, manifest: input.manifest, createdAt, author: input.author, code: input.code };
+    const event: FunctionEvent =
+      input.code.length <= maxCodeInEvent ? { type: 'deployed', name, version, promoted: promote, deployed } : { type: 'deployed', name, version, promoted: promote };
+    const multi = this.redis
       .multi()
       .hset(redisKeys.functionVersion(name, version), {
         version: String(version),
         codeHash: input.codeHash,
         manifest: JSON.stringify(input.manifest),
         createdAt,
+        author: input.author,
         code: input.code,
         files: JSON.stringify(input.files),
       })
-      .hset(redisKeys.functionMeta(name), { latest: String(version), updatedAt: createdAt })
+      .hset(redisKeys.functionMeta(name), { updatedAt: createdAt })
       .hsetnx(redisKeys.functionMeta(name), 'createdAt', createdAt)
-      .sadd(redisKeys.functionNames, name)
-      .publish(redisKeys.eventsChannel, JSON.stringify(event))
-      .exec();
-    return { name, version, codeHash: input.codeHash, manifest: input.manifest, createdAt };
+      .sadd(redisKeys.functionNames, name);
+    if (promote) multi.hset(redisKeys.functionAliases(name), defaultAlias, JSON.stringify({ version }));
+    await multi.publish(redisKeys.eventsChannel, JSON.stringify(event)).exec();
+    const { code: _code, ...stored } = deployed;
+    return stored;
   }
 
+  /** Whether a function of that name exists (was deployed and not deleted). */
+  async exists(name: string): Promise<boolean> {
+    return (await this.redis.sismember(redisKeys.functionNames, name)) === 1;
+  }
+
+  async aliases(name: string): Promise<Record<string, AliasTarget>> {
+    const raw = await this.redis.hgetall(redisKeys.functionAliases(name));
+    const aliases: Record<string, AliasTarget> = {};
+    for (const [alias, value] of Object.entries(raw)) aliases[alias] = JSON.parse(value) as AliasTarget;
+    if (aliases[defaultAlias] === undefined) {
+      // Versions deployed before aliases existed kept `latest` in the meta hash.
+      const latest = await this.redis.hget(redisKeys.functionMeta(name), 'latest');
+      if (latest !== null) aliases[defaultAlias] = { version: Number(latest) };
+    }
+    return aliases;
+  }
+
+  async alias(name: string, alias: string): Promise<AliasTarget | null> {
+    return (await this.aliases(name))[alias] ?? null;
+  }
+
+  /** Points `alias` at `target` after checking that every version it names exists; announces it. */
+  async setAlias(name: string, alias: string, target: AliasTarget): Promise<void> {
+    if (!(await this.exists(name))) throw functionMissing(name);
+    const versions = targetVersions(target);
+    const found = await Promise.all(versions.map((version) => this.redis.exists(redisKeys.functionVersion(name, version))));
+    const missing = versions.filter((_version, index) => found[index] === 0);
+    if (missing.length > 0) {
+      throw new IsolaError('BAD_REQUEST', `function "${name}" has no version ${missing.join(', ')}; GET /api/v1/functions/${name}/versions lists them`);
+    }
+    await this.redis
+      .multi()
+      .hset(redisKeys.functionAliases(name), alias, JSON.stringify(target))
+      .hset(redisKeys.functionMeta(name), { updatedAt: new Date().toISOString() })
+      .publish(redisKeys.eventsChannel, JSON.stringify({ type: 'aliases', name } satisfies FunctionEvent))
+      .exec();
+  }
+
+  /**
+   * Points `alias` back: at `to` when given, else at the newest version older than the newest
+   * one it serves now. Returns what it served before and what it serves now.
+   */
+  async rollback(name: string, alias: string, to?: number): Promise<{ from: AliasTarget; to: AliasTarget }> {
+    if (!(await this.exists(name))) throw functionMissing(name);
+    const current = await this.alias(name, alias);
+    if (current === null) throw new IsolaError('NOT_FOUND', `function "${name}" has no alias "${alias}"`);
+    let target = to;
+    if (target === undefined) {
+      const newest = Math.max(...targetVersions(current));
+      const versions = await this.versionNumbers(name);
+      target = versions.filter((version) => version < newest).pop();
+      if (target === undefined) {
+        throw new IsolaError('CONFLICT', `alias "${alias}" of "${name}" serves version ${newest}, the oldest there is: nothing to roll back to`);
+      }
+    }
+    const next: AliasTarget = { version: target };
+    await this.setAlias(name, alias, next);
+    return { from: current, to: next };
+  }
+
+  /** Every version number of the function, ascending. */
+  async versionNumbers(name: string): Promise<number[]> {
+    const next = Number((await this.redis.hget(redisKeys.functionMeta(name), 'nextVersion')) ?? 0);
+    if (next === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (let version = 1; version <= next; version += 1) pipeline.exists(redisKeys.functionVersion(name, version));
+    const results = (await pipeline.exec()) ?? [];
+    return results.flatMap(([, exists], index) => (exists === 1 ? [index + 1] : []));
+  }
+
+  /** Versions, newest first, without code. */
+  async listVersions(name: string): Promise<FunctionVersion[]> {
+    const numbers = await this.versionNumbers(name);
+    const versions = await Promise.all(numbers.reverse().map((version) => this.getVersion(name, version)));
+    return versions.filter((version): version is FunctionVersion => version !== null);
+  }
+
+  /** The sources of a version as uploaded. */
+  async files(name: string, version: number): Promise<Record<string, string> | null> {
+    const files = await this.redis.hget(redisKeys.functionVersion(name, version), 'files');
+    return files === null ? null : (JSON.parse(files) as Record<string, string>);
+  }
+
+  /**
+   * Removes the function: its versions, aliases, secrets, indexes and logs (every key under
+   * `isola:fn:<name>:`), and announces it so gateways stop routing to it and workers drop its
+   * instances. Invocations already running finish. False when there was no such function.
+   */
+  async delete(name: string): Promise<boolean> {
+    if (!(await this.exists(name))) return false;
+    const keys = [redisKeys.functionMeta(name)];
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.redis.scan(cursor, 'MATCH', `${redisKeys.functionMeta(name)}:*`, 'COUNT', 1000);
+      cursor = next;
+      keys.push(...batch);
+    } while (cursor !== '0');
+    const multi = this.redis.multi().srem(redisKeys.functionNames, name);
+    for (let index = 0; index < keys.length; index += 500) multi.unlink(...keys.slice(index, index + 500));
+    await multi.publish(redisKeys.eventsChannel, JSON.stringify({ type: 'deleted', name } satisfies FunctionEvent)).exec();
+    return true;
+  }
+
+  /** The version `latest` serves (for weights: the one with the most traffic). */
   async latestVersion(name: string): Promise<number | null> {
-    const latest = await this.redis.hget(redisKeys.functionMeta(name), 'latest');
-    return latest === null ? null : Number(latest);
+    const target = await this.alias(name, defaultAlias);
+    return target === null ? null : primaryVersion(target);
   }
 
   async getLatest(name: string): Promise<FunctionVersion | null> {
@@ -100,15 +244,18 @@ export class FunctionStore {
     version: number,
     extraFields: string[],
   ): Promise<{ version: FunctionVersion; extra: (string | null | undefined)[] } | null> {
-    const [codeHash, manifest, createdAt, ...extra] = await this.redis.hmget(
+    const [codeHash, manifest, createdAt, author, ...extra] = await this.redis.hmget(
       redisKeys.functionVersion(name, version),
       'codeHash',
       'manifest',
       'createdAt',
+      'author',
       ...extraFields,
     );
     if (codeHash == null || manifest == null || createdAt == null) return null;
-    return { version: { name, version, codeHash, manifest: JSON.parse(manifest) as Manifest, createdAt }, extra };
+    const found: FunctionVersion = { name, version, codeHash, manifest: JSON.parse(manifest) as Manifest, createdAt };
+    if (author != null) found.author = author;
+    return { version: found, extra };
   }
 
   async listNames(): Promise<string[]> {

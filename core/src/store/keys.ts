@@ -3,6 +3,12 @@ export const redisKeys = {
   functionNames: 'isola:functions',
   functionMeta: (name: string) => `isola:fn:${name}`,
   functionVersion: (name: string, version: number) => `isola:fn:${name}:v:${version}`,
+  /** Hash: token id → token info with its digest (never the token). */
+  tokens: 'isola:tokens',
+  /** String: SHA-256 digest of a token → its id. */
+  tokenDigest: (digest: string) => `isola:token:${digest}`,
+  /** Hash: alias name → its target (`{"version":3}` or `{"weights":{"3":90,"4":10}}`). */
+  functionAliases: (name: string) => `isola:fn:${name}:aliases`,
   /** Pub/sub channel that announces deploys, so every process drops stale caches at once. */
   eventsChannel: 'isola:events',
 } as const;

@@ -1,77 +1,258 @@
-import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import {
   bundleFunction,
+  createTokenSchema,
+  defaultAlias,
   deployRequestSchema,
+  dnsLabel,
+  inNamespace,
   IsolaError,
-  manifestJsonSchema,
   parseManifest,
-  type DeployResponse,
+  primaryVersion,
+  roles,
+  type AliasCache,
   type FunctionStore,
-  type FunctionSummary,
   type FunctionVersion,
-  type LatestVersionCache,
+  type TokenStore,
 } from '@isola/core';
-import type { BearerAuth } from '../auth/bearer.js';
+import { defineRoute, type AnyRoute } from '../api/route-table.js';
+import { authorize } from '../auth/bearer.js';
 
 export interface FunctionsApiDeps {
   store: FunctionStore;
+  tokens: TokenStore;
   /** Primed with each version deployed here, so its first request skips Redis. */
-  functions: LatestVersionCache;
-  auth: BearerAuth;
+  functions: AliasCache;
   maxDeployBytes: number;
 }
 
-/** Control-plane routes for functions (SPEC §4): deploy, list, show; the manifest schema. */
-export function registerFunctionsApi(app: FastifyInstance, deps: FunctionsApiDeps): void {
-  const { store, auth } = deps;
+const nameParams = z.strictObject({ name: dnsLabel });
+const aliasName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be 1-63 of a-z, 0-9 and -, starting with a letter');
+const versionNumber = z.number().int().min(1);
 
-  app.get('/api/v1/schemas/manifest.json', async () => manifestJsonSchema());
+const aliasTargetSchema = z.union([
+  z.strictObject({ version: versionNumber }),
+  z.strictObject({
+    weights: z
+      .record(z.string().regex(/^[1-9]\d{0,8}$/, 'keys are version numbers'), z.number().int().min(0).max(100))
+      .refine((weights) => Object.keys(weights).length >= 1 && Object.keys(weights).length <= 10, 'must name 1 to 10 versions')
+      .refine((weights) => Object.values(weights).reduce((sum, weight) => sum + weight, 0) === 100, 'weights must sum to 100'),
+  }),
+]);
 
-  app.register(async (api) => {
-    api.addHook('onRequest', async (request) => auth.require(request));
+const versionSchema = z.object({
+  version: z.number(),
+  codeHash: z.string(),
+  createdAt: z.string(),
+  author: z.string().nullable(),
+});
+const summarySchema = z.object({
+  name: z.string(),
+  version: z.number(),
+  codeHash: z.string(),
+  createdAt: z.string(),
+  manifest: z.record(z.string(), z.unknown()),
+  aliases: z.record(z.string(), z.unknown()),
+});
+const deployResponseSchema = z.object({ name: z.string(), version: z.number(), codeHash: z.string() });
+const tokenInfoSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: z.enum(roles),
+  namespace: z.string().nullable(),
+  createdAt: z.string(),
+  createdBy: z.string(),
+  expiresAt: z.string().nullable(),
+});
 
-    api.post('/api/v1/functions', { bodyLimit: deps.maxDeployBytes }, async (request, reply) => {
-      const parsed = deployRequestSchema.safeParse(request.body);
-      if (!parsed.success) {
-        const problems = parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message }));
-        throw new IsolaError(
-          'BAD_REQUEST',
-          `the deploy body must be {"manifest": {...}, "files": {"path": "source"}}: ${problems.map((p) => `${p.path || '(root)'}: ${p.message}`).join('; ')}`,
-          { problems },
-        );
-      }
-      const manifest = parseManifest(parsed.data.manifest);
-      const bundleStarted = performance.now();
-      const bundle = await bundleFunction({ files: parsed.data.files, main: manifest.main });
-      const storeStarted = performance.now();
-      const version = await store.deploy({ manifest, code: bundle.code, codeHash: bundle.codeHash, files: parsed.data.files });
-      deps.functions.prime(version);
-      const stored = performance.now();
-      reply.header('server-timing', `bundle;dur=${(storeStarted - bundleStarted).toFixed(2)};desc="esbuild", store;dur=${(stored - storeStarted).toFixed(2)};desc="redis"`);
-      request.log.info({ function: version.name, version: version.version, codeHash: version.codeHash }, 'deployed');
-      const body: DeployResponse = { name: version.name, version: version.version, codeHash: version.codeHash };
-      return reply.code(201).send(body);
-    });
+const errors = {
+  400: { description: 'invalid input; `problems` lists each one by path' },
+  401: { description: 'no valid token' },
+  403: { description: "the token's role or namespace does not allow this" },
+};
+const notFound = { 404: { description: 'no such function' } };
 
-    api.get('/api/v1/functions', async () => {
-      const names = await store.listNames();
-      const versions = await Promise.all(names.map((name) => store.getLatest(name)));
-      return { functions: versions.filter((version): version is FunctionVersion => version !== null).map(toSummary) };
-    });
+/** Control-plane routes for functions, versions, aliases and tokens (SPEC §4). */
+export function functionsApiRoutes(deps: FunctionsApiDeps): AnyRoute[] {
+  const { store, tokens } = deps;
 
-    api.get<{ Params: { name: string } }>('/api/v1/functions/:name', async (request) => {
-      const version = await store.getLatest(request.params.name);
-      if (version === null) throw functionNotFound(request.params.name);
-      return toSummary(version);
-    });
-  });
+  const summary = async (name: string) => {
+    const aliases = await store.aliases(name);
+    const latest = aliases[defaultAlias];
+    const version = latest === undefined ? null : await store.getVersion(name, primaryVersion(latest));
+    if (version === null) throw functionNotFound(name);
+    const { codeHash, createdAt, manifest } = version;
+    return { name, version: version.version, codeHash, createdAt, manifest, aliases };
+  };
+
+  return [
+    defineRoute({
+      method: 'POST',
+      path: '/api/v1/functions',
+      summary: 'Deploy a new version (JSON files map or a tar.gz holding isola.yaml and the sources)',
+      tag: 'functions',
+      role: 'deployer',
+      query: z.strictObject({ promote: z.enum(['true', 'false']).default('true') }),
+      body: deployRequestSchema,
+      extraBodyTypes: ['application/gzip'],
+      bodyLimit: deps.maxDeployBytes,
+      responses: { 201: { description: 'deployed', schema: deployResponseSchema }, ...errors, 413: { description: 'body too large' } },
+      handler: async ({ body, query, caller, reply }) => {
+        const manifest = parseManifest(body.manifest);
+        authorize(caller, 'deployer', manifest.name);
+        const bundleStarted = performance.now();
+        const bundle = await bundleFunction({ files: body.files, main: manifest.main });
+        const storeStarted = performance.now();
+        const promote = query.promote === 'true';
+        const version = await store.deploy({ manifest, code: bundle.code, codeHash: bundle.codeHash, files: body.files, author: caller.name, promote });
+        if (promote) deps.functions.prime(version);
+        const stored = performance.now();
+        reply.header('server-timing', `bundle;dur=${(storeStarted - bundleStarted).toFixed(2)};desc="esbuild", store;dur=${(stored - storeStarted).toFixed(2)};desc="redis"`);
+        reply.request.log.info({ function: version.name, version: version.version, codeHash: version.codeHash, author: caller.name }, 'deployed');
+        reply.code(201);
+        return { name: version.name, version: version.version, codeHash: version.codeHash };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/functions',
+      summary: 'List functions (those in the token’s namespace)',
+      tag: 'functions',
+      role: 'deployer',
+      responses: { 200: { description: 'the functions', schema: z.object({ functions: z.array(summarySchema) }) }, ...errors },
+      handler: async ({ caller }) => {
+        const names = (await store.listNames()).filter((name) => inNamespace(name, caller.namespace));
+        const found = await Promise.all(names.map((name) => summary(name).catch(() => null)));
+        return { functions: found.filter((entry) => entry !== null) };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/functions/{name}',
+      summary: 'Show a function: the version `latest` serves, its manifest and its aliases',
+      tag: 'functions',
+      role: 'deployer',
+      scopedToFunction: true,
+      params: nameParams,
+      responses: { 200: { description: 'the function', schema: summarySchema }, ...errors, ...notFound },
+      handler: async ({ params }) => summary(params.name),
+    }),
+    defineRoute({
+      method: 'DELETE',
+      path: '/api/v1/functions/{name}',
+      summary: 'Delete a function, its versions, aliases, secrets and triggers; running invocations finish',
+      tag: 'functions',
+      role: 'deployer',
+      scopedToFunction: true,
+      params: nameParams,
+      responses: { 204: { description: 'deleted' }, ...errors, ...notFound },
+      handler: async ({ params, reply }) => {
+        if (!(await store.delete(params.name))) throw functionNotFound(params.name);
+        reply.code(204);
+        return undefined;
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/functions/{name}/versions',
+      summary: 'Versions, newest first, with who deployed them, when, and their code hash',
+      tag: 'versions',
+      role: 'deployer',
+      scopedToFunction: true,
+      params: nameParams,
+      responses: { 200: { description: 'the versions', schema: z.object({ versions: z.array(versionSchema) }) }, ...errors, ...notFound },
+      handler: async ({ params }) => {
+        const versions = await store.listVersions(params.name);
+        if (versions.length === 0) throw functionNotFound(params.name);
+        return { versions: versions.map(toVersionInfo) };
+      },
+    }),
+    defineRoute({
+      method: 'PUT',
+      path: '/api/v1/functions/{name}/aliases/{alias}',
+      summary: 'Point an alias at a version, or split its traffic by weights summing to 100',
+      tag: 'versions',
+      role: 'deployer',
+      scopedToFunction: true,
+      params: z.strictObject({ name: dnsLabel, alias: aliasName }),
+      body: aliasTargetSchema,
+      responses: { 200: { description: 'the alias now', schema: z.object({ alias: z.string(), target: aliasTargetSchema }) }, ...errors, ...notFound },
+      handler: async ({ params, body }) => {
+        await store.setAlias(params.name, params.alias, body);
+        return { alias: params.alias, target: body };
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/api/v1/functions/{name}/rollback',
+      summary: 'Point an alias (default latest) back at the previous version, or at a given one',
+      tag: 'versions',
+      role: 'deployer',
+      scopedToFunction: true,
+      params: nameParams,
+      body: z.strictObject({ version: versionNumber.optional(), alias: aliasName.default(defaultAlias) }),
+      responses: {
+        200: { description: 'rolled back', schema: z.object({ alias: z.string(), from: aliasTargetSchema, to: aliasTargetSchema }) },
+        ...errors,
+        ...notFound,
+        409: { description: 'nothing older to roll back to' },
+      },
+      handler: async ({ params, body }) => {
+        const moved = await store.rollback(params.name, body.alias, body.version);
+        return { alias: body.alias, ...moved };
+      },
+    }),
+    defineRoute({
+      method: 'POST',
+      path: '/api/v1/tokens',
+      summary: 'Create a token (shown once in the answer)',
+      tag: 'tokens',
+      role: 'admin',
+      body: createTokenSchema,
+      responses: { 201: { description: 'created', schema: tokenInfoSchema.extend({ token: z.string() }) }, ...errors },
+      handler: async ({ body, caller, reply }) => {
+        if (caller.namespace !== null && body.namespace !== caller.namespace) {
+          throw new IsolaError('FORBIDDEN', `an admin token scoped to namespace "${caller.namespace}" can only create tokens scoped to it: set "namespace": "${caller.namespace}"`);
+        }
+        const created = await tokens.create(body, caller.name);
+        reply.code(201);
+        return { ...created.info, token: created.token };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/tokens',
+      summary: 'List tokens (never their values)',
+      tag: 'tokens',
+      role: 'admin',
+      responses: { 200: { description: 'the tokens', schema: z.object({ tokens: z.array(tokenInfoSchema) }) }, ...errors },
+      handler: async ({ caller }) => ({ tokens: (await tokens.list()).filter((token) => caller.namespace === null || token.namespace === caller.namespace) }),
+    }),
+    defineRoute({
+      method: 'DELETE',
+      path: '/api/v1/tokens/{id}',
+      summary: 'Revoke a token; every gateway refuses it at once',
+      tag: 'tokens',
+      role: 'admin',
+      params: z.strictObject({ id: z.string().regex(/^[0-9a-f]{12}$/, 'a token id as listed by GET /api/v1/tokens') }),
+      responses: { 204: { description: 'revoked' }, ...errors, 404: { description: 'no such token' } },
+      handler: async ({ params, caller, reply }) => {
+        const token = await tokens.get(params.id);
+        if (token === null || (caller.namespace !== null && token.namespace !== caller.namespace)) {
+          throw new IsolaError('NOT_FOUND', `no token with id ${params.id}; GET /api/v1/tokens lists them`);
+        }
+        await tokens.revoke(params.id);
+        reply.code(204);
+        return undefined;
+      },
+    }),
+  ];
 }
 
 export function functionNotFound(name: string): IsolaError {
   return new IsolaError('FUNCTION_NOT_FOUND', `no function named "${name}" is deployed; deploy it with POST /api/v1/functions (or isola deploy)`);
 }
 
-function toSummary(version: FunctionVersion): FunctionSummary {
-  const { name, codeHash, createdAt, manifest } = version;
-  return { name, version: version.version, codeHash, createdAt, manifest };
+function toVersionInfo(version: FunctionVersion) {
+  return { version: version.version, codeHash: version.codeHash, createdAt: version.createdAt, author: version.author ?? null };
 }

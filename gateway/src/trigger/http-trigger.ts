@@ -1,56 +1,100 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
 import {
+  defaultAlias,
+  dnsLabel,
   errorBody,
+  IsolaError,
   platformHeaders,
   statusOf,
+  type AliasCache,
   type InvocationOutcome,
   type Invoker,
-  type LatestVersionCache,
 } from '@isola/core';
+import { defineRoute, registerApiRoutes, type AnyRoute } from '../api/route-table.js';
 import type { BearerAuth } from '../auth/bearer.js';
 import type { InvocationMetrics } from '../metrics/invocation-metrics.js';
 import { functionNotFound } from '../routes/functions-api.js';
 
 export interface HttpTriggerDeps {
   invoker: Invoker;
-  functions: LatestVersionCache;
+  functions: AliasCache;
   auth: BearerAuth;
   maxBodyBytes: number;
   metrics: InvocationMetrics;
 }
 
-/** Headers that describe one hop, not the message: never passed between client and function. */
+/** Hop-by-hop headers describe one connection, not the message: never passed between client and function. */
 const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization']);
 /** Response headers the gateway sets itself from the body it sends. */
 const setByGateway = new Set([...hopByHop, 'content-length']);
+/** Request header naming the alias to serve (default `latest`). */
+const aliasHeader = 'x-isola-alias';
 
 /**
  * The HTTP trigger (SPEC §5): `ANY /fn/{name}/{path...}` runs the function's `fetch` handler
  * through the scheduler, in a worker process. The function sees the original method, URL,
- * headers and body. Bodies are buffered up to `maxBodyBytes` (413 beyond).
+ * headers and body. Bodies are buffered up to `maxBodyBytes` (413 beyond). The version comes
+ * from the alias (`X-Isola-Alias`, default `latest`), by weight when traffic is split.
  */
 export function registerHttpTrigger(app: FastifyInstance, deps: HttpTriggerDeps): void {
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.maxBodyBytes }, (_request, body, done) => done(null, body));
-    const handler = (request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply) => invokeFunction(request, reply, deps);
+    const handler = (request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply) =>
+      runFunction(request, reply, deps, { name: request.params.name, url: `${request.protocol}://${request.host}${request.url}`, trigger: 'http' });
     scope.all('/fn/:name', handler);
     scope.all('/fn/:name/*', handler);
+    registerApiRoutes(scope, [invokeRoute(deps)], deps.auth);
   });
 }
 
-async function invokeFunction(
-  request: FastifyRequest<{ Params: { name: string } }>,
+/** `POST /api/v1/functions/{name}/invoke`: the function's fetch handler with `POST /` carrying this body and headers. */
+export function invokeRoute(deps: HttpTriggerDeps): AnyRoute {
+  return defineRoute({
+    method: 'POST',
+    path: '/api/v1/functions/{name}/invoke',
+    summary: "Invoke the function's fetch handler with a POST / request carrying this body and headers; answers with its response",
+    tag: 'invocations',
+    role: 'invoker',
+    scopedToFunction: true,
+    params: z.strictObject({ name: dnsLabel }),
+    extraBodyTypes: ['*/*'],
+    responses: {
+      200: { description: "the function's response (any status, headers and body)", contentType: '*/*' },
+      401: { description: 'no valid token' },
+      403: { description: "the token's role or namespace does not allow this" },
+      404: { description: 'no such function' },
+      413: { description: 'body too large' },
+      502: { description: 'the function crashed' },
+      504: { description: 'the function timed out' },
+    },
+    handler: async ({ request, reply, params }) =>
+      runFunction(request, reply, deps, { name: params.name, url: `${request.protocol}://${request.host}/`, trigger: 'invoke', authorized: true }),
+  });
+}
+
+async function runFunction(
+  request: FastifyRequest,
   reply: FastifyReply,
   deps: HttpTriggerDeps,
+  target: { name: string; url: string; trigger: 'http' | 'invoke'; authorized?: boolean },
 ): Promise<FastifyReply> {
   const started = performance.now();
-  const name = request.params.name;
-  const fn = await deps.functions.get(name);
-  if (fn === null) throw functionNotFound(name);
-  const authenticated = !fn.manifest.public;
-  if (authenticated) deps.auth.require(request);
+  const { name } = target;
+  const aliasValue = request.headers[aliasHeader];
+  const alias = typeof aliasValue === 'string' && aliasValue !== '' ? aliasValue : defaultAlias;
+  const resolved = await deps.functions.resolve(name, alias);
+  if (resolved === null) {
+    if (alias !== defaultAlias && (await deps.functions.resolve(name)) !== null) {
+      throw new IsolaError('NOT_FOUND', `function "${name}" has no alias "${alias}" (X-Isola-Alias); GET /api/v1/functions/${name} lists its aliases`);
+    }
+    throw functionNotFound(name);
+  }
+  const fn = resolved.pick();
+  const authenticated = target.authorized === true || !fn.manifest.public;
+  if (authenticated && target.authorized !== true) await deps.auth.require(request, 'invoker', name);
 
   const invocationId = randomUUID();
   const body = request.body instanceof Buffer && request.body.length > 0 ? request.body : undefined;
@@ -60,8 +104,8 @@ async function invokeFunction(
     limits: fn.manifest.limits,
     trigger: 'http',
     request: {
-      method: request.method,
-      url: `${request.protocol}://${request.host}${request.url}`,
+      method: target.trigger === 'invoke' ? 'POST' : request.method,
+      url: target.url,
       headers: forwardedHeaders(request.raw.rawHeaders, authenticated),
       ...(body === undefined ? {} : { body }),
     },
