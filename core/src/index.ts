@@ -14,3 +14,4 @@ export * from './store/function-cache.js';
 export * from './bundle/bundler.js';
 export * from './api/deploy.js';
 export * from './redis/private-redis.js';
+export * from './api/deploy-archive.js';
