@@ -15,3 +15,4 @@ export * from './bundle/bundler.js';
 export * from './api/deploy.js';
 export * from './redis/private-redis.js';
 export * from './store/token-store.js';
+export * from './api/deploy-archive.js';
