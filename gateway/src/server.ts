@@ -3,7 +3,7 @@ import { manifestJsonSchema, type AliasCache, type Config, type FunctionEvent, t
 import { openApiDocument, registerApiRoutes, defineRoute, type AnyRoute } from './api/route-table.js';
 import { BearerAuth } from './auth/bearer.js';
 import { installErrorHandling } from './errors/error-handler.js';
-import { functionsApiRoutes } from './routes/functions-api.js';
+import { deployArchiveTypes, functionsApiRoutes } from './routes/functions-api.js';
 import { InvocationMetrics } from './metrics/invocation-metrics.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerHealthRoutes, type HealthChecks } from './routes/health.js';
@@ -71,6 +71,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       handler: async () => document,
     }),
   );
+  // tar.gz deploys arrive raw; the deploy route decodes them (the trigger scope has its own parsers).
+  app.addContentTypeParser(deployArchiveTypes, { parseAs: 'buffer', bodyLimit: deps.config.maxDeployBytes }, (_request, body, done) => done(null, body));
   // The invoke route takes any body: it is registered with the trigger, which reads bodies raw.
   registerApiRoutes(app, routes.filter((route) => !route.path.endsWith('/invoke')), auth);
   registerHttpTrigger(app, trigger);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startTestRedis, type TestRedis } from '@isola/core/testing';
+import { packDeployArchive, startTestRedis, type TestRedis } from '@isola/core/testing';
 import { spawnPlatform, type SpawnedPlatform } from './spawn-platform.js';
 
 // Two platforms on one Redis: every change made through A must reach B by push, within a second.
@@ -188,5 +188,31 @@ describe('OpenAPI', () => {
       assert.ok(document.paths[path]?.[method] !== undefined, `${method} ${path} is documented`);
     }
     assert.match(JSON.stringify(document.paths['/api/v1/functions/{name}/aliases/{alias}']?.put?.requestBody), /weights/);
+  });
+});
+
+describe('tar.gz deploys', () => {
+  test('a tar.gz body holding isola.yaml and sources deploys like the JSON form; a broken one gets 400', async () => {
+    const body = await packDeployArchive({
+      'fromtar/isola.yaml': 'name: fromtar\nmain: src/index.ts\npublic: true\n',
+      'fromtar/src/index.ts': 'import { word } from "./word";\nexport default { fetch: (): Response => new Response(word) };\n',
+      'fromtar/src/word.ts': 'export const word: string = "from a tarball";\n',
+    });
+    const deployed = await fetch(`${a.url}/api/v1/functions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${a.token}`, 'content-type': 'application/gzip' },
+      body,
+    });
+    assert.equal(deployed.status, 201, await deployed.clone().text());
+    assert.equal(((await deployed.json()) as { name: string }).name, 'fromtar');
+    assert.equal(await (await fetch(`${b.url}/fn/fromtar/`)).text(), 'from a tarball');
+
+    const broken = await fetch(`${a.url}/api/v1/functions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${a.token}`, 'content-type': 'application/gzip' },
+      body: 'not gzip at all',
+    });
+    assert.equal(broken.status, 400);
+    assert.match(((await broken.json()) as { error: { message: string } }).error.message, /gzip-compressed tar/);
   });
 });

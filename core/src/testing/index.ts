@@ -1,1 +1,2 @@
 export * from './test-redis.js';
+export * from './pack-archive.js';

@@ -41,7 +41,9 @@ export interface ApiRoute<P = unknown, Q = unknown, B = unknown> {
   body?: z.ZodType<B>;
   /** Body size limit in bytes, when not the server's default. */
   bodyLimit?: number;
-  /** Request body content types the route takes besides application/json (documented only). */
+  /** Turns a body in one of `extraBodyTypes` (read raw, as a Buffer) into what `body` validates. */
+  decodeBody?: (raw: Buffer) => Promise<unknown>;
+  /** Request body content types the route takes besides application/json. */
   extraBodyTypes?: string[];
   responses: Record<number, ResponseSpec>;
   handler(context: RouteContext<P, Q, B>): Promise<unknown>;
@@ -68,7 +70,8 @@ export function registerApiRoutes(app: FastifyInstance, routes: readonly AnyRout
             ? { tokenId: '', name: 'anonymous', role: 'invoker' as const, namespace: null }
             : await auth.require(request, route.role, route.scopedToFunction ? (params as { name: string }).name : undefined);
         const query = parse(route.query, request.query, 'query');
-        const body = route.body === undefined ? undefined : parse(route.body, request.body, 'body');
+        const raw = route.decodeBody !== undefined && Buffer.isBuffer(request.body) ? await route.decodeBody(request.body) : request.body;
+        const body = route.body === undefined ? undefined : parse(route.body, raw, 'body');
         const result = await route.handler({ request, reply, params, query, body, caller });
         if (reply.sent) return reply;
         if (result === undefined) return reply.code(reply.statusCode === 200 ? 204 : reply.statusCode).send();
