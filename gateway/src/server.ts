@@ -1,9 +1,9 @@
 import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { manifestJsonSchema, type AliasCache, type Config, type FunctionEvent, type FunctionStore, type Invoker, type Logger, type TokenStore } from '@isola/core';
+import { deployArchiveContentTypes, manifestJsonSchema, type AliasCache, type Config, type FunctionEvent, type FunctionStore, type Invoker, type Logger, type TokenStore } from '@isola/core';
 import { openApiDocument, registerApiRoutes, defineRoute, type AnyRoute } from './api/route-table.js';
 import { BearerAuth } from './auth/bearer.js';
 import { installErrorHandling } from './errors/error-handler.js';
-import { deployArchiveTypes, functionsApiRoutes } from './routes/functions-api.js';
+import { functionsApiRoutes } from './routes/functions-api.js';
 import { InvocationMetrics } from './metrics/invocation-metrics.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerHealthRoutes, type HealthChecks } from './routes/health.js';
@@ -27,6 +27,8 @@ export interface Gateway {
   app: FastifyInstance;
   /** Feed every platform event here (token revocations, alias changes...). */
   onEvent(event: FunctionEvent): void;
+  /** After the event subscription reconnected: forget what events would have invalidated. */
+  forgetCached(): void;
 }
 
 export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
@@ -72,10 +74,10 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     }),
   );
   // tar.gz deploys arrive raw; the deploy route decodes them (the trigger scope has its own parsers).
-  app.addContentTypeParser(deployArchiveTypes, { parseAs: 'buffer', bodyLimit: deps.config.maxDeployBytes }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser([...deployArchiveContentTypes], { parseAs: 'buffer', bodyLimit: deps.config.maxDeployBytes }, (_request, body, done) => done(null, body));
   // The invoke route takes any body: it is registered with the trigger, which reads bodies raw.
   registerApiRoutes(app, routes.filter((route) => !route.path.endsWith('/invoke')), auth);
   registerHttpTrigger(app, trigger);
   await app.ready();
-  return { app, onEvent: (event) => auth.onEvent(event) };
+  return { app, onEvent: (event) => auth.onEvent(event), forgetCached: () => auth.clear() };
 }

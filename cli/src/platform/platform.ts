@@ -56,7 +56,11 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Run
       onGatewayEvent(event);
     });
     // Events published while the subscriber was reconnecting are lost: forget everything.
-    subscriber.on('ready', () => functions.clear());
+    let forgetGatewayCache: () => void = () => undefined;
+    subscriber.on('ready', () => {
+      functions.clear();
+      forgetGatewayCache();
+    });
 
     const supervisor = new Supervisor({
       workers: config.workers,
@@ -83,6 +87,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Run
       redisHealthy: async () => (await redis.ping()) === 'PONG',
     });
     onGatewayEvent = gateway.onEvent;
+    forgetGatewayCache = gateway.forgetCached;
     await gateway.app.listen({ host: config.host, port: config.port });
     stack.push(() => gateway.app.close());
     const address = gateway.app.server.address() as AddressInfo;

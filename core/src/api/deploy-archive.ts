@@ -21,14 +21,16 @@ export interface DeployArchive {
 
 const defaultMaxFiles = 1000;
 const manifestNames = ['isola.yaml', 'isola.yml'];
-const archiveContentTypes = new Set([
+/** Media types of a tar.gz deploy body. */
+export const deployArchiveContentTypes: readonly string[] = [
   'application/gzip',
   'application/x-gzip',
   'application/x-tar+gzip',
   'application/tar+gzip',
   'application/x-compressed-tar',
   'application/octet-stream',
-]);
+];
+const archiveContentTypes = new Set(deployArchiveContentTypes);
 const listedPathsInErrors = 20;
 
 /** True when a deploy request's Content-Type (parameters ignored) announces a tar.gz body. */

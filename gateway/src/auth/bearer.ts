@@ -50,6 +50,11 @@ export class BearerAuth {
     return caller;
   }
 
+  /** Events may have been missed (subscriber reconnected): verify every token again. */
+  clear(): void {
+    this.cache.clear();
+  }
+
   onEvent(event: FunctionEvent): void {
     if (event.type !== 'tokens') return;
     for (const [key, entry] of this.cache) if (entry.info.id === event.id) this.cache.delete(key);

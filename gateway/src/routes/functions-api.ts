@@ -3,6 +3,7 @@ import {
   bundleFunction,
   createTokenSchema,
   defaultAlias,
+  deployArchiveContentTypes,
   deployRequestSchema,
   dnsLabel,
   inNamespace,
@@ -26,9 +27,6 @@ export interface FunctionsApiDeps {
   functions: AliasCache;
   maxDeployBytes: number;
 }
-
-/** Content types of a tar.gz deploy body (read raw; see readDeployArchive). */
-export const deployArchiveTypes = ['application/gzip', 'application/x-gzip', 'application/x-tar+gzip', 'application/tar+gzip', 'application/x-compressed-tar', 'application/octet-stream'];
 
 const nameParams = z.strictObject({ name: dnsLabel });
 const aliasName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be 1-63 of a-z, 0-9 and -, starting with a letter');
@@ -98,7 +96,7 @@ export function functionsApiRoutes(deps: FunctionsApiDeps): AnyRoute[] {
       role: 'deployer',
       query: z.strictObject({ promote: z.enum(['true', 'false']).default('true') }),
       body: deployRequestSchema,
-      extraBodyTypes: deployArchiveTypes,
+      extraBodyTypes: [...deployArchiveContentTypes],
       decodeBody: (raw) => readDeployArchive(raw, { maxUnpackedBytes: deps.maxDeployBytes }),
       bodyLimit: deps.maxDeployBytes,
       responses: { 201: { description: 'deployed', schema: deployResponseSchema }, ...errors, 413: { description: 'body too large' } },
