@@ -14,3 +14,6 @@ export * from './store/function-cache.js';
 export * from './bundle/bundler.js';
 export * from './api/deploy.js';
 export * from './redis/private-redis.js';
+export * from './secrets/secret-key.js';
+export * from './secrets/secret-box.js';
+export * from './store/secret-store.js';
