@@ -16,3 +16,6 @@ export * from './api/deploy.js';
 export * from './redis/private-redis.js';
 export * from './store/token-store.js';
 export * from './api/deploy-archive.js';
+export * from './secrets/secret-key.js';
+export * from './secrets/secret-box.js';
+export * from './store/secret-store.js';

@@ -1,5 +1,5 @@
 import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { deployArchiveContentTypes, manifestJsonSchema, type AliasCache, type Config, type FunctionEvent, type FunctionStore, type Invoker, type Logger, type TokenStore } from '@isola/core';
+import { deployArchiveContentTypes, manifestJsonSchema, type AliasCache, type Config, type FunctionEvent, type FunctionStore, type Invoker, type Logger, type SecretStore, type TokenStore } from '@isola/core';
 import { openApiDocument, registerApiRoutes, defineRoute, type AnyRoute } from './api/route-table.js';
 import { BearerAuth } from './auth/bearer.js';
 import { installErrorHandling } from './errors/error-handler.js';
@@ -15,6 +15,7 @@ export interface GatewayDeps {
   invoker: Invoker;
   store: FunctionStore;
   tokens: TokenStore;
+  secrets: SecretStore;
   functions: AliasCache;
   adminToken: string;
   /** Says where the token can be found, for 401 messages (never the token itself). */
@@ -49,7 +50,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   registerMetricsRoute(app, metrics);
   const trigger = { invoker: deps.invoker, functions: deps.functions, auth, maxBodyBytes: deps.config.maxBodyBytes, metrics };
   const routes: AnyRoute[] = [
-    ...functionsApiRoutes({ store: deps.store, tokens: deps.tokens, functions: deps.functions, maxDeployBytes: deps.config.maxDeployBytes }),
+    ...functionsApiRoutes({ store: deps.store, tokens: deps.tokens, secrets: deps.secrets, functions: deps.functions, maxDeployBytes: deps.config.maxDeployBytes }),
     invokeRoute(trigger),
     defineRoute({
       method: 'GET',

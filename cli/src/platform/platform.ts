@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import { AliasCache, FunctionStore, IsolaError, startPrivateRedis, TokenStore, stopBundler, type Config, type FunctionEvent, type Logger, type PrivateRedis } from '@isola/core';
+import { AliasCache, FunctionStore, IsolaError, redisKeys, resolveSecretKey, SecretStore, startPrivateRedis, TokenStore, stopBundler, type Config, type FunctionEvent, type Logger, type PrivateRedis } from '@isola/core';
 import { createGateway } from '@isola/gateway';
 import { Scheduler } from '@isola/scheduler';
 import { Supervisor } from '@isola/worker-pool';
@@ -29,6 +29,9 @@ export interface RunningPlatform {
 export async function startPlatform(config: Config, logger: Logger): Promise<RunningPlatform> {
   mkdirSync(config.dataDir, { recursive: true });
   const adminToken = resolveAdminToken(config.adminToken, config.dataDir);
+  // Made (or checked) before any worker starts, so they all read one key and a bad
+  // ISOLA_SECRET_KEY stops `isola up` with its message instead of crash-looping workers.
+  const secretKey = resolveSecretKey(config);
   const stack: (() => Promise<void>)[] = [];
   const stop = async () => {
     while (stack.length > 0) await stack.pop()?.().catch((error: unknown) => logger.error({ component: 'isola', err: error }, 'error while stopping'));
@@ -48,6 +51,8 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Run
     const subscriber = redis.duplicate();
     stack.push(async () => subscriber.disconnect());
 
+    const secrets = new SecretStore(redis, secretKey);
+    await checkSecretKeyAgrees(redis, secrets, logger);
     const store = new FunctionStore(redis);
     const functions = new AliasCache(store);
     let onGatewayEvent: (event: FunctionEvent) => void = () => undefined;
@@ -64,7 +69,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Run
 
     const supervisor = new Supervisor({
       workers: config.workers,
-      env: { ...process.env, REDIS_URL: redisUrl },
+      env: { ...process.env, REDIS_URL: redisUrl, ISOLA_DATA_DIR: config.dataDir },
       logger: logger.child({ component: 'supervisor' }),
       heartbeatTimeoutMs: config.heartbeatTimeoutMs,
       recycle: { maxInvocations: config.workerMaxInvocations, maxRssBytes: config.workerMaxRssMb * 1024 * 1024 },
@@ -81,6 +86,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Run
       invoker: scheduler,
       store,
       tokens: new TokenStore(redis),
+      secrets,
       functions,
       adminToken: adminToken.token,
       tokenHint: adminToken.file === null ? 'the token is ISOLA_ADMIN_TOKEN' : `the admin token is in ${adminToken.file}`,
@@ -110,4 +116,20 @@ async function connectRedis(url: string, logger: Logger): Promise<Redis> {
     redis.disconnect();
     throw new IsolaError('NOT_READY', `cannot reach Redis at ${url}: ${(error as Error).message}; check REDIS_URL or unset it to let Isola start its own`);
   }
+}
+
+/**
+ * Every process sharing a Redis must seal secrets with one key. The first to start records the
+ * key's id; one that starts with another key says so loudly (it cannot open the secrets already
+ * stored) but still starts, since a deliberate key change (docs/secrets.md) looks the same.
+ */
+async function checkSecretKeyAgrees(redis: Redis, secrets: SecretStore, logger: Logger): Promise<void> {
+  const recorded = await redis.set(redisKeys.secretKeyId, secrets.keyId, 'NX', 'GET');
+  if (recorded === null || recorded === secrets.keyId) return;
+  logger.warn(
+    { component: 'isola', keyId: secrets.keyId, recordedKeyId: recorded },
+    `this process's secret key (id ${secrets.keyId}) differs from the one other Isola processes on this Redis used (id ${recorded}): ` +
+      'secrets they set will not open here. Give every process the same ISOLA_SECRET_KEY (or key file); if the key was changed on purpose, set the secrets again (docs/secrets.md)',
+  );
+  await redis.set(redisKeys.secretKeyId, secrets.keyId);
 }

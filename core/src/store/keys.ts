@@ -9,6 +9,10 @@ export const redisKeys = {
   tokenDigest: (digest: string) => `isola:token:${digest}`,
   /** Hash: alias name → its target (`{"version":3}` or `{"weights":{"3":90,"4":10}}`). */
   functionAliases: (name: string) => `isola:fn:${name}:aliases`,
+  /** Hash of secret name → sealed value (see SecretStore); plaintext never reaches Redis. */
+  functionSecrets: (name: string) => `isola:fn:${name}:secrets`,
+  /** String: id of the key the platform's secrets are sealed with (SecretBox.keyId), to spot a mismatch. */
+  secretKeyId: 'isola:secret-key-id',
   /** Pub/sub channel that announces deploys, so every process drops stale caches at once. */
   eventsChannel: 'isola:events',
 } as const;

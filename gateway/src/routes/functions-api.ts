@@ -12,7 +12,10 @@ import {
   readDeployArchive,
   primaryVersion,
   roles,
+  maxSecretValueBytes,
+  secretNamePattern,
   type AliasCache,
+  type SecretStore,
   type FunctionStore,
   type FunctionVersion,
   type TokenStore,
@@ -23,6 +26,7 @@ import { authorize } from '../auth/bearer.js';
 export interface FunctionsApiDeps {
   store: FunctionStore;
   tokens: TokenStore;
+  secrets: SecretStore;
   /** Primed with each version deployed here, so its first request skips Redis. */
   functions: AliasCache;
   maxDeployBytes: number;
@@ -30,6 +34,10 @@ export interface FunctionsApiDeps {
 
 const nameParams = z.strictObject({ name: dnsLabel });
 const aliasName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be 1-63 of a-z, 0-9 and -, starting with a letter');
+const secretParams = z.strictObject({
+  name: dnsLabel,
+  key: z.string().regex(secretNamePattern, 'a secret name is 1-128 of A-Z, 0-9 and _, not starting with a digit, like an environment variable (STRIPE_KEY)'),
+});
 const versionNumber = z.number().int().min(1);
 
 const aliasTargetSchema = z.union([
@@ -55,6 +63,7 @@ const summarySchema = z.object({
   createdAt: z.string(),
   manifest: z.record(z.string(), z.unknown()),
   aliases: z.record(z.string(), z.unknown()),
+  secrets: z.array(z.string()).describe('names of the secrets set (values are never returned)'),
 });
 const deployResponseSchema = z.object({ name: z.string(), version: z.number(), codeHash: z.string() });
 const tokenInfoSchema = z.object({
@@ -76,7 +85,7 @@ const notFound = { 404: { description: 'no such function' } };
 
 /** Control-plane routes for functions, versions, aliases and tokens (SPEC §4). */
 export function functionsApiRoutes(deps: FunctionsApiDeps): AnyRoute[] {
-  const { store, tokens } = deps;
+  const { store, tokens, secrets } = deps;
 
   const summary = async (name: string) => {
     const aliases = await store.aliases(name);
@@ -84,7 +93,7 @@ export function functionsApiRoutes(deps: FunctionsApiDeps): AnyRoute[] {
     const version = latest === undefined ? null : await store.getVersion(name, primaryVersion(latest));
     if (version === null) throw functionNotFound(name);
     const { codeHash, createdAt, manifest } = version;
-    return { name, version: version.version, codeHash, createdAt, manifest, aliases };
+    return { name, version: version.version, codeHash, createdAt, manifest, aliases, secrets: await secrets.names(name) };
   };
 
   return [
@@ -203,6 +212,48 @@ export function functionsApiRoutes(deps: FunctionsApiDeps): AnyRoute[] {
       handler: async ({ params, body }) => {
         const moved = await store.rollback(params.name, body.alias, body.version);
         return { alias: body.alias, ...moved };
+      },
+    }),
+    defineRoute({
+      method: 'PUT',
+      path: '/api/v1/functions/{name}/secrets/{key}',
+      summary: 'Set a secret: encrypted at rest, the function sees it as env.KEY from its next instance on; never returned',
+      tag: 'secrets',
+      role: 'deployer',
+      scopedToFunction: true,
+      params: secretParams,
+      body: z.strictObject({
+        value: z
+          .string()
+          .min(1, 'must not be empty; to remove a secret, DELETE it')
+          .refine((value) => Buffer.byteLength(value, 'utf8') <= maxSecretValueBytes, `must be at most ${maxSecretValueBytes} bytes (64 KiB) of UTF-8`),
+      }),
+      responses: { 204: { description: 'set' }, ...errors, ...notFound },
+      handler: async ({ params, body, reply }) => {
+        if (!(await store.exists(params.name))) throw functionNotFound(params.name);
+        await secrets.put(params.name, params.key, body.value);
+        reply.request.log.info({ function: params.name, secret: params.key }, 'secret set');
+        reply.code(204);
+        return undefined;
+      },
+    }),
+    defineRoute({
+      method: 'DELETE',
+      path: '/api/v1/functions/{name}/secrets/{key}',
+      summary: 'Remove a secret; the function no longer sees it from its next instance on',
+      tag: 'secrets',
+      role: 'deployer',
+      scopedToFunction: true,
+      params: secretParams,
+      responses: { 204: { description: 'removed' }, ...errors, 404: { description: 'no such function or secret' } },
+      handler: async ({ params, reply }) => {
+        if (!(await store.exists(params.name))) throw functionNotFound(params.name);
+        if (!(await secrets.delete(params.name, params.key))) {
+          throw new IsolaError('NOT_FOUND', `function "${params.name}" has no secret named ${params.key}; GET /api/v1/functions/${params.name} lists its secret names`);
+        }
+        reply.request.log.info({ function: params.name, secret: params.key }, 'secret removed');
+        reply.code(204);
+        return undefined;
       },
     }),
     defineRoute({

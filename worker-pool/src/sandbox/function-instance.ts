@@ -2,6 +2,7 @@ import type ivm from 'isolated-vm';
 import { instanceKey, type ErrorShape, type FunctionVersionWithCode, type HttpResponsePayload, type InvocationRequest, type LogLine } from '@isola/core';
 import type { PreparedIsolate } from './prepared-isolate.js';
 import type { CompiledWithCache } from './runtime-script.js';
+import { SecretRedactor } from './secret-redactor.js';
 import { classifyVmError } from './vm-errors.js';
 
 /** What the runtime's dispatch resolves with (copied out of the isolate). */
@@ -80,6 +81,8 @@ export class FunctionInstance {
     private readonly prepared: PreparedIsolate,
     private readonly version: FunctionVersionWithCode,
     private readonly options: LoadOptions,
+    /** Null when the function has no secret worth redacting: the warm path then does nothing extra. */
+    private readonly redactor: SecretRedactor | null,
   ) {
     this.heapTotalBytes = prepared.isolate.getHeapStatisticsSync().total_heap_size;
     // A timer callback that breaks a limit runs outside any dispatch call: discard from here.
@@ -90,8 +93,17 @@ export class FunctionInstance {
     return this.discardReason === null && !this.prepared.isolate.isDisposed;
   }
 
-  /** Compiles, instantiates and evaluates the bundle, then hands its namespace to the runtime. */
-  static async load(prepared: PreparedIsolate, version: FunctionVersionWithCode, options: LoadOptions): Promise<FunctionInstance> {
+  /**
+   * Compiles, instantiates and evaluates the bundle, then hands its namespace to the runtime.
+   * `env` is the manifest's vars plus `secrets` (decrypted); a secret wins over a var of the
+   * same name. Secret values are redacted from the instance's console lines and error messages.
+   */
+  static async load(
+    prepared: PreparedIsolate,
+    version: FunctionVersionWithCode,
+    options: LoadOptions,
+    secrets: Readonly<Record<string, string>> = {},
+  ): Promise<FunctionInstance> {
     const { isolate, context } = prepared;
     const limits = version.manifest.limits;
     prepared.owner.key = instanceKey(version);
@@ -117,9 +129,9 @@ export class FunctionInstance {
         throw new Error(`import "${specifier}" cannot be resolved: the bundle must be self-contained`);
       });
       await module.evaluate({ timeout: limits.timeoutMs });
-      const env = JSON.stringify(version.manifest.vars);
+      const env = JSON.stringify({ ...version.manifest.vars, ...secrets });
       prepared.install.applySync(undefined, [module.namespace.derefInto(), env, options.maxLogBytes], { timeout: limits.timeoutMs });
-      return new FunctionInstance(prepared, version, options);
+      return new FunctionInstance(prepared, version, options, SecretRedactor.for(secrets));
     } catch (error) {
       prepared.bridges.close();
       if (!isolate.isDisposed) isolate.dispose();
@@ -177,7 +189,7 @@ export class FunctionInstance {
     } catch (error) {
       const shape = this.discardReason ?? classifyVmError(error, { timeoutMs, memoryMb, phase: 'run' });
       if (shape.code === 'FUNCTION_TIMEOUT' || shape.code === 'FUNCTION_MEMORY_LIMIT') this.discard(shape);
-      return { ok: false, error: shape, logs: [], logsTruncated: false };
+      return { ok: false, error: this.redactor === null ? shape : this.redactor.redactError(shape), logs: [], logsTruncated: false };
     } finally {
       clearTimeout(deadline);
       this.prepared.bridges.endInvocation(request.invocationId);
@@ -189,8 +201,9 @@ export class FunctionInstance {
     if (!this.prepared.isolate.isDisposed) this.prepared.isolate.dispose();
   }
 
-  private toOutcome(result: RuntimeResult, cpuBefore: bigint): DispatchOutcome {
+  private toOutcome(unredacted: RuntimeResult, cpuBefore: bigint): DispatchOutcome {
     const usage = this.usageSince(cpuBefore);
+    const result = this.redactor === null ? unredacted : this.redacted(unredacted);
     if (!result.ok) return { ...result, ...usage };
     const { status, statusText, headers, body, logs, logsTruncated } = result;
     if (body !== null && body.byteLength > this.options.maxResponseBytes) {
@@ -202,6 +215,13 @@ export class FunctionInstance {
     }
     const response: HttpResponsePayload = body === null ? { status, statusText, headers } : { status, statusText, headers, body };
     return { ok: true, response, logs, logsTruncated, ...usage };
+  }
+
+  /** The result with secret values replaced in its console lines and error (not in the response: that is the function's output). */
+  private redacted(result: RuntimeResult): RuntimeResult {
+    const redactor = this.redactor as SecretRedactor;
+    const logs = result.logs.length === 0 ? result.logs : redactor.redactLogs(result.logs);
+    return result.ok ? { ...result, logs } : { ...result, logs, error: redactor.redactError(result.error) };
   }
 
   /** CPU the isolate used since `cpuBefore`, and its used heap now. */

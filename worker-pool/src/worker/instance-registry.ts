@@ -1,4 +1,4 @@
-import { instanceKey, IsolaError, type InvocationRequest } from '@isola/core';
+import { instanceKey, IsolaError, type InvocationRequest, type SecretStore } from '@isola/core';
 import { FunctionInstance, type LoadOptions } from '../sandbox/function-instance.js';
 import type { PreparedIsolatePool } from '../sandbox/prepared-isolate.js';
 import type { VersionSource } from './version-source.js';
@@ -18,15 +18,21 @@ export interface RegistryLimits {
   maxInstances: number;
 }
 
+/** Where a load gets the function's decrypted secrets (one read per load). */
+export type SecretValues = Pick<SecretStore, 'values'>;
+
 /** An invocation waiting for room in an instance of its version. */
 interface Waiter {
   started: number;
+  /** Kept so a waiter whose instances were evicted can have another one loaded. */
+  request: InvocationRequest;
   resolve: (lookup: InstanceLookup) => void;
   reject: (error: unknown) => void;
 }
 
 /** The instances of one function version on this worker. */
 interface Group {
+  functionName: string;
   instances: FunctionInstance[];
   /** Instances being loaded. */
   loads: number;
@@ -40,6 +46,8 @@ interface Group {
  * version's instances are that busy another one is loaded. Idle instances go after
  * `idleTtlMs`, and the least recently used idle ones go when the heap budget or the instance
  * count is exceeded. Evicted keys are reported so the scheduler stops counting the worker warm.
+ * When a function's secrets change or it is deleted, evictFunction() takes all its instances out
+ * of use, so the next invocation loads with the new env.
  */
 export class InstanceRegistry {
   private readonly groups = new Map<string, Group>();
@@ -47,10 +55,15 @@ export class InstanceRegistry {
   private held = 0;
   private heldHeapBytes = 0;
   private readonly accountedHeap = new WeakMap<FunctionInstance, number>();
+  /** evictFunction() calls per function name: a load that began before the latest one read stale secrets. */
+  private readonly generations = new Map<string, number>();
+  /** Instances evictFunction() took out of use while busy: they finish their invocations, take no new ones, and go on release. */
+  private readonly retiring = new Set<FunctionInstance>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
     private readonly versions: VersionSource,
+    private readonly secrets: SecretValues,
     private readonly pool: PreparedIsolatePool,
     private readonly loadOptions: LoadOptions,
     private readonly limits: RegistryLimits,
@@ -72,11 +85,11 @@ export class InstanceRegistry {
       const free = this.leastBusy(group, concurrency);
       if (free !== null && group.queue.length === 0) return Promise.resolve(this.take(free, false, 0));
     } else {
-      group = { instances: [], loads: 0, queue: [] };
+      group = { functionName: request.function.name, instances: [], loads: 0, queue: [] };
       this.groups.set(key, group);
     }
     const waiting = group;
-    const lookup = new Promise<InstanceLookup>((resolve, reject) => waiting.queue.push({ started: performance.now(), resolve, reject }));
+    const lookup = new Promise<InstanceLookup>((resolve, reject) => waiting.queue.push({ started: performance.now(), request, resolve, reject }));
     // Each load under way will serve `concurrency` waiters; start another only when those are
     // not enough for everyone in the queue.
     if (group.loads * concurrency < group.queue.length) this.startLoad(key, group, request);
@@ -88,6 +101,13 @@ export class InstanceRegistry {
     instance.inFlight -= 1;
     instance.lastUsedAt = performance.now();
     this.pool.refillSoon(request.limits.memoryMb);
+    if (this.retiring.has(instance)) {
+      if (instance.inFlight === 0) {
+        this.retiring.delete(instance);
+        instance.dispose();
+      }
+      return;
+    }
     if (instance.usable) this.account(instance);
     const key = instanceKey(request.function);
     const group = this.groups.get(key);
@@ -112,9 +132,43 @@ export class InstanceRegistry {
     return this.groups.get(key)?.instances.some((instance) => instance.runsSynchronously) === true;
   }
 
+  /**
+   * Stops using every instance of the function, all versions: its secrets changed or it was
+   * deleted. Idle instances are disposed now; busy ones finish what they run and go on release;
+   * a load under way is thrown away when it completes. Invocations waiting for room get a fresh
+   * load. Every key of the function is reported as evicted.
+   */
+  evictFunction(name: string): void {
+    this.generations.set(name, (this.generations.get(name) ?? 0) + 1);
+    const evicted: string[] = [];
+    for (const [key, group] of this.groups) {
+      if (group.functionName !== name) continue;
+      evicted.push(key);
+      for (const instance of group.instances.splice(0)) {
+        this.forget(instance);
+        if (instance.inFlight === 0) instance.dispose();
+        else this.retiring.add(instance);
+      }
+      const waiter = group.queue[0];
+      if (waiter === undefined) {
+        if (group.loads === 0) this.groups.delete(key);
+      } else if (group.queue.length > group.loads * waiter.request.limits.concurrency) {
+        this.startLoad(key, group, waiter.request);
+      }
+    }
+    if (evicted.length > 0) this.onEvicted(evicted);
+  }
+
+  /** evictFunction() for every function held (after events may have been missed). */
+  evictAll(): void {
+    for (const name of new Set([...this.groups.values()].map((group) => group.functionName))) this.evictFunction(name);
+  }
+
   close(): void {
     clearInterval(this.sweeper);
     for (const group of this.groups.values()) for (const instance of group.instances) instance.dispose();
+    for (const instance of this.retiring) instance.dispose();
+    this.retiring.clear();
     this.groups.clear();
     this.held = 0;
     this.heldHeapBytes = 0;
@@ -136,10 +190,18 @@ export class InstanceRegistry {
 
   private startLoad(key: string, group: Group, request: InvocationRequest): void {
     const concurrency = request.limits.concurrency;
+    const generation = this.generations.get(group.functionName);
     group.loads += 1;
     this.load(request).then(
       (instance) => {
         group.loads -= 1;
+        if (this.generations.get(group.functionName) !== generation) {
+          // Evicted while loading: its secrets may be stale. Load again for whoever waits.
+          instance.dispose();
+          if (group.queue.length > group.loads * concurrency) this.startLoad(key, group, request);
+          else if (group.instances.length === 0 && group.loads === 0 && this.groups.get(key) === group) this.groups.delete(key);
+          return;
+        }
         group.instances.push(instance);
         this.held += 1;
         this.account(instance);
@@ -168,12 +230,19 @@ export class InstanceRegistry {
 
   private async load(request: InvocationRequest): Promise<FunctionInstance> {
     const { name, version, codeHash } = request.function;
-    const stored = await this.versions.get(name, version);
+    // The secrets' one HGETALL runs alongside the version read (often none: see VersionSource).
+    const [stored, secrets] = await Promise.all([
+      this.versions.get(name, version),
+      this.secrets.values(name).catch((error: unknown) => {
+        // An IsolaError (a value that does not open) crosses to the supervisor as a plain object.
+        throw error instanceof IsolaError ? error.toShape() : error;
+      }),
+    ]);
     if (stored === null || stored.codeHash !== codeHash) {
       throw new IsolaError('FUNCTION_NOT_FOUND', `version ${version} of function "${name}" is not stored (deleted while in flight?)`).toShape();
     }
     const prepared = await this.pool.take(stored.manifest.limits.memoryMb);
-    return FunctionInstance.load(prepared, stored, this.loadOptions);
+    return FunctionInstance.load(prepared, stored, this.loadOptions, secrets);
   }
 
   private removeInstance(key: string, group: Group, instance: FunctionInstance): void {

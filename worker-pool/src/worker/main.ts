@@ -10,6 +10,8 @@ import {
   instanceKey,
   loadConfig,
   MessageBatcher,
+  resolveSecretKey,
+  SecretStore,
   unbatch,
   type BatchMessage,
   type SupervisorToWorker,
@@ -21,6 +23,7 @@ import { ModuleCodeCache } from '../sandbox/function-instance.js';
 import { InstanceRegistry } from './instance-registry.js';
 import { VersionSource } from './version-source.js';
 import { runInvocation } from './run-invocation.js';
+import { applyFunctionEvent } from './function-events.js';
 
 const preparedIsolates = 3;
 
@@ -56,16 +59,29 @@ const pool = new PreparedIsolatePool(new RuntimeScript(), {
   },
 });
 const versions = new VersionSource(new FunctionStore(redis));
-const subscriber = new Redis(config.redisUrl, { lazyConnect: false, enableOfflineQueue: true });
-subscriber.on('error', (error: Error) => logger.warn({ err: error }, 'redis subscriber connection error'));
-await FunctionStore.subscribe(subscriber, (event) => versions.onEvent(event));
+const secrets = new SecretStore(redis, secretKey());
 const registry = new InstanceRegistry(
   versions,
+  secrets,
   pool,
   { maxLogBytes: config.maxLogBytes, maxResponseBytes: config.maxBodyBytes, maxFetches: config.maxFetches, codeCache: new ModuleCodeCache() },
   { idleTtlMs: config.instanceIdleTtlMs, memoryBudgetBytes: config.workerMemoryBudgetMb * 1024 * 1024, maxInstances: config.workerMaxInstances },
   (instanceKeys) => send({ type: 'evicted', requestId: 0, instanceKeys }),
 );
+const subscriber = new Redis(config.redisUrl, { lazyConnect: false, enableOfflineQueue: true });
+subscriber.on('error', (error: Error) => logger.warn({ err: error }, 'redis subscriber connection error'));
+await FunctionStore.subscribe(subscriber, (event) => applyFunctionEvent(event, versions, registry));
+// Events published while the subscriber was reconnecting are lost, a changed secret among them.
+subscriber.on('ready', () => registry.evictAll());
+
+function secretKey(): Buffer {
+  try {
+    return resolveSecretKey(config);
+  } catch (error) {
+    logger.fatal({ err: error }, 'cannot get the secret key');
+    process.exit(78);
+  }
+}
 
 process.on('message', (received: SupervisorToWorker | BatchMessage<SupervisorToWorker>) => unbatch(received, onMessage));
 

@@ -14,6 +14,10 @@ export class VersionSource {
   ) {}
 
   onEvent(event: FunctionEvent): void {
+    if (event.type === 'deleted') {
+      for (const [key, version] of this.recent) if (version.name === event.name) this.recent.delete(key);
+      return;
+    }
     if (event.type !== 'deployed' || event.deployed === undefined) return;
     this.recent.set(`${event.name}@${event.version}`, event.deployed);
     if (this.recent.size > this.maxRecent) {
