@@ -14,3 +14,14 @@ export * from './store/function-cache.js';
 export * from './bundle/bundler.js';
 export * from './api/deploy.js';
 export * from './redis/private-redis.js';
+export {
+  invocationStatuses,
+  recordLimits,
+  toInvocationRecord,
+  type InvocationAttempt,
+  type InvocationRecord,
+  type InvocationRecordInput,
+  type InvocationStatus,
+  type InvocationTrigger,
+  type RecordedResult,
+} from './records/invocation-record.js';
