@@ -25,3 +25,5 @@ export {
   type InvocationTrigger,
   type RecordedResult,
 } from './records/invocation-record.js';
+export * from './records/invocation-recorder.js';
+export * from './records/record-store.js';
