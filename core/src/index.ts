@@ -27,3 +27,5 @@ export {
 } from './records/invocation-record.js';
 export * from './records/invocation-recorder.js';
 export * from './records/record-store.js';
+export { isLogLevel, logLevels, type LogFilter, type StoredLogLine } from './records/log-stream.js';
+export * from './records/log-store.js';
