@@ -29,3 +29,5 @@ export * from './records/invocation-recorder.js';
 export * from './records/record-store.js';
 export { isLogLevel, logLevels, type LogFilter, type StoredLogLine } from './records/log-stream.js';
 export * from './records/log-store.js';
+export * from './records/function-metrics-reader.js';
+export { latencyBucketBoundsMs } from './records/latency-histogram.js';
