@@ -19,3 +19,20 @@ export * from './api/deploy-archive.js';
 export * from './secrets/secret-key.js';
 export * from './secrets/secret-box.js';
 export * from './store/secret-store.js';
+export {
+  invocationStatuses,
+  recordLimits,
+  toInvocationRecord,
+  type InvocationAttempt,
+  type InvocationRecord,
+  type InvocationRecordInput,
+  type InvocationStatus,
+  type InvocationTrigger,
+  type RecordedResult,
+} from './records/invocation-record.js';
+export * from './records/invocation-recorder.js';
+export * from './records/record-store.js';
+export { isLogLevel, logLevels, type LogFilter, type StoredLogLine } from './records/log-stream.js';
+export * from './records/log-store.js';
+export * from './records/function-metrics-reader.js';
+export { latencyBucketBoundsMs } from './records/latency-histogram.js';
