@@ -1,9 +1,25 @@
 import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { deployArchiveContentTypes, manifestJsonSchema, type AliasCache, type Config, type FunctionEvent, type FunctionStore, type Invoker, type Logger, type SecretStore, type TokenStore } from '@isola/core';
+import {
+  deployArchiveContentTypes,
+  manifestJsonSchema,
+  type AliasCache,
+  type Config,
+  type FunctionEvent,
+  type FunctionMetricsReader,
+  type FunctionStore,
+  type InvocationRecorder,
+  type Invoker,
+  type Logger,
+  type LogStore,
+  type RecordStore,
+  type SecretStore,
+  type TokenStore,
+} from '@isola/core';
 import { openApiDocument, registerApiRoutes, defineRoute, type AnyRoute } from './api/route-table.js';
 import { BearerAuth } from './auth/bearer.js';
 import { installErrorHandling } from './errors/error-handler.js';
 import { functionsApiRoutes } from './routes/functions-api.js';
+import { observabilityApiRoutes } from './routes/observability-api.js';
 import { InvocationMetrics } from './metrics/invocation-metrics.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerHealthRoutes, type HealthChecks } from './routes/health.js';
@@ -17,6 +33,11 @@ export interface GatewayDeps {
   tokens: TokenStore;
   secrets: SecretStore;
   functions: AliasCache;
+  /** Takes every finished invocation (record, log lines, metrics) off the hot path. */
+  recorder: InvocationRecorder;
+  records: RecordStore;
+  logs: LogStore;
+  functionMetrics: FunctionMetricsReader;
   adminToken: string;
   /** Says where the token can be found, for 401 messages (never the token itself). */
   tokenHint: string;
@@ -48,9 +69,10 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   registerHealthRoutes(app, { redis: deps.redisHealthy, readyWorkers: () => deps.invoker.readyWorkers() });
   const metrics = new InvocationMetrics(() => deps.invoker.readyWorkers());
   registerMetricsRoute(app, metrics);
-  const trigger = { invoker: deps.invoker, functions: deps.functions, auth, maxBodyBytes: deps.config.maxBodyBytes, metrics };
+  const trigger = { invoker: deps.invoker, functions: deps.functions, auth, maxBodyBytes: deps.config.maxBodyBytes, metrics, recorder: deps.recorder };
   const routes: AnyRoute[] = [
     ...functionsApiRoutes({ store: deps.store, tokens: deps.tokens, secrets: deps.secrets, functions: deps.functions, maxDeployBytes: deps.config.maxDeployBytes }),
+    ...observabilityApiRoutes({ store: deps.store, records: deps.records, logs: deps.logs, metrics: deps.functionMetrics }),
     invokeRoute(trigger),
     defineRoute({
       method: 'GET',

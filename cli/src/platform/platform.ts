@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import { AliasCache, FunctionStore, IsolaError, redisKeys, resolveSecretKey, SecretStore, startPrivateRedis, TokenStore, stopBundler, type Config, type FunctionEvent, type Logger, type PrivateRedis } from '@isola/core';
+import { AliasCache, FunctionMetricsReader, FunctionStore, InvocationRecorder, IsolaError, LogStore, RecordStore, redisKeys, resolveSecretKey, SecretStore, startPrivateRedis, TokenStore, stopBundler, type Config, type FunctionEvent, type Logger, type PrivateRedis } from '@isola/core';
 import { createGateway } from '@isola/gateway';
 import { Scheduler } from '@isola/scheduler';
 import { Supervisor } from '@isola/worker-pool';
@@ -80,6 +80,12 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Run
     stack.push(() => supervisor.stop());
     await supervisor.start();
 
+    const recorder = new InvocationRecorder(redis, {
+      ttlSeconds: config.recordTtlSeconds,
+      maxPerFunction: config.recordMaxPerFunction,
+      logger: logger.child({ component: 'records' }),
+    });
+    stack.push(() => recorder.close());
     const gateway = await createGateway({
       config,
       logger,
@@ -88,6 +94,10 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Run
       tokens: new TokenStore(redis),
       secrets,
       functions,
+      recorder,
+      records: new RecordStore(redis),
+      logs: new LogStore(redis, { connect: () => redis.duplicate() }),
+      functionMetrics: new FunctionMetricsReader(redis),
       adminToken: adminToken.token,
       tokenHint: adminToken.file === null ? 'the token is ISOLA_ADMIN_TOKEN' : `the admin token is in ${adminToken.file}`,
       redisHealthy: async () => (await redis.ping()) === 'PONG',

@@ -10,6 +10,8 @@ import {
   statusOf,
   type AliasCache,
   type InvocationOutcome,
+  type InvocationRecorder,
+  type InvocationRequest,
   type Invoker,
 } from '@isola/core';
 import { defineRoute, registerApiRoutes, type AnyRoute } from '../api/route-table.js';
@@ -23,6 +25,7 @@ export interface HttpTriggerDeps {
   auth: BearerAuth;
   maxBodyBytes: number;
   metrics: InvocationMetrics;
+  recorder: InvocationRecorder;
 }
 
 /** Hop-by-hop headers describe one connection, not the message: never passed between client and function. */
@@ -98,7 +101,7 @@ async function runFunction(
 
   const invocationId = randomUUID();
   const body = request.body instanceof Buffer && request.body.length > 0 ? request.body : undefined;
-  const outcome = await deps.invoker.invoke({
+  const invocation: InvocationRequest = {
     invocationId,
     function: { name: fn.name, version: fn.version, codeHash: fn.codeHash },
     limits: fn.manifest.limits,
@@ -109,12 +112,15 @@ async function runFunction(
       headers: forwardedHeaders(request.raw.rawHeaders, authenticated),
       ...(body === undefined ? {} : { body }),
     },
-  });
+  };
+  const outcome = await deps.invoker.invoke(invocation);
 
   logFunctionOutput(request, outcome, { function: fn.name, version: fn.version, invocationId });
   const elapsedMs = performance.now() - started;
   const platformMs = elapsedMs - outcome.timings.runMs;
-  deps.metrics.record(fn.name, outcome.ok ? outcome.response.status : statusOf(outcome.error.code), outcome, elapsedMs / 1000);
+  const httpStatus = outcome.ok ? outcome.response.status : statusOf(outcome.error.code);
+  deps.metrics.record(fn.name, httpStatus, outcome, elapsedMs / 1000);
+  deps.recorder.record({ request: invocation, outcome, trigger: target.trigger, elapsedMs, httpStatus });
   reply.header(platformHeaders.invocationId, invocationId);
   reply.header(platformHeaders.version, String(fn.version));
   reply.header(platformHeaders.coldStart, String(outcome.coldStart));
