@@ -185,7 +185,7 @@ async function followLogs(
   });
   // Sent at once so clients see the stream open before the first line.
   raw.write(`: following the logs of ${name}\nretry: 1000\n\n`);
-  const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), heartbeatMs);
+  const heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), heartbeatMs);
   // The response's close, not the request's: that one fires once the request body is read.
   raw.on('close', () => abort.abort());
   try {
