@@ -22,6 +22,8 @@ export interface ObservabilityApiDeps {
   metrics: FunctionMetricsReader;
   /** How often a live tail sends a comment to keep proxies from closing an idle stream. */
   heartbeatMs?: number;
+  /** Live tails one gateway serves at once (each holds a Redis connection). Default 200. */
+  maxFollowers?: number;
 }
 
 const nameParams = z.strictObject({ name: dnsLabel });
@@ -67,6 +69,8 @@ const storedLogLineSchema = z.object({
 /** Invocation records, logs (with a live tail over SSE) and per-function metrics (SPEC §4). */
 export function observabilityApiRoutes(deps: ObservabilityApiDeps): AnyRoute[] {
   const heartbeatMs = deps.heartbeatMs ?? 15_000;
+  const maxFollowers = deps.maxFollowers ?? 200;
+  let followers = 0;
   const mustExist = async (name: string) => {
     if (!(await deps.store.exists(name))) throw functionNotFound(name);
   };
@@ -132,7 +136,17 @@ export function observabilityApiRoutes(deps: ObservabilityApiDeps): AnyRoute[] {
           ...(query.search === undefined ? {} : { search: query.search }),
           ...(query.invocationId === undefined ? {} : { invocationId: query.invocationId }),
         };
-        if (query.follow === 'true') return followLogs(request, reply, deps.logs, params.name, filter, heartbeatMs);
+        if (query.follow === 'true') {
+          if (followers >= maxFollowers) {
+            throw new IsolaError('OVERLOADED', `this gateway already serves ${maxFollowers} live log tails, the most it allows; close one or query without follow=true`);
+          }
+          followers += 1;
+          try {
+            return await followLogs(request, reply, deps.logs, params.name, filter, heartbeatMs);
+          } finally {
+            followers -= 1;
+          }
+        }
         return deps.logs.query(params.name, {
           ...filter,
           ...(query.since === undefined ? {} : { since: query.since }),
