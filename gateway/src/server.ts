@@ -19,7 +19,7 @@ import { openApiDocument, registerApiRoutes, defineRoute, type AnyRoute } from '
 import { BearerAuth } from './auth/bearer.js';
 import { installErrorHandling } from './errors/error-handler.js';
 import { functionsApiRoutes } from './routes/functions-api.js';
-import { observabilityApiRoutes } from './routes/observability-api.js';
+import { observabilityApi } from './routes/observability-api.js';
 import { InvocationMetrics } from './metrics/invocation-metrics.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerHealthRoutes, type HealthChecks } from './routes/health.js';
@@ -70,9 +70,15 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   const metrics = new InvocationMetrics(() => deps.invoker.readyWorkers());
   registerMetricsRoute(app, metrics);
   const trigger = { invoker: deps.invoker, functions: deps.functions, auth, maxBodyBytes: deps.config.maxBodyBytes, metrics, recorder: deps.recorder };
+  const observability = observabilityApi({ store: deps.store, records: deps.records, logs: deps.logs, metrics: deps.functionMetrics });
+  // Live tails never finish on their own; closing waits for open requests, so end them first.
+  app.addHook('preClose', (done) => {
+    observability.endLiveTails();
+    done();
+  });
   const routes: AnyRoute[] = [
     ...functionsApiRoutes({ store: deps.store, tokens: deps.tokens, secrets: deps.secrets, functions: deps.functions, maxDeployBytes: deps.config.maxDeployBytes }),
-    ...observabilityApiRoutes({ store: deps.store, records: deps.records, logs: deps.logs, metrics: deps.functionMetrics }),
+    ...observability.routes,
     invokeRoute(trigger),
     defineRoute({
       method: 'GET',

@@ -312,3 +312,14 @@ async function openTail(path: string, headers: Record<string, string> = {}) {
   }
   return { next, close: () => abort.abort() };
 }
+
+describe('shutdown', () => {
+  test('SIGTERM ends open live tails and the platform exits cleanly instead of waiting on them', async () => {
+    const tail = await openTail('/api/v1/functions/echo/logs?follow=true');
+    const exitCode = await platform.stop({ keepDataDir: false });
+    // A tail that held the server open would get the platform SIGKILLed after 15 s: no exit code.
+    assert.equal(exitCode, 0);
+    await assert.rejects(tail.next(() => false), /stream ended/);
+    tail.close();
+  });
+});

@@ -66,16 +66,22 @@ const storedLogLineSchema = z.object({
   truncated: z.literal(true).optional(),
 });
 
+export interface ObservabilityApi {
+  routes: AnyRoute[];
+  /** Ends every live tail (they never end by themselves): call before the server closes. */
+  endLiveTails(): void;
+}
+
 /** Invocation records, logs (with a live tail over SSE) and per-function metrics (SPEC §4). */
-export function observabilityApiRoutes(deps: ObservabilityApiDeps): AnyRoute[] {
+export function observabilityApi(deps: ObservabilityApiDeps): ObservabilityApi {
   const heartbeatMs = deps.heartbeatMs ?? 15_000;
   const maxFollowers = deps.maxFollowers ?? 200;
-  let followers = 0;
+  const tails = new Set<AbortController>();
   const mustExist = async (name: string) => {
     if (!(await deps.store.exists(name))) throw functionNotFound(name);
   };
 
-  return [
+  const routes = [
     defineRoute({
       method: 'GET',
       path: '/api/v1/invocations/{id}',
@@ -137,14 +143,15 @@ export function observabilityApiRoutes(deps: ObservabilityApiDeps): AnyRoute[] {
           ...(query.invocationId === undefined ? {} : { invocationId: query.invocationId }),
         };
         if (query.follow === 'true') {
-          if (followers >= maxFollowers) {
+          if (tails.size >= maxFollowers) {
             throw new IsolaError('OVERLOADED', `this gateway already serves ${maxFollowers} live log tails, the most it allows; close one or query without follow=true`);
           }
-          followers += 1;
+          const abort = new AbortController();
+          tails.add(abort);
           try {
-            return await followLogs(request, reply, deps.logs, params.name, filter, heartbeatMs);
+            return await followLogs(request, reply, deps.logs, params.name, filter, heartbeatMs, abort);
           } finally {
-            followers -= 1;
+            tails.delete(abort);
           }
         }
         return deps.logs.query(params.name, {
@@ -170,6 +177,7 @@ export function observabilityApiRoutes(deps: ObservabilityApiDeps): AnyRoute[] {
       },
     }),
   ];
+  return { routes, endLiveTails: () => tails.forEach((tail) => tail.abort()) };
 }
 
 /**
@@ -184,10 +192,10 @@ async function followLogs(
   name: string,
   filter: { level?: StoredLogLine['level']; search?: string; invocationId?: string },
   heartbeatMs: number,
+  abort: AbortController,
 ): Promise<FastifyReply> {
   const lastEventId = request.headers['last-event-id'];
   const after = typeof lastEventId === 'string' && /^\d+-\d+$/.test(lastEventId) ? lastEventId : undefined;
-  const abort = new AbortController();
   const lines = logs.follow(name, { ...filter, signal: abort.signal, ...(after === undefined ? {} : { after }) });
   reply.hijack();
   const raw = reply.raw;
