@@ -203,7 +203,9 @@ async function followLogs(
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache, no-transform',
     'x-accel-buffering': 'no',
-    connection: 'keep-alive',
+    // The stream owns its connection: once it ends, the socket closes instead of idling in
+    // keep-alive (which held a closing gateway until the client's idle timeout).
+    connection: 'close',
   });
   // Sent at once so clients see the stream open before the first line.
   raw.write(`: following the logs of ${name}\nretry: 1000\n\n`);
