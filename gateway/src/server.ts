@@ -90,7 +90,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       handler: async () => manifestJsonSchema(),
     }),
   ];
-  const document = openApiDocument(routes);
+  let document: Record<string, unknown> = {};
   routes.push(
     defineRoute({
       method: 'GET',
@@ -102,6 +102,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       handler: async () => document,
     }),
   );
+  // Made after the table is complete, so it lists itself too.
+  document = openApiDocument(routes);
   // tar.gz deploys arrive raw; the deploy route decodes them (the trigger scope has its own parsers).
   app.addContentTypeParser([...deployArchiveContentTypes], { parseAs: 'buffer', bodyLimit: deps.config.maxDeployBytes }, (_request, body, done) => done(null, body));
   // The invoke route takes any body: it is registered with the trigger, which reads bodies raw.

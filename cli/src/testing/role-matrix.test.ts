@@ -198,11 +198,11 @@ const documented: Record<string, Operation> = {
     request: (target) => ({ path: `/api/v1/functions/${target.fn}/invoke`, body: 'ping' }),
   },
   'GET /api/v1/schemas/manifest.json': { role: null, ok: 200, request: () => ({ path: '/api/v1/schemas/manifest.json' }) },
+  'GET /api/v1/openapi.json': { role: null, ok: 200, request: () => ({ path: '/api/v1/openapi.json' }) },
 };
 
 /** Routes the document does not list, held to the same rules. */
 const undocumented: Record<string, Operation> = {
-  'GET /api/v1/openapi.json': { role: null, ok: 200, request: () => ({ path: '/api/v1/openapi.json' }) },
   'GET /healthz': { role: null, ok: 200, request: () => ({ path: '/healthz' }) },
   'GET /readyz': { role: null, ok: 200, request: () => ({ path: '/readyz' }) },
   'GET /metrics': { role: null, ok: 200, request: () => ({ path: '/metrics' }) },
