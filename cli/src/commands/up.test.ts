@@ -216,6 +216,14 @@ describe('isola up, end to end', () => {
     assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'FUNCTION_NOT_FOUND');
   });
 
+  test('an X-Isola-Alias naming an Object.prototype member is an unknown alias (404), not a platform error', async () => {
+    for (const alias of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      const response = await fetch(`${platform.url}/fn/echo/`, { headers: { 'x-isola-alias': alias } });
+      assert.equal(response.status, 404, alias);
+      assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'NOT_FOUND', alias);
+    }
+  });
+
   test('a private function needs the token, and never sees it', async () => {
     const created = await deploy({ ...echoManifest, name: 'private-echo', public: false }, { 'src/index.ts': echoSource });
     assert.equal(created.status, 201);
