@@ -4,6 +4,7 @@ import {
   dnsLabel,
   inNamespace,
   invocationStatuses,
+  isStreamId,
   IsolaError,
   logLevels,
   type FunctionMetricsReader,
@@ -172,7 +173,8 @@ async function followLogs(
   heartbeatMs: number,
 ): Promise<FastifyReply> {
   const lastEventId = request.headers['last-event-id'];
-  const after = typeof lastEventId === 'string' && /^\d+-\d+$/.test(lastEventId) ? lastEventId : undefined;
+  // An id Redis would refuse is ignored like any other junk: the stream starts from now.
+  const after = typeof lastEventId === 'string' && isStreamId(lastEventId) ? lastEventId : undefined;
   const abort = new AbortController();
   const lines = logs.follow(name, { ...filter, signal: abort.signal, ...(after === undefined ? {} : { after }) });
   reply.hijack();
