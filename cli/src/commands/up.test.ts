@@ -259,6 +259,22 @@ describe('isola up, end to end', () => {
     }
   });
 
+  test('requests refused before any route runs get the JSON error format too', async () => {
+    const cases: [string, string, number, string][] = [
+      ['a path that is not percent-encoded UTF-8', 'GET /api/v1/functions/%E0%A4%A HTTP/1.1\r\nHost: a\r\n\r\n', 400, 'BAD_REQUEST'],
+      ['a path segment over 2048 characters', `GET /fn/${'a'.repeat(3_000)}/ HTTP/1.1\r\nHost: a\r\n\r\n`, 414, 'URI_TOO_LONG'],
+      ['an Expect other than 100-continue', 'GET /healthz HTTP/1.1\r\nHost: a\r\nExpect: x\r\n\r\n', 417, 'EXPECTATION_FAILED'],
+      ['no Host on HTTP/1.1', 'GET /healthz HTTP/1.1\r\n\r\n', 400, 'BAD_REQUEST'],
+      ['an unknown method', 'FOO /healthz HTTP/1.1\r\nHost: a\r\n\r\n', 400, 'BAD_REQUEST'],
+      ['Content-Length and chunked', 'POST /api/v1/tokens HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400, 'BAD_REQUEST'],
+      ['headers over 16 KiB', `GET /healthz HTTP/1.1\r\nHost: a\r\nX: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'HEADERS_TOO_LARGE'],
+    ];
+    for (const [name, data, status, code] of cases) {
+      const answer = await rawAnswer(platform.url, data);
+      assert.deepEqual([answer.status, answer.code], [status, code], `${name}: ${answer.head}\n${answer.body}`);
+    }
+  });
+
   test('a private function needs the token, and never sees it', async () => {
     const created = await deploy({ ...echoManifest, name: 'private-echo', public: false }, { 'src/index.ts': echoSource });
     assert.equal(created.status, 201);
