@@ -101,6 +101,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       handler: async () => document,
     }),
   );
+  // The API takes JSON (Fastify would also hand it text/plain bodies as strings: 415 instead).
+  app.removeContentTypeParser('text/plain');
   // tar.gz deploys arrive raw; the deploy route decodes them (the trigger scope has its own parsers).
   app.addContentTypeParser([...deployArchiveContentTypes], { parseAs: 'buffer', bodyLimit: deps.config.maxDeployBytes }, (_request, body, done) => done(null, body));
   // The invoke route takes any body: it is registered with the trigger, which reads bodies raw.

@@ -275,6 +275,21 @@ describe('isola up, end to end', () => {
     }
   });
 
+  test('the API refuses bodies that are not JSON with 415, text/plain and (outside deploys) tar.gz included', async () => {
+    for (const [path, contentType] of [
+      ['/api/v1/tokens', 'text/plain'],
+      ['/api/v1/tokens', 'text/plain; charset=utf-8'],
+      ['/api/v1/tokens', 'application/octet-stream'],
+      ['/api/v1/functions/echo/rollback', 'application/gzip'],
+      ['/api/v1/tokens', 'application/xml'],
+    ] as const) {
+      const response = await api(path, { method: 'POST', headers: { 'content-type': contentType }, body: '{"name":"x","role":"invoker"}' });
+      const { error } = (await response.json()) as { error: { code: string; message: string } };
+      assert.deepEqual([response.status, error.code], [415, 'UNSUPPORTED_MEDIA_TYPE'], `${path} with ${contentType}: ${error.message}`);
+      assert.ok(error.message.includes(contentType), error.message);
+    }
+  });
+
   test('a private function needs the token, and never sees it', async () => {
     const created = await deploy({ ...echoManifest, name: 'private-echo', public: false }, { 'src/index.ts': echoSource });
     assert.equal(created.status, 201);

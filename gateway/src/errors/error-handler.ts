@@ -22,7 +22,7 @@ const codeByStatus: Record<number, ErrorCode> = {
 /** The one place where errors become HTTP responses: `{"error": {code, message, ...}}`. */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | IsolaError, request, reply) => {
-    const isola = toResponseError(error);
+    const isola = toResponseError(error, request);
     if (isola.fault === 'system') request.log.error({ err: error }, 'request failed');
     void reply.code(isola.status).type('application/json').send(errorBody(isola.toShape()));
   });
@@ -53,7 +53,7 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
       ? new IsolaError('BAD_REQUEST', `the path ${JSON.stringify(shorten(request.url.split('?')[0] ?? ''))} is not valid percent-encoded UTF-8`)
       : error.code === 'FST_ERR_MAX_PARAM_LENGTH'
         ? new IsolaError('URI_TOO_LONG', 'a segment of the path is longer than the 2048 characters the router takes')
-        : toResponseError(error);
+        : toResponseError(error, request);
   if (isola.fault === 'system') request.log.error({ err: error }, 'request failed');
   void reply.code(isola.status).type('application/json').send(errorBody(isola.toShape()));
 }
@@ -85,26 +85,34 @@ export function clientErrorHandler(this: FastifyInstance, error: NodeJS.ErrnoExc
   setTimeout(() => socket.destroy(), 1_000).unref();
 }
 
-function toResponseError(error: FastifyError | IsolaError): IsolaError {
+function toResponseError(error: FastifyError | IsolaError, request: FastifyRequest): IsolaError {
   if (error instanceof IsolaError) return error;
   const status = error.statusCode;
   if (status !== undefined && status < 500) {
     const code = codeByStatus[status] ?? 'BAD_REQUEST';
-    return new IsolaError(isErrorCode(code) ? code : 'BAD_REQUEST', friendlyMessage(error));
+    return new IsolaError(isErrorCode(code) ? code : 'BAD_REQUEST', friendlyMessage(error, request));
   }
   return new IsolaError('INTERNAL', 'internal error; see the platform logs');
 }
 
-function friendlyMessage(error: FastifyError): string {
+function friendlyMessage(error: FastifyError, request: FastifyRequest): string {
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return 'the request body is larger than the configured limit (ISOLA_MAX_BODY_BYTES)';
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return `unsupported content type: ${error.message}; send application/json`;
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': {
+      // Fastify also refuses a Content-Type that is no media type at all, on any route.
+      const type = request.headers['content-type'] ?? '';
+      return mediaTypePattern.test(type)
+        ? `unsupported content type ${JSON.stringify(shorten(type))}; the API takes application/json (a deploy also application/gzip)`
+        : `the Content-Type header ${JSON.stringify(shorten(type))} is not a media type such as application/json`;
+    }
     default:
       return error.message;
   }
 }
+
+/** `type/subtype`, then parameters or nothing. */
+const mediaTypePattern = /^\s*[\w!#$%&'*+.^`|~-]+\/[\w!#$%&'*+.^`|~-]+\s*(;|$)/;
 
 function shorten(text: string): string {
   return text.length > 200 ? `${text.slice(0, 200)}…` : text;
