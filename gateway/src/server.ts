@@ -17,7 +17,7 @@ import {
 } from '@isola/core';
 import { openApiDocument, registerApiRoutes, defineRoute, type AnyRoute } from './api/route-table.js';
 import { BearerAuth } from './auth/bearer.js';
-import { installErrorHandling } from './errors/error-handler.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandling } from './errors/error-handler.js';
 import { functionsApiRoutes } from './routes/functions-api.js';
 import { observabilityApi } from './routes/observability-api.js';
 import { InvocationMetrics } from './metrics/invocation-metrics.js';
@@ -63,6 +63,11 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     routerOptions: { maxParamLength: 2048, ignoreTrailingSlash: false },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Errors raised before any route runs, by the router and by Node's HTTP parser, get the same
+    // JSON error format as the rest (Node's own answer to a Host-less HTTP/1.1 request has no body).
+    frameworkErrors,
+    clientErrorHandler,
+    http: { requireHostHeader: false },
   });
   installErrorHandling(app);
   const auth = new BearerAuth(deps.adminToken, deps.tokens, deps.tokenHint);
@@ -104,6 +109,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   );
   // Made after the table is complete, so it lists itself too.
   document = openApiDocument(routes);
+  // The API takes JSON (Fastify would also hand it text/plain bodies as strings: 415 instead).
+  app.removeContentTypeParser('text/plain');
   // tar.gz deploys arrive raw; the deploy route decodes them (the trigger scope has its own parsers).
   app.addContentTypeParser([...deployArchiveContentTypes], { parseAs: 'buffer', bodyLimit: deps.config.maxDeployBytes }, (_request, body, done) => done(null, body));
   // The invoke route takes any body: it is registered with the trigger, which reads bodies raw.

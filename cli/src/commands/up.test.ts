@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { firstAnswer, rawHttp, type RawAnswer } from '../testing/raw-http.js';
 import { spawnPlatform, type SpawnedPlatform } from '../testing/spawn-platform.js';
 
 const echoSource = `
@@ -22,6 +23,7 @@ export default {
     console.log('echo', request.method, url.pathname);
     return Response.json({
       method: request.method,
+      url: request.url,
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
       headers: Object.fromEntries(request.headers),
@@ -38,6 +40,7 @@ const echoManifest = { name: 'echo', main: 'src/index.ts', vars: { GREETING: 'hi
 
 interface Echo {
   method: string;
+  url: string;
   path: string;
   query: Record<string, string>;
   headers: Record<string, string>;
@@ -60,6 +63,15 @@ function isRunning(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The answer to raw request bytes, with its error code when it is an error. */
+async function rawAnswer(url: string, data: string): Promise<RawAnswer & { code?: string }> {
+  const answer = firstAnswer(await rawHttp(url, data));
+  assert.ok(answer !== null, `no answer to ${JSON.stringify(data.slice(0, 100))}`);
+  if (answer.status < 400) return answer;
+  assert.match(answer.head, /\r\ncontent-type: application\/json/i, `an error is application/json: ${answer.head}`);
+  return { ...answer, code: (JSON.parse(answer.body) as { error: { code: string } }).error.code };
 }
 
 describe('isola up, end to end', () => {
@@ -214,6 +226,68 @@ describe('isola up, end to end', () => {
     const response = await fetch(`${platform.url}/fn/nobody-here/x`);
     assert.equal(response.status, 404);
     assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'FUNCTION_NOT_FOUND');
+  });
+
+  test('an X-Isola-Alias naming an Object.prototype member is an unknown alias (404), not a platform error', async () => {
+    for (const alias of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      const response = await fetch(`${platform.url}/fn/echo/`, { headers: { 'x-isola-alias': alias } });
+      assert.equal(response.status, 404, alias);
+      assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'NOT_FOUND', alias);
+    }
+  });
+
+  test('the function sees the URL asked for; a Host that is not host[:port] is a 400 that never reaches it', async () => {
+    const seen = async (data: string) => {
+      const answer = await rawAnswer(platform.url, data);
+      assert.equal(answer.status, 200, answer.body);
+      return (JSON.parse(answer.body) as Echo).url;
+    };
+    const { port } = new URL(platform.url);
+    assert.equal(await seen('GET /fn/echo/x?q=1 HTTP/1.1\r\nHost: example.com:8080\r\n\r\n'), 'http://example.com:8080/fn/echo/x?q=1');
+    assert.equal(await seen('GET /fn/echo/x HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n'), 'http://[::1]:8080/fn/echo/x');
+    assert.equal(await seen('GET /fn/echo/x HTTP/1.1\r\nHost: my_service.internal\r\n\r\n'), 'http://my_service.internal/fn/echo/x');
+    // An absolute-form target names the authority itself (RFC 9112 §3.2.2); HTTP/1.0 may omit Host.
+    assert.equal(await seen('GET http://other.example/fn/echo/x?q=1 HTTP/1.1\r\nHost: a\r\n\r\n'), 'http://other.example/fn/echo/x?q=1');
+    assert.equal(await seen('GET /fn/echo/x HTTP/1.0\r\n\r\n'), `http://127.0.0.1:${port}/fn/echo/x`);
+    // Glued into the URL, these moved the path the function saw (`evil/x?` made it /x) or made
+    // the URL invalid, a 502 blamed on the function.
+    for (const host of ['[bad', 'a b', 'x:99999', '', 'evil.example/x?', '@evil/', 'a\\b', '%zz']) {
+      const trigger = await rawAnswer(platform.url, `GET /fn/echo/x HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+      assert.deepEqual([trigger.status, trigger.code], [400, 'BAD_REQUEST'], `Host: ${host}`);
+      const invoke = await rawAnswer(platform.url, `POST /api/v1/functions/echo/invoke HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${platform.token}\r\nContent-Length: 0\r\n\r\n`);
+      assert.deepEqual([invoke.status, invoke.code], [400, 'BAD_REQUEST'], `invoke, Host: ${host}`);
+    }
+  });
+
+  test('requests refused before any route runs get the JSON error format too', async () => {
+    const cases: [string, string, number, string][] = [
+      ['a path that is not percent-encoded UTF-8', 'GET /api/v1/functions/%E0%A4%A HTTP/1.1\r\nHost: a\r\n\r\n', 400, 'BAD_REQUEST'],
+      ['a path segment over 2048 characters', `GET /fn/${'a'.repeat(3_000)}/ HTTP/1.1\r\nHost: a\r\n\r\n`, 414, 'URI_TOO_LONG'],
+      ['an Expect other than 100-continue', 'GET /healthz HTTP/1.1\r\nHost: a\r\nExpect: x\r\n\r\n', 417, 'EXPECTATION_FAILED'],
+      ['no Host on HTTP/1.1', 'GET /healthz HTTP/1.1\r\n\r\n', 400, 'BAD_REQUEST'],
+      ['an unknown method', 'FOO /healthz HTTP/1.1\r\nHost: a\r\n\r\n', 400, 'BAD_REQUEST'],
+      ['Content-Length and chunked', 'POST /api/v1/tokens HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400, 'BAD_REQUEST'],
+      ['headers over 16 KiB', `GET /healthz HTTP/1.1\r\nHost: a\r\nX: ${'a'.repeat(20_000)}\r\n\r\n`, 431, 'HEADERS_TOO_LARGE'],
+    ];
+    for (const [name, data, status, code] of cases) {
+      const answer = await rawAnswer(platform.url, data);
+      assert.deepEqual([answer.status, answer.code], [status, code], `${name}: ${answer.head}\n${answer.body}`);
+    }
+  });
+
+  test('the API refuses bodies that are not JSON with 415, text/plain and (outside deploys) tar.gz included', async () => {
+    for (const [path, contentType] of [
+      ['/api/v1/tokens', 'text/plain'],
+      ['/api/v1/tokens', 'text/plain; charset=utf-8'],
+      ['/api/v1/tokens', 'application/octet-stream'],
+      ['/api/v1/functions/echo/rollback', 'application/gzip'],
+      ['/api/v1/tokens', 'application/xml'],
+    ] as const) {
+      const response = await api(path, { method: 'POST', headers: { 'content-type': contentType }, body: '{"name":"x","role":"invoker"}' });
+      const { error } = (await response.json()) as { error: { code: string; message: string } };
+      assert.deepEqual([response.status, error.code], [415, 'UNSUPPORTED_MEDIA_TYPE'], `${path} with ${contentType}: ${error.message}`);
+      assert.ok(error.message.includes(contentType), error.message);
+    }
   });
 
   test('a private function needs the token, and never sees it', async () => {

@@ -15,6 +15,8 @@ export interface SpawnedPlatform {
   process: ChildProcess;
   /** Everything the platform printed on stdout so far. */
   output(): string;
+  /** Everything the platform printed on stderr so far (its JSON log lines). */
+  stderr(): string;
   /** SIGTERM, wait for a clean exit (SIGKILL after 15 s); removes the data dir unless kept. Returns the exit code. */
   stop(options?: { keepDataDir?: boolean }): Promise<number | null>;
 }
@@ -81,6 +83,7 @@ export async function spawnPlatform(options: SpawnOptions = {}): Promise<Spawned
     client: new IsolaClient(url, resolvedToken),
     process: child,
     output: () => stdout,
+    stderr: () => stderr,
     async stop(stopOptions = {}) {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');

@@ -196,6 +196,29 @@ describe('readDeployArchive', () => {
     await rejectsWith(readDeployArchive(body, limits), 'PAYLOAD_TOO_LARGE', /"big\.txt" is 16777216 bytes, over the 1048576/);
   });
 
+  test('reads past a directory whose header declares a size (some writers do; it holds no data) instead of waiting forever', async () => {
+    const tar = await tarOf([
+      { name: 'src/', type: 'directory' },
+      { name: 'isola.yaml', content: manifestYaml },
+      { name: 'src/index.ts', content: indexTs },
+      { name: 'data/prices.json', content: pricesJson },
+    ]);
+    // The size field of the first header (bytes 124-135), and its checksum (148-155) to match.
+    tar.write('00000001750\0', 124, 12, 'ascii');
+    tar.fill(' ', 148, 156);
+    let sum = 0;
+    for (const byte of tar.subarray(0, 512)) sum += byte;
+    tar.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 8, 'ascii');
+    let timer: NodeJS.Timeout | undefined;
+    const settled = await Promise.race([
+      readDeployArchive(gzipSync(tar), limits),
+      new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), 2_000))),
+    ]);
+    clearTimeout(timer);
+    assert.notEqual(settled, 'hung', 'readDeployArchive never settled');
+    assert.deepEqual(Object.keys((settled as { files: Record<string, string> }).files).sort(), ['data/prices.json', 'src/index.ts']);
+  });
+
   test('refuses more files than maxFiles, isola.yaml not counted', async () => {
     const sources = (count: number): ArchiveEntry[] =>
       Array.from({ length: count }, (_, i) => ({ name: `src/f${i}.js`, content: `export const n = ${i};\n` }));

@@ -145,6 +145,9 @@ async function readEntry(
   entry: AsyncIterable<unknown>,
   { maxBytes, keep }: { maxBytes: number; keep: boolean },
 ): Promise<Buffer> {
+  // A directory holds no data whatever its header's size says: tar-stream reads none for it, and
+  // never ends its stream when that size is not 0, so reading it would wait forever.
+  if (header.type === 'directory') return Buffer.alloc(0);
   if (header.size > maxBytes) {
     throw new IsolaError(
       'PAYLOAD_TOO_LARGE',

@@ -12,9 +12,13 @@ export const errorCatalogue = {
   NOT_FOUND: { status: 404, fault: 'user', summary: 'no such route' },
   FUNCTION_NOT_FOUND: { status: 404, fault: 'user', summary: 'no function (or version) with that name is deployed' },
   METHOD_NOT_ALLOWED: { status: 405, fault: 'user', summary: 'the route exists but not for this method' },
+  REQUEST_TIMEOUT: { status: 408, fault: 'user', summary: 'the request did not arrive in time' },
   CONFLICT: { status: 409, fault: 'user', summary: 'the request conflicts with the current state' },
   PAYLOAD_TOO_LARGE: { status: 413, fault: 'user', summary: 'the body is larger than the configured limit' },
+  URI_TOO_LONG: { status: 414, fault: 'user', summary: 'a path segment is longer than the router takes' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, fault: 'user', summary: 'the body has a content type this endpoint does not take' },
+  EXPECTATION_FAILED: { status: 417, fault: 'user', summary: 'the Expect header asks for something other than 100-continue' },
+  HEADERS_TOO_LARGE: { status: 431, fault: 'user', summary: 'the request line and headers are larger than the server takes' },
   RATE_LIMITED: { status: 429, fault: 'user', summary: 'too many requests; retry later' },
 
   // The function misbehaved: the author's code is at fault, the platform is fine.

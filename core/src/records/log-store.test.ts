@@ -129,3 +129,17 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs = 3_000): Pr
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+test('bounds at the ends of the id space, or past them, answer empty or BAD_REQUEST rather than a Redis error', async () => {
+  recorder.record(finishedInvocation({ name: 'edges', id: 'one', logs: [line('info', 'only')] }));
+  await recorder.flush();
+  // Nothing is before 0-0 nor after the largest id; Redis refuses such exclusive ranges.
+  assert.deepEqual(await logs.query('edges', { until: '0-0' }), { lines: [], more: false });
+  assert.deepEqual(await logs.query('edges', { until: '000-00' }), { lines: [], more: false });
+  assert.deepEqual(await logs.query('edges', { since: '18446744073709551615-18446744073709551615' }), { lines: [], more: false });
+  assert.equal((await logs.query('edges', { since: '0-0' })).lines.length, 1);
+  await assert.rejects(logs.query('edges', { until: '1-18446744073709551616' }), (error: Error & { code?: string }) => error.code === 'BAD_REQUEST');
+  await assert.rejects(logs.query('edges', { since: '999999999999999-99999999999999999999' }), (error: Error & { code?: string }) => error.code === 'BAD_REQUEST');
+  const follow = logs.follow('edges', { after: '1-18446744073709551616', signal: new AbortController().signal });
+  await assert.rejects(follow.next(), (error: Error & { code?: string }) => error.code === 'BAD_REQUEST');
+});

@@ -45,6 +45,13 @@ const maxScanned = 100_000;
 /** How long one XREAD waits; bounds how long a follower takes to notice a dead connection. */
 const followBlockMs = 1_000;
 const streamIdPattern = /^\d+-\d+$/;
+const maxStreamIdPart = 2n ** 64n - 1n;
+
+/** Whether `value` is a stream entry id Redis takes (`<ms>-<seq>`, each part at most 2^64-1), such as a log line's id. */
+export function isStreamId(value: string): boolean {
+  const match = /^(\d{1,20})-(\d{1,20})$/.exec(value);
+  return match !== null && BigInt(match[1] as string) <= maxStreamIdPart && BigInt(match[2] as string) <= maxStreamIdPart;
+}
 
 /**
  * A function's log lines (`isola:fn:<name>:logs`, written by `InvocationRecorder`). Stream ids
@@ -71,6 +78,8 @@ export class LogStore {
     checkLevel(options.level);
     const start = options.since === undefined ? '-' : streamBound(options.since, 'since');
     const end = options.until === undefined ? '+' : streamBound(options.until, 'until');
+    // Nothing comes before the first possible id or after the last (and Redis refuses such ranges).
+    if (end === '(0-0' || start === `(${maxStreamIdPart}-${maxStreamIdPart}`) return { lines: [], more: false };
     const matches = logLineMatcher(options);
     const key = redisKeys.functionLogs(name);
     const forward = options.since !== undefined;
@@ -103,7 +112,7 @@ export class LogStore {
    */
   async *follow(name: string, options: LogFollowOptions): AsyncGenerator<StoredLogLine, void, undefined> {
     checkLevel(options.level);
-    if (options.after !== undefined && !streamIdPattern.test(options.after)) throw new IsolaError('BAD_REQUEST', `after must be a log line id such as 1735689600000-0, got ${options.after}`);
+    if (options.after !== undefined && !isStreamId(options.after)) throw new IsolaError('BAD_REQUEST', `after must be a log line id such as 1735689600000-0, got ${options.after}`);
     const { signal } = options;
     if (signal.aborted) return;
     const key = redisKeys.functionLogs(name);
@@ -145,7 +154,12 @@ function checkLevel(level: LogLevel | undefined): void {
 
 /** A query bound as an XRANGE id: times are inclusive, stream ids exclusive. */
 function streamBound(bound: LogBound, name: 'since' | 'until'): string {
-  if (typeof bound === 'string' && streamIdPattern.test(bound)) return `(${bound}`;
+  if (typeof bound === 'string' && streamIdPattern.test(bound)) {
+    if (!isStreamId(bound)) throw new IsolaError('BAD_REQUEST', `${name} ${bound} is not a log line id: each part of one is at most ${maxStreamIdPart}`);
+    // Without leading zeros, so that the query sees `(0-0` however it was written.
+    const [ms, seq] = bound.split('-') as [string, string];
+    return `(${BigInt(ms)}-${BigInt(seq)}`;
+  }
   const ms = typeof bound === 'number' ? bound : /^\d+$/.test(bound) ? Number(bound) : Date.parse(bound);
   if (!Number.isFinite(ms) || ms < 0) throw new IsolaError('BAD_REQUEST', `${name} must be epoch milliseconds, an ISO 8601 time or a log line id, got ${String(bound)}`);
   // A bare millisecond id covers every entry of that millisecond, at either end.

@@ -131,8 +131,10 @@ export class FunctionStore {
     return aliases;
   }
 
+  /** `alias` comes from a request header: only the function's own aliases count, never `__proto__` and kin. */
   async alias(name: string, alias: string): Promise<AliasTarget | null> {
-    return (await this.aliases(name))[alias] ?? null;
+    const aliases = await this.aliases(name);
+    return Object.hasOwn(aliases, alias) ? (aliases[alias] ?? null) : null;
   }
 
   /** Points `alias` at `target` after checking that every version it names exists; announces it. */

@@ -70,6 +70,10 @@ export function registerApiRoutes(app: FastifyInstance, routes: readonly AnyRout
             ? { tokenId: '', name: 'anonymous', role: 'invoker' as const, namespace: null }
             : await auth.require(request, route.role, route.scopedToFunction ? (params as { name: string }).name : undefined);
         const query = parse(route.query, request.query, 'query');
+        // Archive types are read raw for every route (the deploy route's); only that route takes them.
+        if (route.body !== undefined && route.decodeBody === undefined && Buffer.isBuffer(request.body)) {
+          throw new IsolaError('UNSUPPORTED_MEDIA_TYPE', `this route takes application/json, not ${request.headers['content-type'] ?? 'a body without a content type'}`);
+        }
         const raw = route.decodeBody !== undefined && Buffer.isBuffer(request.body) ? await route.decodeBody(request.body) : request.body;
         const body = route.body === undefined ? undefined : parse(route.body, raw, 'body');
         const result = await route.handler({ request, reply, params, query, body, caller });

@@ -4,6 +4,7 @@ import {
   dnsLabel,
   inNamespace,
   invocationStatuses,
+  isStreamId,
   IsolaError,
   logLevels,
   type FunctionMetricsReader,
@@ -195,7 +196,8 @@ async function followLogs(
   abort: AbortController,
 ): Promise<FastifyReply> {
   const lastEventId = request.headers['last-event-id'];
-  const after = typeof lastEventId === 'string' && /^\d+-\d+$/.test(lastEventId) ? lastEventId : undefined;
+  // An id Redis would refuse is ignored like any other junk: the stream starts from now.
+  const after = typeof lastEventId === 'string' && isStreamId(lastEventId) ? lastEventId : undefined;
   const lines = logs.follow(name, { ...filter, signal: abort.signal, ...(after === undefined ? {} : { after }) });
   reply.hijack();
   const raw = reply.raw;

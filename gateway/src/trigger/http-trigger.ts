@@ -46,7 +46,7 @@ export function registerHttpTrigger(app: FastifyInstance, deps: HttpTriggerDeps)
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.maxBodyBytes }, (_request, body, done) => done(null, body));
     const handler = (request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply) =>
-      runFunction(request, reply, deps, { name: request.params.name, url: `${request.protocol}://${request.host}${request.url}`, trigger: 'http' });
+      runFunction(request, reply, deps, { name: request.params.name, url: functionUrl(request), trigger: 'http' });
     scope.all('/fn/:name', handler);
     scope.all('/fn/:name/*', handler);
     registerApiRoutes(scope, [invokeRoute(deps)], deps.auth);
@@ -74,7 +74,7 @@ export function invokeRoute(deps: HttpTriggerDeps): AnyRoute {
       504: { description: 'the function timed out' },
     },
     handler: async ({ request, reply, params }) =>
-      runFunction(request, reply, deps, { name: params.name, url: `${request.protocol}://${request.host}/`, trigger: 'invoke', authorized: true }),
+      runFunction(request, reply, deps, { name: params.name, url: functionUrl(request, '/'), trigger: 'invoke', authorized: true }),
   });
 }
 
@@ -140,6 +140,47 @@ async function runFunction(
   if (cookies.length > 0) reply.header('set-cookie', cookies);
   reply.code(status);
   return reply.send(responseBody === undefined ? '' : Buffer.from(responseBody.buffer, responseBody.byteOffset, responseBody.byteLength));
+}
+
+/** A Host header's value: a DNS name or IPv4 address, or an IPv6 literal in brackets; a port maybe. */
+const hostPattern = /^(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?$/;
+
+/**
+ * The URL the function sees: the authority the client named and the path and query as sent
+ * (`path` instead, for invoke). The authority is the Host header (RFC 9112 §3.2), or the request
+ * target's own when it came in absolute form (as to a proxy); an HTTP/1.0 request without Host
+ * gets the address it arrived on. A Host that is not a host[:port] is refused (400): glued into
+ * the URL it would move the path the function sees (`Host: a/b?`) or make the URL invalid.
+ */
+function functionUrl(request: FastifyRequest, path?: string): string {
+  let authority: string;
+  let target = request.url;
+  if (target.startsWith('/')) {
+    authority = request.headers.host ?? localAuthority(request);
+  } else {
+    let absolute: URL;
+    try {
+      absolute = new URL(target);
+    } catch {
+      throw new IsolaError('BAD_REQUEST', 'the request target is neither a path nor an absolute http URL');
+    }
+    if (absolute.protocol !== 'http:' && absolute.protocol !== 'https:') throw new IsolaError('BAD_REQUEST', 'an absolute request target must be an http or https URL');
+    authority = absolute.host;
+    target = `${absolute.pathname}${absolute.search}`;
+  }
+  const match = hostPattern.exec(authority);
+  if (match === null || Number(match[1] ?? 0) > 65_535) {
+    throw new IsolaError('BAD_REQUEST', `the Host header ${JSON.stringify(authority.length > 100 ? `${authority.slice(0, 100)}…` : authority)} is not a host name or address with an optional port`);
+  }
+  return `${request.protocol}://${authority}${path ?? target}`;
+}
+
+/** The address and port a request arrived on, as a URL authority. */
+function localAuthority(request: FastifyRequest): string {
+  const { localAddress, localPort } = request.raw.socket;
+  if (localAddress === undefined || localPort === undefined) return 'localhost';
+  const authority = `${localAddress.includes(':') ? `[${localAddress}]` : localAddress}:${localPort}`;
+  return hostPattern.test(authority) ? authority : 'localhost';
 }
 
 /** Raw header pairs minus hop-by-hop headers, and minus the platform token when it was used. */
