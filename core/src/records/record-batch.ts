@@ -29,36 +29,67 @@ export function minuteStartSeconds(epochMs: number): number {
 }
 
 /**
- * Queues on `pipeline` every write for a batch of finished invocations: records, indexes, log
- * lines and metrics, then the trims. Per-function work (trims, expiries) and metric counters
- * are queued once per batch, not once per invocation.
+ * Stores each record with its expiry and appends each log line to its function's stream, for a
+ * whole batch in one command. Per-invocation commands cost the gateway more CPU than anything
+ * else a record needs (ioredis builds, encodes and writes each one on the event loop), so they
+ * travel as the arguments of one script call instead.
+ * ARGV: ttl seconds, stream MAXLEN, record count n, n × (record key, JSON), then per log line:
+ * stream key, field count, fields. Keys are not declared in KEYS: Isola uses one Redis (or a
+ * Sentinel-managed primary), never Redis Cluster.
+ */
+export const writeRecordsAndLinesScript = `
+local ttl, maxlen = ARGV[1], ARGV[2]
+local records = tonumber(ARGV[3])
+local at = 4
+for _ = 1, records do
+  redis.call('SET', ARGV[at], ARGV[at + 1], 'EX', ttl)
+  at = at + 2
+end
+while at <= #ARGV do
+  local fields = tonumber(ARGV[at + 1])
+  redis.call('XADD', ARGV[at], 'MAXLEN', '~', maxlen, '*', unpack(ARGV, at + 2, at + 1 + fields))
+  at = at + 2 + fields
+end
+return records`;
+
+/**
+ * Queues on `pipeline` every write for a batch of finished invocations: records and log lines
+ * (one script call), indexes (one ZADD per index), metrics, then the trims. Per-function work
+ * (trims, expiries) and metric counters are queued once per batch, not once per invocation.
  */
 export function queueBatchWrites(pipeline: ChainableCommander, batch: readonly PreparedInvocation[], retention: RetentionOptions, now: number): void {
   const byFunction = new Map<string, PreparedInvocation[]>();
+  const args: (string | number)[] = [retention.ttlSeconds, retention.maxPerFunction, batch.length];
   for (const prepared of batch) {
+    args.push(redisKeys.invocationRecord(prepared.captured.id), prepared.recordJson);
     const group = byFunction.get(prepared.captured.functionName);
     if (group === undefined) byFunction.set(prepared.captured.functionName, [prepared]);
     else group.push(prepared);
   }
+  for (const [name, invocations] of byFunction) pushLogLines(args, name, invocations);
+  pipeline.eval(writeRecordsAndLinesScript, 0, ...args);
   for (const [name, invocations] of byFunction) {
-    queueRecords(pipeline, name, invocations, retention, now);
-    queueLogLines(pipeline, name, invocations, retention, now);
+    queueIndexes(pipeline, name, invocations, retention, now);
+    queueLogTrim(pipeline, name, invocations, retention, now);
     queueMetrics(pipeline, name, invocations);
   }
 }
 
-function queueRecords(pipeline: ChainableCommander, name: string, invocations: readonly PreparedInvocation[], retention: RetentionOptions, now: number): void {
-  const indexes = new Set<string>([redisKeys.functionInvocations(name)]);
-  for (const { captured, recordJson } of invocations) {
-    const status = invocationStatusOf(captured.outcome);
-    const byStatus = redisKeys.functionInvocationsByStatus(name, status);
-    indexes.add(byStatus);
-    pipeline.set(redisKeys.invocationRecord(captured.id), recordJson, 'EX', retention.ttlSeconds);
-    pipeline.zadd(redisKeys.functionInvocations(name), captured.startedAtMs, captured.id);
-    pipeline.zadd(byStatus, captured.startedAtMs, captured.id);
+function queueIndexes(pipeline: ChainableCommander, name: string, invocations: readonly PreparedInvocation[], retention: RetentionOptions, now: number): void {
+  const members = new Map<string, (string | number)[]>([[redisKeys.functionInvocations(name), []]]);
+  for (const { captured } of invocations) {
+    const byStatus = redisKeys.functionInvocationsByStatus(name, invocationStatusOf(captured.outcome));
+    let statusMembers = members.get(byStatus);
+    if (statusMembers === undefined) {
+      statusMembers = [];
+      members.set(byStatus, statusMembers);
+    }
+    members.get(redisKeys.functionInvocations(name))!.push(captured.startedAtMs, captured.id);
+    statusMembers.push(captured.startedAtMs, captured.id);
   }
   const oldestKept = now - retention.ttlSeconds * 1000;
-  for (const index of indexes) {
+  for (const [index, scoresAndIds] of members) {
+    pipeline.zadd(index, ...scoresAndIds);
     pipeline.zremrangebyscore(index, '-inf', `(${oldestKept}`);
     pipeline.zremrangebyrank(index, 0, -(retention.maxPerFunction + 1));
     // An idle function's index goes with its last records.
@@ -66,23 +97,23 @@ function queueRecords(pipeline: ChainableCommander, name: string, invocations: r
   }
 }
 
-function queueLogLines(pipeline: ChainableCommander, name: string, invocations: readonly PreparedInvocation[], retention: RetentionOptions, now: number): void {
+/** Appends to `args` each log line of the invocations, and the truncation mark where output was dropped. */
+function pushLogLines(args: (string | number)[], name: string, invocations: readonly PreparedInvocation[]): void {
   const stream = redisKeys.functionLogs(name);
-  let added = false;
+  const push = (fields: string[]) => args.push(stream, fields.length, ...fields);
   for (const { captured } of invocations) {
     const { logs, logsTruncated } = captured.outcome;
-    for (const line of logs) {
-      pipeline.xadd(stream, 'MAXLEN', '~', retention.maxPerFunction, '*', ...logEntryFields(line, captured.id, captured.version));
-      added = true;
-    }
+    for (const line of logs) push(logEntryFields(line, captured.id, captured.version));
     if (logsTruncated) {
       const time = logs.at(-1)?.time ?? captured.startedAtMs + captured.elapsedMs;
-      const marker = { level: 'warn' as const, time, message: truncationMessage };
-      pipeline.xadd(stream, 'MAXLEN', '~', retention.maxPerFunction, '*', ...logEntryFields(marker, captured.id, captured.version, true));
-      added = true;
+      push(logEntryFields({ level: 'warn', time, message: truncationMessage }, captured.id, captured.version, true));
     }
   }
-  if (!added) return;
+}
+
+function queueLogTrim(pipeline: ChainableCommander, name: string, invocations: readonly PreparedInvocation[], retention: RetentionOptions, now: number): void {
+  if (!invocations.some(({ captured }) => captured.outcome.logs.length > 0 || captured.outcome.logsTruncated)) return;
+  const stream = redisKeys.functionLogs(name);
   pipeline.xtrim(stream, 'MINID', '~', now - retention.ttlSeconds * 1000);
   pipeline.expire(stream, retention.ttlSeconds);
 }
