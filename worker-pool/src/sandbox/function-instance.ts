@@ -97,13 +97,17 @@ export class FunctionInstance {
    * Compiles, instantiates and evaluates the bundle, then hands its namespace to the runtime.
    * `env` is the manifest's vars plus `secrets` (decrypted); a secret wins over a var of the
    * same name. Secret values are redacted from the instance's console lines and error messages.
+   * `secrets` may still be on its way from Redis: it is awaited only once the module has been
+   * evaluated (the top level has no `env`), so the read overlaps compiling and evaluating.
    */
   static async load(
     prepared: PreparedIsolate,
     version: FunctionVersionWithCode,
     options: LoadOptions,
-    secrets: Readonly<Record<string, string>> = {},
+    secrets: Readonly<Record<string, string>> | Promise<Readonly<Record<string, string>>> = {},
   ): Promise<FunctionInstance> {
+    // A failure before the await below is reported instead; this one must not go unhandled.
+    if (secrets instanceof Promise) secrets.catch(() => undefined);
     const { isolate, context } = prepared;
     const limits = version.manifest.limits;
     prepared.owner.key = instanceKey(version);
@@ -129,9 +133,10 @@ export class FunctionInstance {
         throw new Error(`import "${specifier}" cannot be resolved: the bundle must be self-contained`);
       });
       await module.evaluate({ timeout: limits.timeoutMs });
-      const env = JSON.stringify({ ...version.manifest.vars, ...secrets });
+      const secretValues = await secrets;
+      const env = JSON.stringify({ ...version.manifest.vars, ...secretValues });
       prepared.install.applySync(undefined, [module.namespace.derefInto(), env, options.maxLogBytes], { timeout: limits.timeoutMs });
-      return new FunctionInstance(prepared, version, options, SecretRedactor.for(secrets));
+      return new FunctionInstance(prepared, version, options, SecretRedactor.for(secretValues));
     } catch (error) {
       prepared.bridges.close();
       if (!isolate.isDisposed) isolate.dispose();

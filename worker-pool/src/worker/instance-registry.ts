@@ -230,14 +230,14 @@ export class InstanceRegistry {
 
   private async load(request: InvocationRequest): Promise<FunctionInstance> {
     const { name, version, codeHash } = request.function;
-    // The secrets' one HGETALL runs alongside the version read (often none: see VersionSource).
-    const [stored, secrets] = await Promise.all([
-      this.versions.get(name, version),
-      this.secrets.values(name).catch((error: unknown) => {
-        // An IsolaError (a value that does not open) crosses to the supervisor as a plain object.
-        throw error instanceof IsolaError ? error.toShape() : error;
-      }),
-    ]);
+    // The secrets' one HGETALL runs alongside the version read (often none: see VersionSource)
+    // and the module's compile and evaluation; the load awaits it just before building env.
+    const secrets = this.secrets.values(name).catch((error: unknown) => {
+      // An IsolaError (a value that does not open) crosses to the supervisor as a plain object.
+      throw error instanceof IsolaError ? error.toShape() : error;
+    });
+    secrets.catch(() => undefined); // awaited by the load, or dropped with a failed version read
+    const stored = await this.versions.get(name, version);
     if (stored === null || stored.codeHash !== codeHash) {
       throw new IsolaError('FUNCTION_NOT_FOUND', `version ${version} of function "${name}" is not stored (deleted while in flight?)`).toShape();
     }
