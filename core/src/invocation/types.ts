@@ -25,12 +25,57 @@ export interface HttpResponsePayload {
   body?: Uint8Array;
 }
 
-export interface InvocationRequest {
+/** The event a cron tick hands to `scheduled(controller, env, ctx)`. */
+export interface ScheduledEventPayload {
+  /** The schedule as written in the manifest. */
+  cron: string;
+  /** The tick's nominal time (epoch ms), not when it ran. */
+  scheduledTime: number;
+}
+
+/**
+ * One message of a batch for `queue(batch, env, ctx)`: a CloudEvent's data. JSON data travels
+ * as `data`; binary data (the event's `data_base64`) as `dataBase64`, and the function sees it as
+ * a Uint8Array.
+ */
+export interface QueueMessagePayload {
+  id: string;
+  /** Epoch ms: the event's `time`, or when it was published. */
+  timestamp: number;
+  /** Deliveries so far, this one included (1 on the first). */
+  attempts: number;
+  data?: unknown;
+  dataBase64?: string;
+}
+
+export interface QueueBatchPayload {
+  /** The topic the messages came from. */
+  queue: string;
+  messages: QueueMessagePayload[];
+}
+
+interface InvocationRequestBase {
   invocationId: string;
   function: FunctionRef;
   limits: Limits;
-  trigger: 'http';
-  request: HttpRequestPayload;
+}
+
+/**
+ * One invocation as it crosses to a worker: which handler runs is the trigger's kind —
+ * `fetch` for HTTP, `scheduled` for cron ticks, `queue` for message batches.
+ */
+export type InvocationRequest = InvocationRequestBase &
+  (
+    | { trigger: 'http'; request: HttpRequestPayload }
+    | { trigger: 'scheduled'; scheduled: ScheduledEventPayload }
+    | { trigger: 'queue'; batch: QueueBatchPayload }
+  );
+
+/** What happens to one message of a batch: `ack` (done) or `retry` (redeliver, after a delay if given). */
+export interface MessageDecision {
+  id: string;
+  action: 'ack' | 'retry';
+  delaySeconds?: number;
 }
 
 export type LogLevel = 'debug' | 'log' | 'info' | 'warn' | 'error';
@@ -64,8 +109,20 @@ interface OutcomeCommon {
   logsTruncated: boolean;
   timings: InvocationTimings;
   workerId: string;
+  /**
+   * Queue invocations: the decision for every message of the batch, in batch order. Messages
+   * the handler did not mark are acked when it returned and retried when it threw. Absent when
+   * the handler never ran to an end (timeout, crash): then every message is retried.
+   */
+  decisions?: MessageDecision[];
+  /** Scheduled invocations: the handler called `controller.noRetry()`; a failure is final. */
+  noRetry?: boolean;
 }
 
+/**
+ * `response`: what `fetch` returned; for `scheduled` and `queue` a 200 whose body is the JSON of
+ * the handler's return value (no body when it returned undefined).
+ */
 export type InvocationOutcome =
   | (OutcomeCommon & { ok: true; response: HttpResponsePayload })
   | (OutcomeCommon & { ok: false; error: ErrorShape });

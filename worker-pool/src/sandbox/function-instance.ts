@@ -146,6 +146,9 @@ export class FunctionInstance {
 
   async dispatch(request: InvocationRequest): Promise<DispatchOutcome> {
     const { timeoutMs, memoryMb } = this.version.manifest.limits;
+    if (request.trigger !== 'http') {
+      return { ok: false, error: { code: 'FUNCTION_HANDLER_MISSING', message: `${request.trigger} invocations are not supported yet` }, logs: [], logsTruncated: false };
+    }
     const { method, url, headers, body } = request.request;
     const meta = JSON.stringify({ invocationId: request.invocationId, method, url, headers, maxResponseBytes: this.options.maxResponseBytes });
     const args: [string, Uint8Array | undefined] = [meta, body === undefined ? undefined : plainBytes(body)];
