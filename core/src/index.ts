@@ -20,9 +20,14 @@ export * from './secrets/secret-key.js';
 export * from './secrets/secret-box.js';
 export * from './store/secret-store.js';
 export {
+  attemptOf,
+  captureInvocation,
   invocationStatuses,
   recordLimits,
   toInvocationRecord,
+  type AttemptLifecycle,
+  type FinalInvocationStatus,
+  type QueuedInvocationInput,
   type InvocationAttempt,
   type InvocationRecord,
   type InvocationRecordInput,
@@ -36,3 +41,11 @@ export { isLogLevel, logLevels, type LogFilter, type StoredLogLine } from './rec
 export * from './records/log-store.js';
 export * from './records/function-metrics-reader.js';
 export { latencyBucketBoundsMs } from './records/latency-histogram.js';
+export * from './queue/names.js';
+export * from './queue/backoff.js';
+export * from './queue/jobs.js';
+export * from './queue/cloud-events.js';
+export * from './queue/connection.js';
+export * from './queue/idempotency.js';
+export * from './queue/queue-client.js';
+export * from './queue/queue-workers.js';

@@ -11,6 +11,7 @@ import {
   type Invoker,
   type Logger,
   type LogStore,
+  type QueueClient,
   type RecordStore,
   type SecretStore,
   type TokenStore,
@@ -18,7 +19,9 @@ import {
 import { openApiDocument, registerApiRoutes, defineRoute, type AnyRoute } from './api/route-table.js';
 import { BearerAuth } from './auth/bearer.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandling } from './errors/error-handler.js';
+import type { Redis } from 'ioredis';
 import { functionsApiRoutes } from './routes/functions-api.js';
+import { publishRoute, queuesApiRoutes } from './routes/queues-api.js';
 import { observabilityApi } from './routes/observability-api.js';
 import { InvocationMetrics } from './metrics/invocation-metrics.js';
 import { registerMetricsRoute } from './routes/metrics.js';
@@ -42,6 +45,10 @@ export interface GatewayDeps {
   /** Says where the token can be found, for 401 messages (never the token itself). */
   tokenHint: string;
   redisHealthy: HealthChecks['redis'];
+  /** BullMQ producer: async invocations, published messages, queue depths. */
+  queues: QueueClient;
+  /** A command connection (idempotency keys). */
+  redis: Redis;
 }
 
 /** Builds the gateway's HTTP server: control-plane API, HTTP trigger, health. Not yet listening. */
@@ -74,7 +81,25 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   registerHealthRoutes(app, { redis: deps.redisHealthy, readyWorkers: () => deps.invoker.readyWorkers() });
   const metrics = new InvocationMetrics(() => deps.invoker.readyWorkers());
   registerMetricsRoute(app, metrics);
-  const trigger = { invoker: deps.invoker, functions: deps.functions, auth, maxBodyBytes: deps.config.maxBodyBytes, metrics, recorder: deps.recorder };
+  const trigger = {
+    invoker: deps.invoker,
+    functions: deps.functions,
+    auth,
+    maxBodyBytes: deps.config.maxBodyBytes,
+    metrics,
+    recorder: deps.recorder,
+    async: {
+      queues: deps.queues,
+      redis: deps.redis,
+      recorder: deps.recorder,
+      asyncMaxBodyBytes: deps.config.asyncMaxBodyBytes,
+      idempotencyWindowSeconds: deps.config.idempotencyWindowSeconds,
+      callbackAllowedHosts: deps.config.callbackAllowedHosts,
+    },
+  };
+  const queuesDeps = { queues: deps.queues, store: deps.store, maxMessageBytes: deps.config.asyncMaxBodyBytes };
+  // Routes that take any body: registered with the trigger, which reads bodies raw.
+  const rawBodyRoutes = [invokeRoute(trigger), publishRoute(queuesDeps)];
   const observability = observabilityApi({ store: deps.store, records: deps.records, logs: deps.logs, metrics: deps.functionMetrics });
   // Live tails never finish on their own; closing waits for open requests, so end them first.
   app.addHook('preClose', (done) => {
@@ -82,9 +107,10 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     done();
   });
   const routes: AnyRoute[] = [
-    ...functionsApiRoutes({ store: deps.store, tokens: deps.tokens, secrets: deps.secrets, functions: deps.functions, maxDeployBytes: deps.config.maxDeployBytes }),
+    ...functionsApiRoutes({ store: deps.store, tokens: deps.tokens, secrets: deps.secrets, functions: deps.functions, maxDeployBytes: deps.config.maxDeployBytes, queues: deps.queues }),
     ...observability.routes,
-    invokeRoute(trigger),
+    ...queuesApiRoutes(queuesDeps),
+    ...rawBodyRoutes,
     defineRoute({
       method: 'GET',
       path: '/api/v1/schemas/manifest.json',
@@ -113,9 +139,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   app.removeContentTypeParser('text/plain');
   // tar.gz deploys arrive raw; the deploy route decodes them (the trigger scope has its own parsers).
   app.addContentTypeParser([...deployArchiveContentTypes], { parseAs: 'buffer', bodyLimit: deps.config.maxDeployBytes }, (_request, body, done) => done(null, body));
-  // The invoke route takes any body: it is registered with the trigger, which reads bodies raw.
-  registerApiRoutes(app, routes.filter((route) => !route.path.endsWith('/invoke')), auth);
-  registerHttpTrigger(app, trigger);
+  registerApiRoutes(app, routes.filter((route) => !rawBodyRoutes.includes(route)), auth);
+  registerHttpTrigger(app, trigger, rawBodyRoutes);
   await app.ready();
   return { app, onEvent: (event) => auth.onEvent(event), forgetCached: () => auth.clear() };
 }

@@ -1,3 +1,5 @@
 export { Scheduler, type SchedulerOptions } from './scheduler.js';
 export { placeInvocation } from './placement.js';
 export { Quarantine } from './quarantine.js';
+export { InvocationConsumer, invocationRequestOf, type InvocationConsumerOptions, type InvocationJobResult } from './async/invocation-consumer.js';
+export { SlotGate } from './async/slot-gate.js';

@@ -1,9 +1,30 @@
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
-import { AliasCache, FunctionMetricsReader, FunctionStore, InvocationRecorder, IsolaError, LogStore, RecordStore, redisKeys, resolveSecretKey, SecretStore, startPrivateRedis, TokenStore, stopBundler, type Config, type FunctionEvent, type Logger, type PrivateRedis } from '@isola/core';
+import {
+  AliasCache,
+  FunctionMetricsReader,
+  FunctionStore,
+  InvocationRecorder,
+  IsolaError,
+  LogStore,
+  queueConnection,
+  QueueClient,
+  QueueWorkerSet,
+  RecordStore,
+  redisKeys,
+  resolveSecretKey,
+  SecretStore,
+  startPrivateRedis,
+  TokenStore,
+  stopBundler,
+  type Config,
+  type FunctionEvent,
+  type Logger,
+  type PrivateRedis,
+} from '@isola/core';
 import { createGateway } from '@isola/gateway';
-import { Scheduler } from '@isola/scheduler';
+import { InvocationConsumer, Scheduler } from '@isola/scheduler';
 import { Supervisor } from '@isola/worker-pool';
 import { resolveAdminToken, type AdminToken } from './admin-token.js';
 
@@ -56,15 +77,19 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Run
     const store = new FunctionStore(redis);
     const functions = new AliasCache(store);
     let onGatewayEvent: (event: FunctionEvent) => void = () => undefined;
+    let onConsumerEvent: (event: FunctionEvent) => void = () => undefined;
     await FunctionStore.subscribe(subscriber, (event) => {
       functions.onEvent(event);
       onGatewayEvent(event);
+      onConsumerEvent(event);
     });
     // Events published while the subscriber was reconnecting are lost: forget everything.
     let forgetGatewayCache: () => void = () => undefined;
+    let rediscoverQueues: () => void = () => undefined;
     subscriber.on('ready', () => {
       functions.clear();
       forgetGatewayCache();
+      rediscoverQueues();
     });
 
     const supervisor = new Supervisor({
@@ -86,6 +111,19 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Run
       logger: logger.child({ component: 'records' }),
     });
     stack.push(() => recorder.close());
+
+    // Async invocations: BullMQ on the same Redis. The consumer runs them on this host's workers.
+    const queueRedis = queueConnection(redisUrl, logger.child({ component: 'queues' }));
+    stack.push(async () => queueRedis.disconnect());
+    const queues = new QueueClient(queueRedis);
+    stack.push(() => queues.close());
+    const queueWorkers = new QueueWorkerSet(queueRedis, logger.child({ component: 'queues' }), { lockDurationMs: config.queueLockMs, stalledIntervalMs: config.queueStalledIntervalMs });
+    const consumer = new InvocationConsumer({ invoker: scheduler, recorder, workers: queueWorkers, redis, logger: logger.child({ component: 'async' }), slots: config.asyncSlots });
+    onConsumerEvent = (event) => consumer.onEvent(event);
+    await consumer.start();
+    rediscoverQueues = () => void consumer.start().catch((error: unknown) => logger.warn({ component: 'async', err: error }, 'could not list the queues'));
+    // Stops taking jobs and lets running ones finish while the workers are still up.
+    stack.push(() => queueWorkers.close());
     const gateway = await createGateway({
       config,
       logger,
@@ -101,6 +139,8 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Run
       adminToken: adminToken.token,
       tokenHint: adminToken.file === null ? 'the token is ISOLA_ADMIN_TOKEN' : `the admin token is in ${adminToken.file}`,
       redisHealthy: async () => (await redis.ping()) === 'PONG',
+      queues,
+      redis,
     });
     onGatewayEvent = gateway.onEvent;
     forgetGatewayCache = gateway.forgetCached;

@@ -36,6 +36,24 @@ const settings = {
   recordTtlSeconds: { env: 'ISOLA_RECORD_TTL', schema: z.coerce.number().int().min(60).max(90 * 86_400).default(3 * 86_400) },
   /** Records and log lines kept per function at most (the oldest go first). */
   recordMaxPerFunction: { env: 'ISOLA_RECORD_MAX_PER_FUNCTION', schema: z.coerce.number().int().min(100).max(1_000_000).default(10_000) },
+  /** Largest request body an async invocation takes (it is stored in Redis until it runs). */
+  asyncMaxBodyBytes: { env: 'ISOLA_ASYNC_MAX_BODY_BYTES', schema: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(256 * 1024) },
+  /** How long an Idempotency-Key maps to its first invocation, in seconds (default 24 h). */
+  idempotencyWindowSeconds: { env: 'ISOLA_IDEMPOTENCY_WINDOW', schema: z.coerce.number().int().min(1).max(30 * 86_400).default(86_400) },
+  /** Hosts (host or host:port, `*.domain` allowed) that X-Isola-Callback-Url may name; none by default. */
+  callbackAllowedHosts: {
+    env: 'ISOLA_CALLBACK_ALLOWED_HOSTS',
+    schema: z
+      .union([z.array(z.string()), z.string()])
+      .transform((value) => (Array.isArray(value) ? value : value.split(',')).map((host) => host.trim().toLowerCase()).filter((host) => host !== ''))
+      .default([]),
+  },
+  /** Async invocations one worker host runs at once (the rest of its capacity stays for sync traffic). */
+  asyncSlots: { env: 'ISOLA_ASYNC_SLOTS', schema: z.coerce.number().int().min(1).max(10_000).default(32) },
+  /** How long a worker host holds a queued job without renewing its lock (a dead host's jobs rerun after this). */
+  queueLockMs: { env: 'ISOLA_QUEUE_LOCK_MS', schema: z.coerce.number().int().min(500).max(600_000).default(10_000) },
+  /** How often worker hosts look for jobs whose host died. */
+  queueStalledIntervalMs: { env: 'ISOLA_QUEUE_STALLED_INTERVAL_MS', schema: z.coerce.number().int().min(250).max(600_000).default(5_000) },
   logLevel: { env: 'ISOLA_LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') },
 } as const;
 

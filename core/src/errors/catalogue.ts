@@ -34,6 +34,7 @@ export const errorCatalogue = {
   // The platform is at fault or overloaded.
   FUNCTION_QUARANTINED: { status: 503, fault: 'user', summary: 'the function crashed its worker repeatedly; redeploy to lift the quarantine' },
   OVERLOADED: { status: 503, fault: 'system', summary: 'no worker can take the invocation now; retry later' },
+  WORKER_LOST: { status: 503, fault: 'system', summary: 'the worker host running the invocation stopped before it finished; async invocations are run again' },
   NOT_READY: { status: 503, fault: 'system', summary: 'a dependency (Redis, workers) is not available' },
   INTERNAL: { status: 500, fault: 'system', summary: 'an unexpected platform error; see the platform logs' },
 } as const satisfies Record<string, { status: number; fault: 'user' | 'system'; summary: string }>;

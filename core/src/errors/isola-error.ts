@@ -16,6 +16,8 @@ export interface ErrorBody {
 export class IsolaError extends Error {
   readonly code: ErrorCode;
   readonly details: unknown;
+  /** For 429 and 503: when the client may try again (the Retry-After header), in whole seconds. */
+  retryAfterSeconds: number | undefined;
 
   constructor(code: ErrorCode, message: string, details?: unknown) {
     super(message);
@@ -30,6 +32,12 @@ export class IsolaError extends Error {
 
   get fault(): 'user' | 'system' {
     return errorCatalogue[this.code].fault;
+  }
+
+  /** Sets Retry-After (rounded up to whole seconds, at least 1); returns the error. */
+  retryAfter(milliseconds: number): this {
+    this.retryAfterSeconds = Math.max(1, Math.ceil(milliseconds / 1000));
+    return this;
   }
 
   toShape(): ErrorShape {

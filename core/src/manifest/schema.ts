@@ -8,7 +8,7 @@ const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an iden
 export const dnsLabel = z
   .string()
   .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a DNS label: 1-63 of a-z, 0-9 and -, starting and ending with a letter or digit');
-const componentName = z.string().min(1).max(63).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a component name such as statestore');
+export const componentName = z.string().min(1).max(63).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a component name such as statestore');
 
 const cronExpression = z
   .string()
@@ -41,6 +41,23 @@ const queueSchema = z.strictObject({
   deadLetter: componentName.optional(),
 });
 
+/** Defaults of `async` (documented in docs/async.md). */
+export const defaultAsync = { retries: 2, backoff: { baseMs: 1_000, maxMs: 60_000 }, maxQueueDepth: 10_000 } as const;
+
+const backoffSchema = z
+  .strictObject({
+    baseMs: z.number().int().min(10).max(3_600_000).default(defaultAsync.backoff.baseMs),
+    maxMs: z.number().int().min(10).max(24 * 3_600_000).default(defaultAsync.backoff.maxMs),
+  })
+  .refine((backoff) => backoff.maxMs >= backoff.baseMs, { message: 'maxMs must be at least baseMs', path: ['maxMs'] });
+
+/** Async invocations of the function (SPEC §3): tries after a failure, their spacing, the backlog it may have. */
+const asyncSchema = z.strictObject({
+  retries: z.number().int().min(0).max(100).default(defaultAsync.retries),
+  backoff: backoffSchema.default({ ...defaultAsync.backoff }),
+  maxQueueDepth: z.number().int().min(1).max(10_000_000).default(defaultAsync.maxQueueDepth),
+});
+
 const bindingSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('state'), store: componentName }),
   z.strictObject({ type: z.literal('pubsub'), pubsub: componentName, topic: componentName }),
@@ -65,6 +82,7 @@ export const manifestSchema = z
     routes: z.array(routeSchema).default([]),
     crons: z.array(cronSchema).default([]),
     queues: z.array(queueSchema).default([]),
+    async: asyncSchema.default(asyncSchema.parse({})),
     bindings: z.record(identifier, bindingSchema).default({}),
     egress: z.array(egressHost).default([]),
     public: z.boolean().default(false),
@@ -91,3 +109,5 @@ export type ManifestInput = z.input<typeof manifestSchema>;
 export type Manifest = z.output<typeof manifestSchema>;
 export type Limits = Manifest['limits'];
 export type Binding = Manifest['bindings'][string];
+/** One `queues:` entry: the function consumes that topic. */
+export type QueueConsumerConfig = Manifest['queues'][number];

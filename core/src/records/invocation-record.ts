@@ -9,11 +9,14 @@ export type InvocationTrigger = 'http' | 'invoke' | 'rpc' | 'message' | 'cron';
 /**
  * `failed` only when the platform or the function's code failed (an error outcome: threw,
  * timed out, crashed, overloaded...). A 4xx or 5xx Response returned by the function is a
- * `succeeded` invocation.
+ * `succeeded` invocation. Async invocations are `queued` until their first try and `retrying`
+ * between tries; `failed` is then final: every try failed and the invocation is a dead letter.
  */
-export type InvocationStatus = 'succeeded' | 'failed';
+export type InvocationStatus = 'queued' | 'retrying' | FinalInvocationStatus;
+export type FinalInvocationStatus = 'succeeded' | 'failed';
 
-export const invocationStatuses = ['succeeded', 'failed'] as const satisfies readonly InvocationStatus[];
+/** The statuses an invocation ends in (and that the records can be filtered by). */
+export const invocationStatuses = ['succeeded', 'failed'] as const satisfies readonly FinalInvocationStatus[];
 
 /** One try of an invocation. Sync invocations have one; async retries append more. */
 export interface InvocationAttempt {
@@ -21,8 +24,10 @@ export interface InvocationAttempt {
   /** ISO 8601. */
   startedAt: string;
   durationMs: number;
-  status: InvocationStatus;
+  status: FinalInvocationStatus;
   error?: ErrorShape;
+  /** The worker process that ran it. */
+  workerId?: string;
 }
 
 /** The start of the function's Response, as kept in the record. */
@@ -61,6 +66,8 @@ export interface InvocationRecord {
     cpuMs?: number;
   };
   attempts: InvocationAttempt[];
+  /** Async invocations: when it was accepted, how many tries it may take, when the next one is due. */
+  async?: { submittedAt: string; maxAttempts: number; nextAttemptAt?: string };
   /** Present when the function returned a Response. */
   result?: RecordedResult;
   /** The first log lines (at most 20 and 4 KiB); all lines are in the function's log stream. */
@@ -83,6 +90,25 @@ export interface InvocationRecordInput {
   startedAt?: number;
   /** The status the client got, when it is not the one the outcome implies. */
   httpStatus?: number;
+  /** Async invocations: where this try stands among the invocation's tries. */
+  lifecycle?: AttemptLifecycle;
+}
+
+/** One try of an async invocation, with the tries before it. */
+export interface AttemptLifecycle {
+  /** `retrying` when another try follows, else the final status. */
+  status: InvocationStatus;
+  /** 1 for the first try. */
+  attempt: number;
+  maxAttempts: number;
+  /** Epoch ms the platform accepted the invocation. */
+  submittedAt: number;
+  /** Epoch ms this try started. */
+  attemptStartedAt: number;
+  /** Tries before this one, as recorded then. */
+  previousAttempts: InvocationAttempt[];
+  /** Epoch ms the next try is due, when one follows. */
+  nextAttemptAt?: number;
 }
 
 /** Size limits of a record's parts, in bytes of serialized JSON. */
@@ -116,6 +142,10 @@ export interface CapturedInvocation {
   outcome: InvocationOutcome;
   bodyHead: Uint8Array | undefined;
   bodyBytes: number;
+  status: InvocationStatus;
+  lifecycle?: AttemptLifecycle;
+  /** Written only when no record exists yet (a `queued` record must not replace a later one). */
+  onlyIfAbsent?: true;
 }
 
 export function captureInvocation(input: InvocationRecordInput, now: number): CapturedInvocation {
@@ -132,17 +162,48 @@ export function captureInvocation(input: InvocationRecordInput, now: number): Ca
     outcome: outcome.ok && body !== undefined ? { ...outcome, response: { ...outcome.response, body: undefined } } : outcome,
     bodyHead: body === undefined || body.byteLength <= recordLimits.bodyBytes ? body : body.slice(0, recordLimits.bodyBytes),
     bodyBytes: body?.byteLength ?? 0,
+    status: input.lifecycle?.status ?? invocationStatusOf(outcome),
+    ...(input.lifecycle === undefined ? {} : { lifecycle: input.lifecycle }),
   };
 }
 
-export function invocationStatusOf(outcome: InvocationOutcome): InvocationStatus {
+/** What the platform knows of an async invocation it has just accepted. */
+export interface QueuedInvocationInput {
+  invocationId: string;
+  function: string;
+  version: number;
+  trigger: InvocationTrigger;
+  submittedAt: number;
+  maxAttempts: number;
+}
+
+/** The `queued` record of an accepted async invocation; it never replaces a record already written. */
+export function captureQueuedInvocation(input: QueuedInvocationInput): CapturedInvocation {
+  return {
+    id: input.invocationId,
+    functionName: input.function,
+    version: input.version,
+    trigger: input.trigger,
+    elapsedMs: 0,
+    startedAtMs: input.submittedAt,
+    httpStatus: 202,
+    outcome: { ok: true, response: { status: 202, statusText: 'Accepted', headers: [] }, coldStart: false, logs: [], logsTruncated: false, timings: { loadMs: 0, runMs: 0 }, workerId: '' },
+    bodyHead: undefined,
+    bodyBytes: 0,
+    status: 'queued',
+    lifecycle: { status: 'queued', attempt: 0, maxAttempts: input.maxAttempts, submittedAt: input.submittedAt, attemptStartedAt: input.submittedAt, previousAttempts: [] },
+    onlyIfAbsent: true,
+  };
+}
+
+export function invocationStatusOf(outcome: InvocationOutcome): FinalInvocationStatus {
   return outcome.ok ? 'succeeded' : 'failed';
 }
 
 /** Builds the record of a captured invocation, within `recordLimits`. */
 export function buildInvocationRecord(captured: CapturedInvocation): InvocationRecord {
-  const { outcome } = captured;
-  const status = invocationStatusOf(outcome);
+  const { outcome, lifecycle } = captured;
+  const status = captured.status;
   const error = outcome.ok ? undefined : boundedError(outcome.error);
   const startedAt = new Date(captured.startedAtMs).toISOString();
   const durationMs = round(captured.elapsedMs);
@@ -164,8 +225,9 @@ export function buildInvocationRecord(captured: CapturedInvocation): InvocationR
       runMs: round(outcome.timings.runMs),
       ...(outcome.timings.cpuMs === undefined ? {} : { cpuMs: round(outcome.timings.cpuMs) }),
     },
-    attempts: [{ attempt: 1, startedAt, durationMs, status, ...(error === undefined ? {} : { error }) }],
-    ...(outcome.ok ? { result: recordedResult(outcome.response.status, outcome.response.headers, captured) } : {}),
+    attempts: lifecycle === undefined ? [{ attempt: 1, startedAt, durationMs, status: invocationStatusOf(outcome), ...(error === undefined ? {} : { error }) }] : asyncAttempts(captured, lifecycle, error),
+    ...(lifecycle === undefined ? {} : { async: asyncPart(lifecycle) }),
+    ...(outcome.ok && status !== 'queued' ? { result: recordedResult(outcome.response.status, outcome.response.headers, captured) } : {}),
     logs: logs.lines,
     logsTruncated: outcome.logsTruncated || logs.cut,
     workerId: outcome.workerId,
@@ -189,6 +251,41 @@ export function serializeInvocationRecord(record: InvocationRecord): string {
   const smaller: InvocationRecord = { ...record, logs: [], logsTruncated: true };
   if (record.result !== undefined) smaller.result = { ...record.result, headers: [], headersTruncated: true, body: '', bodyTruncated: true };
   return JSON.stringify(smaller);
+}
+
+/** The tries of an async invocation: the earlier ones as recorded, then this one (none while queued). */
+function asyncAttempts(captured: CapturedInvocation, lifecycle: AttemptLifecycle, error: ErrorShape | undefined): InvocationAttempt[] {
+  if (lifecycle.attempt === 0) return [];
+  const current: InvocationAttempt = {
+    attempt: lifecycle.attempt,
+    startedAt: new Date(lifecycle.attemptStartedAt).toISOString(),
+    durationMs: round(attemptDurationMs(captured, lifecycle)),
+    status: invocationStatusOf(captured.outcome),
+    ...(error === undefined ? {} : { error }),
+    ...(captured.outcome.workerId === '' ? {} : { workerId: captured.outcome.workerId }),
+  };
+  return [...lifecycle.previousAttempts, current];
+}
+
+/** Wall time of one try: from its start to the outcome. */
+export function attemptDurationMs(captured: CapturedInvocation, lifecycle: AttemptLifecycle): number {
+  return Math.max(0, captured.startedAtMs + captured.elapsedMs - lifecycle.attemptStartedAt);
+}
+
+function asyncPart(lifecycle: AttemptLifecycle): NonNullable<InvocationRecord['async']> {
+  return {
+    submittedAt: new Date(lifecycle.submittedAt).toISOString(),
+    maxAttempts: lifecycle.maxAttempts,
+    ...(lifecycle.nextAttemptAt === undefined ? {} : { nextAttemptAt: new Date(lifecycle.nextAttemptAt).toISOString() }),
+  };
+}
+
+/** The record of one try, as kept in the job for the tries after it. */
+export function attemptOf(captured: CapturedInvocation): InvocationAttempt | undefined {
+  const { lifecycle } = captured;
+  if (lifecycle === undefined || lifecycle.attempt === 0) return undefined;
+  const error = captured.outcome.ok ? undefined : boundedError(captured.outcome.error);
+  return asyncAttempts(captured, lifecycle, error).at(-1);
 }
 
 function recordedResult(status: number, headers: [string, string][], captured: CapturedInvocation): RecordedResult {

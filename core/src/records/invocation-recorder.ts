@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { IsolaError } from '../errors/isola-error.js';
 import type { Logger } from '../logging/logger.js';
-import { buildInvocationRecord, captureInvocation, serializeInvocationRecord, type CapturedInvocation, type InvocationRecordInput } from './invocation-record.js';
+import { buildInvocationRecord, captureInvocation, captureQueuedInvocation, serializeInvocationRecord, type CapturedInvocation, type InvocationRecordInput, type QueuedInvocationInput } from './invocation-record.js';
 import { OldestFirstBuffer } from './oldest-first-buffer.js';
 import { queueBatchWrites, type PreparedInvocation } from './record-batch.js';
 
@@ -39,6 +39,9 @@ export class InvocationRecorder {
   private readonly maxBuffered: number;
   private readonly logger: Logger | undefined;
   private readonly pending = new OldestFirstBuffer<CapturedInvocation>();
+  /** Callers of recordDurably() waiting for their record to be written. */
+  private readonly waiters = new Map<CapturedInvocation, { resolve: () => void; reject: (error: unknown) => void }>();
+  private flushSoon: NodeJS.Immediate | null = null;
   private droppedTotal = 0;
   /** Dropped since the last warning. */
   private droppedUnreported = 0;
@@ -74,15 +77,42 @@ export class InvocationRecorder {
 
   /** Buffers a finished invocation. Never throws and never waits: the caller is serving a request. */
   record(input: InvocationRecordInput): void {
+    this.buffer(() => captureInvocation(input, Date.now()));
+  }
+
+  private buffer(capture: () => CapturedInvocation): void {
     try {
       if (this.closed) throw new Error('recorder closed');
-      this.pending.push(captureInvocation(input, Date.now()));
+      this.pending.push(capture());
       if (this.pending.length > this.maxBuffered) this.drop(this.pending.length - this.maxBuffered);
     } catch {
       // A malformed input or a closed recorder: counted, and reported by the next flush.
       this.droppedTotal += 1;
       this.droppedUnreported += 1;
     }
+  }
+
+  /**
+   * Writes a record and resolves once Redis has it (rejects when the write failed; the record is
+   * then not kept for another try). Records given together within one event-loop turn share one
+   * write. For async tries, whose job must not complete before its record is stored: a worker
+   * host that dies between the two would leave the invocation looking unfinished forever.
+   */
+  recordDurably(input: InvocationRecordInput): Promise<void> {
+    if (this.closed) return Promise.reject(new IsolaError('NOT_READY', 'the invocation recorder is closed'));
+    const captured = captureInvocation(input, Date.now());
+    const written = new Promise<void>((resolve, reject) => this.waiters.set(captured, { resolve, reject }));
+    this.pending.push(captured);
+    this.flushSoon ??= setImmediate(() => {
+      this.flushSoon = null;
+      void this.flush();
+    });
+    return written;
+  }
+
+  /** Buffers the `queued` record of an accepted async invocation (written only if no later record exists). */
+  recordQueued(input: QueuedInvocationInput): void {
+    this.buffer(() => captureQueuedInvocation(input));
   }
 
   /** Writes everything buffered so far. Resolves once the write is done or has failed (failures are logged, not thrown). */
@@ -125,9 +155,17 @@ export class InvocationRecorder {
   }
 
   private drop(count: number): void {
-    const dropped = this.pending.dropOldest(count);
+    const dropped = this.pending.dropOldest(count, (captured) => this.failWaiter(captured, 'the record buffer overflowed'));
     this.droppedTotal += dropped;
     this.droppedUnreported += dropped;
+  }
+
+  /** Tells a recordDurably() caller its record will not be written. */
+  private failWaiter(captured: CapturedInvocation, why: string): void {
+    const waiter = this.waiters.get(captured);
+    if (waiter === undefined) return;
+    this.waiters.delete(captured);
+    waiter.reject(new IsolaError('NOT_READY', `the invocation record was not written: ${why}`));
   }
 
   private async flushOnce(): Promise<void> {
@@ -149,9 +187,19 @@ export class InvocationRecorder {
         this.flushing = false;
       }
     }
+    const durable = new Set<CapturedInvocation>();
+    for (const { captured } of batch) {
+      const waiter = this.waiters.get(captured);
+      if (waiter === undefined) continue;
+      durable.add(captured);
+      this.waiters.delete(captured);
+      if (failure === undefined) waiter.resolve();
+      else waiter.reject(failure);
+    }
     if (failure !== undefined) {
       // Keep the batch ahead of what arrived meanwhile; the oldest go first when over the cap.
-      this.pending.unshiftAll(batch.map((prepared) => prepared.captured));
+      // Durable records are not kept: their writers were told, and try again on their own.
+      this.pending.unshiftAll(batch.map((prepared) => prepared.captured).filter((captured) => !durable.has(captured)));
       if (this.pending.length > this.maxBuffered) this.drop(this.pending.length - this.maxBuffered);
       this.failures += 1;
       this.retryAt = Date.now() + Math.min(maxRetryDelayMs, this.flushIntervalMs * 2 ** this.failures);
@@ -169,6 +217,7 @@ export class InvocationRecorder {
       try {
         prepared.push({ captured, recordJson: serializeInvocationRecord(buildInvocationRecord(captured)) });
       } catch {
+        this.failWaiter(captured, 'it could not be serialized');
         this.droppedTotal += 1;
         this.droppedUnreported += 1;
       }

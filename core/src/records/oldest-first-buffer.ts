@@ -14,10 +14,13 @@ export class OldestFirstBuffer<T> {
     this.items.push(item);
   }
 
-  /** Drops up to `count` of the oldest items; returns how many went. */
-  dropOldest(count: number): number {
+  /** Drops up to `count` of the oldest items; returns how many went. `onDrop` sees each one. */
+  dropOldest(count: number, onDrop?: (item: T) => void): number {
     const dropped = Math.min(count, this.length);
-    for (let index = this.start; index < this.start + dropped; index += 1) this.items[index] = undefined;
+    for (let index = this.start; index < this.start + dropped; index += 1) {
+      if (onDrop !== undefined) onDrop(this.items[index] as T);
+      this.items[index] = undefined;
+    }
     this.start += dropped;
     // Compact once the dropped prefix is most of the array.
     if (this.start > 1024 && this.start * 2 > this.items.length) {

@@ -1,6 +1,6 @@
 import type { ChainableCommander } from 'ioredis';
 import { redisKeys } from '../store/keys.js';
-import { invocationStatusOf, type CapturedInvocation } from './invocation-record.js';
+import { attemptDurationMs, invocationStatuses, type CapturedInvocation, type FinalInvocationStatus } from './invocation-record.js';
 import { latencyBucketIndex } from './latency-histogram.js';
 import { logEntryFields, truncationMessage } from './log-stream.js';
 
@@ -33,7 +33,7 @@ export function minuteStartSeconds(epochMs: number): number {
  * whole batch in one command. Per-invocation commands cost the gateway more CPU than anything
  * else a record needs (ioredis builds, encodes and writes each one on the event loop), so they
  * travel as the arguments of one script call instead.
- * ARGV: ttl seconds, stream MAXLEN, record count n, n × (record key, JSON), then per log line:
+ * ARGV: ttl seconds, stream MAXLEN, record count n, n × (record key, JSON, "NX" or ""), then per log line:
  * stream key, field count, fields. Keys are not declared in KEYS: Isola uses one Redis (or a
  * Sentinel-managed primary), never Redis Cluster.
  */
@@ -42,8 +42,12 @@ local ttl, maxlen = ARGV[1], ARGV[2]
 local records = tonumber(ARGV[3])
 local at = 4
 for _ = 1, records do
-  redis.call('SET', ARGV[at], ARGV[at + 1], 'EX', ttl)
-  at = at + 2
+  if ARGV[at + 2] == 'NX' then
+    redis.call('SET', ARGV[at], ARGV[at + 1], 'EX', ttl, 'NX')
+  else
+    redis.call('SET', ARGV[at], ARGV[at + 1], 'EX', ttl)
+  end
+  at = at + 3
 end
 while at <= #ARGV do
   local fields = tonumber(ARGV[at + 1])
@@ -61,7 +65,7 @@ export function queueBatchWrites(pipeline: ChainableCommander, batch: readonly P
   const byFunction = new Map<string, PreparedInvocation[]>();
   const args: (string | number)[] = [retention.ttlSeconds, retention.maxPerFunction, batch.length];
   for (const prepared of batch) {
-    args.push(redisKeys.invocationRecord(prepared.captured.id), prepared.recordJson);
+    args.push(redisKeys.invocationRecord(prepared.captured.id), prepared.recordJson, prepared.captured.onlyIfAbsent ? 'NX' : '');
     const group = byFunction.get(prepared.captured.functionName);
     if (group === undefined) byFunction.set(prepared.captured.functionName, [prepared]);
     else group.push(prepared);
@@ -78,13 +82,15 @@ export function queueBatchWrites(pipeline: ChainableCommander, batch: readonly P
 function queueIndexes(pipeline: ChainableCommander, name: string, invocations: readonly PreparedInvocation[], retention: RetentionOptions, now: number): void {
   const members = new Map<string, (string | number)[]>([[redisKeys.functionInvocations(name), []]]);
   for (const { captured } of invocations) {
-    const byStatus = redisKeys.functionInvocationsByStatus(name, invocationStatusOf(captured.outcome));
+    members.get(redisKeys.functionInvocations(name))!.push(captured.startedAtMs, captured.id);
+    // Only final statuses are indexed: an invocation is listed under the status it ended in.
+    if (!invocationStatuses.includes(captured.status as FinalInvocationStatus)) continue;
+    const byStatus = redisKeys.functionInvocationsByStatus(name, captured.status);
     let statusMembers = members.get(byStatus);
     if (statusMembers === undefined) {
       statusMembers = [];
       members.set(byStatus, statusMembers);
     }
-    members.get(redisKeys.functionInvocations(name))!.push(captured.startedAtMs, captured.id);
     statusMembers.push(captured.startedAtMs, captured.id);
   }
   const oldestKept = now - retention.ttlSeconds * 1000;
@@ -123,7 +129,12 @@ function queueMetrics(pipeline: ChainableCommander, name: string, invocations: r
   const minutes = new Map<number, Map<string, number>>();
   const add = (counters: Map<string, number>, field: string) => counters.set(field, (counters.get(field) ?? 0) + 1);
   for (const { captured } of invocations) {
-    const minute = minuteStartSeconds(captured.startedAtMs);
+    // A queued invocation has not run yet: its tries are counted when they run.
+    if (captured.status === 'queued') continue;
+    // An async try counts in the minute it ran, with its own duration (not the time it waited).
+    const { lifecycle } = captured;
+    const minute = minuteStartSeconds(lifecycle === undefined ? captured.startedAtMs : lifecycle.attemptStartedAt);
+    const latencyMs = lifecycle === undefined ? captured.elapsedMs : attemptDurationMs(captured, lifecycle);
     let counters = minutes.get(minute);
     if (counters === undefined) {
       counters = new Map();
@@ -132,7 +143,7 @@ function queueMetrics(pipeline: ChainableCommander, name: string, invocations: r
     add(counters, 'invocations');
     if (!captured.outcome.ok || captured.httpStatus >= 500) add(counters, 'errors');
     if (captured.outcome.coldStart) add(counters, 'coldStarts');
-    add(counters, histogramField(latencyBucketIndex(captured.elapsedMs)));
+    add(counters, histogramField(latencyBucketIndex(latencyMs)));
   }
   for (const [minute, counters] of minutes) {
     const key = redisKeys.functionMetrics(name, minute);

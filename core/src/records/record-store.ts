@@ -1,11 +1,11 @@
 import type { Redis } from 'ioredis';
 import { IsolaError } from '../errors/isola-error.js';
 import { redisKeys } from '../store/keys.js';
-import { invocationStatuses, type InvocationRecord, type InvocationStatus } from './invocation-record.js';
+import { invocationStatuses, type FinalInvocationStatus, type InvocationRecord } from './invocation-record.js';
 import { metricsTtlSeconds, minuteStartSeconds } from './record-batch.js';
 
 export interface ListInvocationsOptions {
-  status?: InvocationStatus;
+  status?: FinalInvocationStatus;
   /** 1 to 200; default 50. */
   limit?: number;
   /** `nextCursor` of the previous page, unchanged. */

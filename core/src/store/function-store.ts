@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Manifest } from '../manifest/schema.js';
+import type { Manifest, QueueConsumerConfig } from '../manifest/schema.js';
 import { IsolaError } from '../errors/isola-error.js';
 import { redisKeys } from './keys.js';
 
@@ -51,7 +51,9 @@ export type FunctionEvent =
   /** A secret was set or removed: workers drop the function's instances so the next load sees it. */
   | { type: 'secrets'; name: string }
   /** A token was revoked: gateways drop it from their caches. */
-  | { type: 'tokens'; id: string };
+  | { type: 'tokens'; id: string }
+  /** A BullMQ queue was used for the first time: worker hosts start consuming it. */
+  | { type: 'queue'; queue: string };
 
 /** Bundles up to this size travel in the deploy event (see FunctionEvent). */
 const maxCodeInEvent = 64 * 1024;
@@ -75,6 +77,9 @@ export function primaryVersion(target: AliasTarget): number {
   return best;
 }
 
+/** A consumed topic: the consumer function and its `queues:` entry. */
+export type TopicConsumer = QueueConsumerConfig & { function: string };
+
 function functionMissing(name: string): IsolaError {
   return new IsolaError('FUNCTION_NOT_FOUND', `no function named "${name}" is deployed; deploy it with POST /api/v1/functions (or isola deploy)`);
 }
@@ -89,6 +94,7 @@ export class FunctionStore {
   async deploy(input: NewVersion): Promise<FunctionVersion> {
     const name = input.manifest.name;
     const promote = input.promote ?? true;
+    const consumers = promote ? await this.topicClaims(name, input.manifest) : null;
     const version = await this.redis.hincrby(redisKeys.functionMeta(name), 'nextVersion', 1);
     const createdAt = new Date().toISOString();
     const deployed: FunctionVersionWithCode = { name, version, codeHash: input.codeHash, manifest: input.manifest, createdAt, author: input.author, code: input.code };
@@ -109,9 +115,36 @@ export class FunctionStore {
       .hsetnx(redisKeys.functionMeta(name), 'createdAt', createdAt)
       .sadd(redisKeys.functionNames, name);
     if (promote) multi.hset(redisKeys.functionAliases(name), defaultAlias, JSON.stringify({ version }));
+    if (consumers !== null) {
+      if (consumers.released.length > 0) multi.hdel(redisKeys.topicConsumers, ...consumers.released);
+      for (const [topic, config] of consumers.claimed) multi.hset(redisKeys.topicConsumers, topic, JSON.stringify({ ...config, function: name }));
+    }
     await multi.publish(redisKeys.eventsChannel, JSON.stringify(event)).exec();
     const { code: _code, ...stored } = deployed;
     return stored;
+  }
+
+  /**
+   * The topics a deploy makes `name` consume, and those it stops consuming. One function
+   * consumes a topic (as Cloudflare Queues): a topic already consumed by another is a conflict.
+   */
+  private async topicClaims(name: string, manifest: Manifest): Promise<{ claimed: [string, QueueConsumerConfig][]; released: string[] }> {
+    const current = await this.topicConsumers();
+    const claimed: [string, QueueConsumerConfig][] = manifest.queues.map((config) => [config.topic, config]);
+    for (const [topic] of claimed) {
+      const owner = current.get(topic)?.function;
+      if (owner !== undefined && owner !== name) {
+        throw new IsolaError('CONFLICT', `topic "${topic}" is already consumed by function "${owner}"; a topic has one consumer. Remove it from that function's queues: or use another topic`);
+      }
+    }
+    const released = [...current].filter(([topic, config]) => config.function === name && !claimed.some(([claimedTopic]) => claimedTopic === topic)).map(([topic]) => topic);
+    return { claimed, released };
+  }
+
+  /** Every consumed topic with its consumer's `queues:` entry. */
+  async topicConsumers(): Promise<Map<string, TopicConsumer>> {
+    const raw = await this.redis.hgetall(redisKeys.topicConsumers);
+    return new Map(Object.entries(raw).map(([topic, json]) => [topic, JSON.parse(json) as TopicConsumer]));
   }
 
   /** Whether a function of that name exists (was deployed and not deleted). */
@@ -214,6 +247,8 @@ export class FunctionStore {
       keys.push(...batch);
     } while (cursor !== '0');
     const multi = this.redis.multi().srem(redisKeys.functionNames, name);
+    const released = [...(await this.topicConsumers())].filter(([, config]) => config.function === name).map(([topic]) => topic);
+    if (released.length > 0) multi.hdel(redisKeys.topicConsumers, ...released);
     for (let index = 0; index < keys.length; index += 500) multi.unlink(...keys.slice(index, index + 500));
     await multi.publish(redisKeys.eventsChannel, JSON.stringify({ type: 'deleted', name } satisfies FunctionEvent)).exec();
     return true;

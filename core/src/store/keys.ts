@@ -25,4 +25,10 @@ export const redisKeys = {
   functionLogs: (name: string) => `isola:fn:${name}:logs`,
   /** Hash of one minute's invocation metrics; `minuteStartSeconds` is the minute's start in epoch seconds. */
   functionMetrics: (name: string, minuteStartSeconds: number) => `isola:fn:${name}:metrics:${minuteStartSeconds}`,
+  /** String (with the idempotency window as expiry): `{id, body}` of the first submission with an Idempotency-Key (sha256 of the key). */
+  idempotencyKey: (name: string, keyDigest: string) => `isola:idem:${name}:${keyDigest}`,
+  /** Hash: topic → the function consuming it (its `queues:` entry as JSON); written by deploy. */
+  topicConsumers: 'isola:topics',
+  /** Set of BullMQ queue names that have been used (function queues get one on first async use). */
+  queueNames: 'isola:queues',
 } as const;

@@ -23,7 +23,8 @@ const codeByStatus: Record<number, ErrorCode> = {
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | IsolaError, request, reply) => {
     const isola = toResponseError(error, request);
-    if (isola.fault === 'system') request.log.error({ err: error }, 'request failed');
+    if (isola.fault === 'system' && isola.retryAfterSeconds === undefined) request.log.error({ err: error }, 'request failed');
+    if (isola.retryAfterSeconds !== undefined) void reply.header('retry-after', String(isola.retryAfterSeconds));
     void reply.code(isola.status).type('application/json').send(errorBody(isola.toShape()));
   });
   app.setNotFoundHandler((request, reply) => {

@@ -19,6 +19,8 @@ import {
   type FunctionStore,
   type FunctionVersion,
   type TokenStore,
+  type QueueClient,
+  functionQueueName,
 } from '@isola/core';
 import { defineRoute, type AnyRoute } from '../api/route-table.js';
 import { authorize } from '../auth/bearer.js';
@@ -30,6 +32,8 @@ export interface FunctionsApiDeps {
   /** Primed with each version deployed here, so its first request skips Redis. */
   functions: AliasCache;
   maxDeployBytes: number;
+  /** The function's async queue goes with it on delete. */
+  queues: QueueClient;
 }
 
 const nameParams = z.strictObject({ name: dnsLabel });
@@ -160,6 +164,8 @@ export function functionsApiRoutes(deps: FunctionsApiDeps): AnyRoute[] {
       responses: { 204: { description: 'deleted' }, ...errors, ...notFound },
       handler: async ({ params, reply }) => {
         if (!(await store.delete(params.name))) throw functionNotFound(params.name);
+        // Its waiting and dead async invocations go too: there is no code left to run them.
+        await deps.queues.obliterate(functionQueueName(params.name));
         reply.code(204);
         return undefined;
       },

@@ -18,6 +18,7 @@ import { defineRoute, registerApiRoutes, type AnyRoute } from '../api/route-tabl
 import type { BearerAuth } from '../auth/bearer.js';
 import type { InvocationMetrics } from '../metrics/invocation-metrics.js';
 import { functionNotFound } from '../routes/functions-api.js';
+import { submitAsync, wantsAsync, type AsyncSubmitDeps } from './async-submit.js';
 
 export interface HttpTriggerDeps {
   invoker: Invoker;
@@ -26,6 +27,7 @@ export interface HttpTriggerDeps {
   maxBodyBytes: number;
   metrics: InvocationMetrics;
   recorder: InvocationRecorder;
+  async: AsyncSubmitDeps;
 }
 
 /** Hop-by-hop headers describe one connection, not the message: never passed between client and function. */
@@ -41,7 +43,7 @@ const aliasHeader = 'x-isola-alias';
  * headers and body. Bodies are buffered up to `maxBodyBytes` (413 beyond). The version comes
  * from the alias (`X-Isola-Alias`, default `latest`), by weight when traffic is split.
  */
-export function registerHttpTrigger(app: FastifyInstance, deps: HttpTriggerDeps): void {
+export function registerHttpTrigger(app: FastifyInstance, deps: HttpTriggerDeps, rawBodyRoutes: readonly AnyRoute[]): void {
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.maxBodyBytes }, (_request, body, done) => done(null, body));
@@ -49,7 +51,7 @@ export function registerHttpTrigger(app: FastifyInstance, deps: HttpTriggerDeps)
       runFunction(request, reply, deps, { name: request.params.name, url: functionUrl(request), trigger: 'http' });
     scope.all('/fn/:name', handler);
     scope.all('/fn/:name/*', handler);
-    registerApiRoutes(scope, [invokeRoute(deps)], deps.auth);
+    registerApiRoutes(scope, rawBodyRoutes, deps.auth);
   });
 }
 
@@ -66,10 +68,12 @@ export function invokeRoute(deps: HttpTriggerDeps): AnyRoute {
     extraBodyTypes: ['*/*'],
     responses: {
       200: { description: "the function's response (any status, headers and body)", contentType: '*/*' },
+      202: { description: 'async (X-Isola-Invoke: async or ?async=true): accepted, {"invocationId"}; poll GET /api/v1/invocations/{id}' },
       401: { description: 'no valid token' },
       403: { description: "the token's role or namespace does not allow this" },
       404: { description: 'no such function' },
       413: { description: 'body too large' },
+      429: { description: 'async: the function\'s queue is full (Retry-After)' },
       502: { description: 'the function crashed' },
       504: { description: 'the function timed out' },
     },
@@ -101,17 +105,19 @@ async function runFunction(
 
   const invocationId = randomUUID();
   const body = request.body instanceof Buffer && request.body.length > 0 ? request.body : undefined;
+  const payload = {
+    method: target.trigger === 'invoke' ? 'POST' : request.method,
+    url: target.url,
+    headers: forwardedHeaders(request.raw.rawHeaders, authenticated),
+    ...(body === undefined ? {} : { body }),
+  };
+  if (wantsAsync(request)) return submitAsync(request, reply, deps.async, { fn, invocationId, trigger: target.trigger, payload });
   const invocation: InvocationRequest = {
     invocationId,
     function: { name: fn.name, version: fn.version, codeHash: fn.codeHash },
     limits: fn.manifest.limits,
     trigger: 'http',
-    request: {
-      method: target.trigger === 'invoke' ? 'POST' : request.method,
-      url: target.url,
-      headers: forwardedHeaders(request.raw.rawHeaders, authenticated),
-      ...(body === undefined ? {} : { body }),
-    },
+    request: payload,
   };
   const outcome = await deps.invoker.invoke(invocation);
 

@@ -1,0 +1,168 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  attemptOf,
+  backoffDelayMs,
+  captureInvocation,
+  functionQueueName,
+  queueRefOfName,
+  redisKeys,
+  RetryLaterError,
+  type ErrorCode,
+  type FunctionEvent,
+  type InvocationAttempt,
+  type InvocationJobData,
+  type InvocationOutcome,
+  type InvocationRecorder,
+  type InvocationRequest,
+  type Invoker,
+  type Logger,
+  type QueueWorkerSet,
+} from '@isola/core';
+import { SlotGate } from './slot-gate.js';
+
+export interface InvocationConsumerOptions {
+  invoker: Invoker;
+  recorder: InvocationRecorder;
+  workers: QueueWorkerSet;
+  /** For discovering function queues (SMEMBERS); a normal command connection. */
+  redis: Redis;
+  logger: Logger;
+  /** Async invocations this host runs at once, over all functions. */
+  slots: number;
+  /** Told of every invocation that reached a final state (completion callbacks). */
+  onFinal?: (data: InvocationJobData, outcome: InvocationOutcome, attempts: number) => void;
+}
+
+/** What a completed job keeps as its BullMQ return value: small, the record has the rest. */
+export interface InvocationJobResult {
+  status: number;
+  workerId: string;
+}
+
+/** Errors that another try cannot fix: the invocation fails at once. */
+const finalErrors = new Set<ErrorCode>(['FUNCTION_HANDLER_MISSING', 'FUNCTION_NOT_FOUND', 'BAD_REQUEST', 'PAYLOAD_TOO_LARGE', 'FUNCTION_RESPONSE_TOO_LARGE']);
+
+/**
+ * Runs the async invocations of every function queue (`fn.<name>`) on this worker host: takes a
+ * job, passes the host's async gate, runs it through the local scheduler (warm placement,
+ * quarantine), records the try, and either completes the job, or fails it so BullMQ retries it
+ * after the function's back-off — its last try leaves it in the failed set, the dead letters.
+ *
+ * The try's record is stored before the job completes or fails, so an invocation is never
+ * finished in the queue but unfinished in its record. A host that dies mid-try leaves the job
+ * locked until the lock expires; another host then runs it again and records the lost try as
+ * WORKER_LOST (at least once).
+ */
+export class InvocationConsumer {
+  private readonly gate: SlotGate;
+
+  constructor(private readonly options: InvocationConsumerOptions) {
+    this.gate = new SlotGate(options.slots);
+  }
+
+  /** Consumes every function queue that exists now; later ones arrive as events (onEvent). */
+  async start(): Promise<void> {
+    const names = await this.options.redis.smembers(redisKeys.queueNames);
+    for (const name of names) if (queueRefOfName(name)?.kind === 'function') this.consume(name);
+  }
+
+  /** Follows queue and function events (wire to FunctionStore.subscribe). */
+  onEvent(event: FunctionEvent): void {
+    if (event.type === 'queue' && queueRefOfName(event.queue)?.kind === 'function') this.consume(event.queue);
+    if (event.type === 'deleted') void this.options.workers.remove(functionQueueName(event.name));
+  }
+
+  get inFlight(): number {
+    return this.gate.inUse;
+  }
+
+  private consume(name: string): void {
+    this.options.workers.ensure<InvocationJobData, InvocationJobResult>(name, (job) => this.process(job), this.options.slots);
+  }
+
+  private async process(job: Job<InvocationJobData, InvocationJobResult>): Promise<InvocationJobResult> {
+    const data = job.data;
+    const maxAttempts = job.opts.attempts ?? 1;
+    const previous = [...(data.attempts ?? []), ...lostAttempts(job, data.attempts?.length ?? 0)];
+    const attempt = previous.length + 1;
+    const request = invocationRequestOf(data);
+    const release = await this.gate.acquire();
+    const attemptStartedAt = Date.now();
+    let outcome: InvocationOutcome;
+    try {
+      outcome = await this.options.invoker.invoke(request);
+    } finally {
+      release();
+    }
+    const failedFinally = !outcome.ok && (finalErrors.has(outcome.error.code) || outcome.noRetry === true || attempt >= maxAttempts);
+    const status = outcome.ok ? 'succeeded' : failedFinally ? 'failed' : 'retrying';
+    const retryDelayMs = status === 'retrying' ? backoffDelayMs(attempt, data.backoff) : undefined;
+    const now = Date.now();
+    const input = {
+      request,
+      outcome,
+      trigger: data.trigger,
+      elapsedMs: now - data.submittedAt,
+      startedAt: data.submittedAt,
+      lifecycle: {
+        status,
+        attempt,
+        maxAttempts,
+        submittedAt: data.submittedAt,
+        attemptStartedAt,
+        previousAttempts: previous,
+        ...(retryDelayMs === undefined ? {} : { nextAttemptAt: now + retryDelayMs }),
+      },
+    } as const;
+    await this.options.recorder.recordDurably(input);
+
+    if (outcome.ok) {
+      this.options.onFinal?.(data, outcome, attempt);
+      return { status: outcome.response.status, workerId: outcome.workerId };
+    }
+    const message = `${outcome.error.code}: ${outcome.error.message}`;
+    if (status === 'failed') {
+      this.options.onFinal?.(data, outcome, attempt);
+      this.options.logger.warn({ function: data.function.name, invocationId: data.invocationId, attempts: attempt, error: outcome.error }, 'async invocation failed: dead letter');
+      // Tries may remain (a final error code): BullMQ must not use them.
+      throw new UnrecoverableError(message);
+    }
+    const tried = attemptOf(captureInvocation(input, now));
+    await job.updateData({ ...data, attempts: [...previous, ...(tried === undefined ? [] : [tried])] });
+    throw new RetryLaterError(message, retryDelayMs ?? 0);
+  }
+}
+
+/**
+ * Tries that started but never ended because their worker host died: BullMQ counts each start
+ * (`attemptsStarted`, this one included) but only failed tries in `attemptsMade`.
+ */
+function lostAttempts(job: Job, recorded: number): InvocationAttempt[] {
+  const lost = Math.max(0, job.attemptsStarted - 1 - Math.max(job.attemptsMade, recorded));
+  const at = new Date(job.processedOn ?? Date.now()).toISOString();
+  return Array.from({ length: lost }, (_unused, index) => ({
+    attempt: recorded + index + 1,
+    startedAt: at,
+    durationMs: 0,
+    status: 'failed' as const,
+    error: { code: 'WORKER_LOST', message: 'the worker host running this try stopped before it finished; the invocation was run again' },
+  }));
+}
+
+/** The invocation a job describes, ready for the scheduler. */
+export function invocationRequestOf(data: InvocationJobData): InvocationRequest {
+  const base = { invocationId: data.invocationId, function: data.function, limits: data.limits };
+  if (data.scheduled !== undefined) return { ...base, trigger: 'scheduled', scheduled: data.scheduled };
+  const stored = data.request ?? { method: 'POST', url: `http://isola.invalid/fn/${data.function.name}/`, headers: [] };
+  return {
+    ...base,
+    trigger: 'http',
+    request: {
+      method: stored.method,
+      url: stored.url,
+      headers: stored.headers,
+      ...(stored.bodyBase64 === undefined ? {} : { body: Buffer.from(stored.bodyBase64, 'base64') }),
+    },
+  };
+}
