@@ -3,3 +3,4 @@ export { placeInvocation } from './placement.js';
 export { Quarantine } from './quarantine.js';
 export { InvocationConsumer, invocationRequestOf, type InvocationConsumerOptions, type InvocationJobResult } from './async/invocation-consumer.js';
 export { SlotGate } from './async/slot-gate.js';
+export { CallbackSender, callbackQueueName, type CallbackSenderOptions } from './async/callbacks.js';

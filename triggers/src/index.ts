@@ -1,1 +1,2 @@
-export {};
+export { TopicConsumers, type AsyncGate, type TopicConsumersOptions } from './message/topic-consumer.js';
+export { MessageBatcher, type PendingMessage } from './message/message-batcher.js';

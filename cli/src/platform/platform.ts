@@ -24,7 +24,8 @@ import {
   type PrivateRedis,
 } from '@isola/core';
 import { createGateway } from '@isola/gateway';
-import { InvocationConsumer, Scheduler } from '@isola/scheduler';
+import { CallbackSender, InvocationConsumer, Scheduler, SlotGate } from '@isola/scheduler';
+import { TopicConsumers } from '@isola/triggers';
 import { Supervisor } from '@isola/worker-pool';
 import { resolveAdminToken, type AdminToken } from './admin-token.js';
 
@@ -118,10 +119,41 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Run
     const queues = new QueueClient(queueRedis);
     stack.push(() => queues.close());
     const queueWorkers = new QueueWorkerSet(queueRedis, logger.child({ component: 'queues' }), { lockDurationMs: config.queueLockMs, stalledIntervalMs: config.queueStalledIntervalMs });
-    const consumer = new InvocationConsumer({ invoker: scheduler, recorder, workers: queueWorkers, redis, logger: logger.child({ component: 'async' }), slots: config.asyncSlots });
-    onConsumerEvent = (event) => consumer.onEvent(event);
+    const gate = new SlotGate(config.asyncSlots);
+    const asyncLogger = logger.child({ component: 'async' });
+    const callbacks = new CallbackSender({ queues, workers: queueWorkers, redis, logger: asyncLogger });
+    callbacks.start();
+    const consumer = new InvocationConsumer({
+      invoker: scheduler,
+      recorder,
+      workers: queueWorkers,
+      redis,
+      logger: asyncLogger,
+      gate,
+      concurrency: config.asyncSlots,
+      onFinal: (data) => callbacks.enqueue(data),
+    });
+    const topics = new TopicConsumers({
+      store,
+      resolveFunction: async (name) => (await functions.resolve(name))?.pick() ?? null,
+      invoker: scheduler,
+      recorder,
+      workers: queueWorkers,
+      queues,
+      gate,
+      logger: logger.child({ component: 'messages' }),
+    });
+    onConsumerEvent = (event) => {
+      consumer.onEvent(event);
+      topics.onEvent(event);
+    };
     await consumer.start();
-    rediscoverQueues = () => void consumer.start().catch((error: unknown) => logger.warn({ component: 'async', err: error }, 'could not list the queues'));
+    await topics.sync();
+    rediscoverQueues = () => {
+      const warn = (error: unknown) => asyncLogger.warn({ err: error }, 'could not list the queues');
+      void consumer.start().catch(warn);
+      void topics.sync().catch(warn);
+    };
     // Stops taking jobs and lets running ones finish while the workers are still up.
     stack.push(() => queueWorkers.close());
     const gateway = await createGateway({

@@ -38,6 +38,8 @@ export interface InvocationJobData {
   callbackUrl?: string;
   /** Tries that failed before this one, appended before each retry (for the record). */
   attempts?: InvocationAttempt[];
+  /** How many of `attempts` are tries lost with their worker host (BullMQ counts those apart). */
+  lostRecorded?: number;
 }
 
 /** What a topic queue's job carries: the CloudEvent as published. */

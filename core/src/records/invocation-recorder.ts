@@ -3,6 +3,7 @@ import { IsolaError } from '../errors/isola-error.js';
 import type { Logger } from '../logging/logger.js';
 import { buildInvocationRecord, captureInvocation, captureQueuedInvocation, serializeInvocationRecord, type CapturedInvocation, type InvocationRecordInput, type QueuedInvocationInput } from './invocation-record.js';
 import { OldestFirstBuffer } from './oldest-first-buffer.js';
+import { redisKeys } from '../store/keys.js';
 import { queueBatchWrites, type PreparedInvocation } from './record-batch.js';
 
 export interface InvocationRecorderOptions {
@@ -110,9 +111,15 @@ export class InvocationRecorder {
     return written;
   }
 
-  /** Buffers the `queued` record of an accepted async invocation (written only if no later record exists). */
-  recordQueued(input: QueuedInvocationInput): void {
-    this.buffer(() => captureQueuedInvocation(input));
+  /**
+   * Stores the `queued` record of an accepted async invocation at once (so the id the client
+   * just got can be looked up), unless a later record exists; its index entry follows with the
+   * next batch.
+   */
+  async recordQueued(input: QueuedInvocationInput): Promise<void> {
+    const captured = captureQueuedInvocation(input);
+    await this.redis.set(redisKeys.invocationRecord(captured.id), serializeInvocationRecord(buildInvocationRecord(captured)), 'EX', this.ttlSeconds, 'NX');
+    this.buffer(() => captured);
   }
 
   /** Writes everything buffered so far. Resolves once the write is done or has failed (failures are logged, not thrown). */

@@ -102,8 +102,11 @@ export async function submitAsync(
       ...(callbackUrl === undefined ? {} : { callbackUrl }),
     };
     const maxAttempts = fn.manifest.async.retries + 1;
-    await deps.queues.submitInvocation(data, maxAttempts);
-    deps.recorder.recordQueued({ invocationId, function: fn.name, version: fn.version, trigger: job.trigger, submittedAt, maxAttempts });
+    // In parallel: a record written before its job cannot replace a later one (it is set only if absent).
+    await Promise.all([
+      deps.queues.submitInvocation(data, maxAttempts),
+      deps.recorder.recordQueued({ invocationId, function: fn.name, version: fn.version, trigger: job.trigger, submittedAt, maxAttempts }),
+    ]);
   }
   reply.header(platformHeaders.invocationId, invocationId);
   reply.header(platformHeaders.version, String(fn.version));

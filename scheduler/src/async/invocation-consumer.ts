@@ -19,7 +19,7 @@ import {
   type Logger,
   type QueueWorkerSet,
 } from '@isola/core';
-import { SlotGate } from './slot-gate.js';
+import type { SlotGate } from './slot-gate.js';
 
 export interface InvocationConsumerOptions {
   invoker: Invoker;
@@ -28,10 +28,12 @@ export interface InvocationConsumerOptions {
   /** For discovering function queues (SMEMBERS); a normal command connection. */
   redis: Redis;
   logger: Logger;
-  /** Async invocations this host runs at once, over all functions. */
-  slots: number;
-  /** Told of every invocation that reached a final state (completion callbacks). */
-  onFinal?: (data: InvocationJobData, outcome: InvocationOutcome, attempts: number) => void;
+  /** Bounds the async invocations this host runs at once (over all functions and topics). */
+  gate: SlotGate;
+  /** Jobs each function queue's worker takes at once (they then wait at the gate). */
+  concurrency: number;
+  /** Awaited for every invocation that reached its final state, before its job ends (completion callbacks). */
+  onFinal?: (data: InvocationJobData, outcome: InvocationOutcome) => Promise<void>;
 }
 
 /** What a completed job keeps as its BullMQ return value: small, the record has the rest. */
@@ -58,7 +60,7 @@ export class InvocationConsumer {
   private readonly gate: SlotGate;
 
   constructor(private readonly options: InvocationConsumerOptions) {
-    this.gate = new SlotGate(options.slots);
+    this.gate = options.gate;
   }
 
   /** Consumes every function queue that exists now; later ones arrive as events (onEvent). */
@@ -78,14 +80,17 @@ export class InvocationConsumer {
   }
 
   private consume(name: string): void {
-    this.options.workers.ensure<InvocationJobData, InvocationJobResult>(name, (job) => this.process(job), this.options.slots);
+    this.options.workers.ensure<InvocationJobData, InvocationJobResult>(name, (job) => this.process(job), this.options.concurrency);
   }
 
   private async process(job: Job<InvocationJobData, InvocationJobResult>): Promise<InvocationJobResult> {
     const data = job.data;
     const maxAttempts = job.opts.attempts ?? 1;
-    const previous = [...(data.attempts ?? []), ...lostAttempts(job, data.attempts?.length ?? 0)];
+    const lost = lostAttempts(job, data);
+    const previous = [...(data.attempts ?? []), ...lost];
+    // Numbered over the invocation's whole life; the tries left count from the last redrive.
     const attempt = previous.length + 1;
+    const lastTry = job.attemptsMade + 1 >= maxAttempts;
     const request = invocationRequestOf(data);
     const release = await this.gate.acquire();
     const attemptStartedAt = Date.now();
@@ -95,7 +100,7 @@ export class InvocationConsumer {
     } finally {
       release();
     }
-    const failedFinally = !outcome.ok && (finalErrors.has(outcome.error.code) || outcome.noRetry === true || attempt >= maxAttempts);
+    const failedFinally = !outcome.ok && (finalErrors.has(outcome.error.code) || outcome.noRetry === true || lastTry);
     const status = outcome.ok ? 'succeeded' : failedFinally ? 'failed' : 'retrying';
     const retryDelayMs = status === 'retrying' ? backoffDelayMs(attempt, data.backoff) : undefined;
     const now = Date.now();
@@ -118,18 +123,19 @@ export class InvocationConsumer {
     await this.options.recorder.recordDurably(input);
 
     if (outcome.ok) {
-      this.options.onFinal?.(data, outcome, attempt);
+      await this.options.onFinal?.(data, outcome);
       return { status: outcome.response.status, workerId: outcome.workerId };
     }
     const message = `${outcome.error.code}: ${outcome.error.message}`;
+    // The job keeps its history, so a redriven dead letter's record shows every try.
+    const tried = attemptOf(captureInvocation(input, now));
+    await job.updateData({ ...data, attempts: [...previous, ...(tried === undefined ? [] : [tried])], lostRecorded: (data.lostRecorded ?? 0) + lost.length });
     if (status === 'failed') {
-      this.options.onFinal?.(data, outcome, attempt);
+      await this.options.onFinal?.(data, outcome);
       this.options.logger.warn({ function: data.function.name, invocationId: data.invocationId, attempts: attempt, error: outcome.error }, 'async invocation failed: dead letter');
       // Tries may remain (a final error code): BullMQ must not use them.
       throw new UnrecoverableError(message);
     }
-    const tried = attemptOf(captureInvocation(input, now));
-    await job.updateData({ ...data, attempts: [...previous, ...(tried === undefined ? [] : [tried])] });
     throw new RetryLaterError(message, retryDelayMs ?? 0);
   }
 }
@@ -138,8 +144,9 @@ export class InvocationConsumer {
  * Tries that started but never ended because their worker host died: BullMQ counts each start
  * (`attemptsStarted`, this one included) but only failed tries in `attemptsMade`.
  */
-function lostAttempts(job: Job, recorded: number): InvocationAttempt[] {
-  const lost = Math.max(0, job.attemptsStarted - 1 - Math.max(job.attemptsMade, recorded));
+function lostAttempts(job: Job, data: InvocationJobData): InvocationAttempt[] {
+  const recorded = data.attempts?.length ?? 0;
+  const lost = Math.max(0, job.attemptsStarted - 1 - job.attemptsMade - (data.lostRecorded ?? 0));
   const at = new Date(job.processedOn ?? Date.now()).toISOString();
   return Array.from({ length: lost }, (_unused, index) => ({
     attempt: recorded + index + 1,
