@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { UnrecoverableError } from 'bullmq';
+import type {
+  FunctionStore} from '@isola/core';
 import {
-  FunctionStore,
   messagePayloadOf,
   RetryLaterError,
   topicQueueName,
