@@ -197,6 +197,23 @@ const documented: Record<string, Operation> = {
     ok: 200,
     request: (target) => ({ path: `/api/v1/functions/${target.fn}/invoke`, body: 'ping' }),
   },
+  'POST /api/v1/topics/{topic}/messages': {
+    role: 'invoker',
+    outsideTarget: 403,
+    ok: 202,
+    request: (target) => ({ path: `/api/v1/topics/${target.fn}/messages`, body: 'hello' }),
+  },
+  'GET /api/v1/queues': { role: 'deployer', ok: 200, request: () => ({ path: '/api/v1/queues' }) },
+  'POST /api/v1/queues/{queue}/dlq/redrive': {
+    role: 'deployer',
+    outsideTarget: 403,
+    ok: 200,
+    request: async (target) => {
+      // The topic must exist (be known) for the redrive to find it.
+      await admin('POST', `/api/v1/topics/${target.fn}/messages`, 202, 'made by the matrix');
+      return { path: `/api/v1/queues/${target.fn}/dlq/redrive` };
+    },
+  },
   'GET /api/v1/schemas/manifest.json': { role: null, ok: 200, request: () => ({ path: '/api/v1/schemas/manifest.json' }) },
   'GET /api/v1/openapi.json': { role: null, ok: 200, request: () => ({ path: '/api/v1/openapi.json' }) },
 };
