@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { IsolaError } from '@isola/core';
+import { registerRoleCommands } from './commands/roles.js';
 import { registerUpCommand } from './commands/up.js';
 
 const program = new Command('isola')
@@ -7,6 +8,7 @@ const program = new Command('isola')
   .version('0.1.0')
   .showHelpAfterError('(run "isola --help" for the list of commands)');
 registerUpCommand(program);
+registerRoleCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -49,3 +49,5 @@ export * from './queue/connection.js';
 export * from './queue/idempotency.js';
 export * from './queue/queue-client.js';
 export * from './queue/queue-workers.js';
+export * from './cluster/wire.js';
+export * from './cluster/node-registry.js';

@@ -41,4 +41,10 @@ describe('placeInvocation', () => {
     assert.equal(placeInvocation([worker('a', 0, { ready: false })], fn, 32, 0), null);
     assert.equal(placeInvocation([], fn, 32, 0), null);
   });
+
+  test('skips workers running maxInFlight invocations; null when every one does (the node is saturated)', () => {
+    const workers = [worker('a', 128, { warm: true }), worker('b', 127)];
+    assert.equal(placeInvocation(workers, fn, 32, 0, 128)?.id, 'b');
+    assert.equal(placeInvocation([worker('a', 128), worker('b', 130)], fn, 32, 0, 128), null);
+  });
 });

@@ -4,11 +4,15 @@ import { Quarantine } from './quarantine.js';
 
 export interface SchedulerOptions {
   logger: Logger;
+  /** Invocations one worker process runs at once; beyond, the node is saturated (503 OVERLOADED). Default 128. */
+  maxInFlightPerWorker?: number;
 }
 
 /**
- * Turns invocations into dispatches onto workers. This first version places synchronous
- * invocations on local workers; queues, retries and cross-machine placement come later.
+ * Places invocations on this node's worker processes: a worker with the version warm first,
+ * else the least loaded (see placeInvocation); versions that crashed their worker repeatedly
+ * are quarantined. Across nodes, gateways place with the ClusterInvoker; async invocations
+ * reach a node through its queue consumers.
  */
 export class Scheduler implements Invoker {
   private rotation = 0;
@@ -21,6 +25,22 @@ export class Scheduler implements Invoker {
 
   readyWorkers(): number {
     return this.source.workers().filter((worker) => worker.ready).length;
+  }
+
+  /** Invocations running on this node's workers now. */
+  inFlight(): number {
+    let total = 0;
+    for (const worker of this.source.workers()) total += worker.inFlight;
+    return total;
+  }
+
+  /** Invocations this node runs at once before it refuses more. */
+  capacity(): number {
+    return this.readyWorkers() * this.maxInFlightPerWorker;
+  }
+
+  private get maxInFlightPerWorker(): number {
+    return this.options.maxInFlightPerWorker ?? 128;
   }
 
   /** A function's isolate took its worker down; repeated crashes quarantine that version. */
@@ -39,10 +59,17 @@ export class Scheduler implements Invoker {
     }
     const workers = this.source.workers();
     this.rotation = (this.rotation + 1) % Math.max(1, workers.length);
-    const worker = placeInvocation(workers, request.function, request.limits.concurrency, this.rotation);
+    const worker = placeInvocation(workers, request.function, request.limits.concurrency, this.rotation, this.maxInFlightPerWorker);
     if (worker === null) {
-      this.options.logger.warn({ invocationId: request.invocationId, function: request.function.name }, 'no ready worker');
-      return Promise.resolve(refused({ code: 'OVERLOADED', message: 'no worker is ready to run the invocation; retry shortly' }));
+      const ready = workers.some((candidate) => candidate.ready);
+      if (!ready) this.options.logger.warn({ invocationId: request.invocationId, function: request.function.name }, 'no ready worker');
+      return Promise.resolve(
+        refused({
+          code: 'OVERLOADED',
+          message: ready ? 'every worker of the platform is busy; retry shortly' : 'no worker is ready to run the invocation; retry shortly',
+          retryAfterMs: 1_000,
+        }),
+      );
     }
     return worker.invoke(request);
   }

@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import { createLogger, loadConfig, type ConfigOverrides } from '@isola/core';
 import { IsolaClient } from '../client/api-client.js';
 import { readFunctionFolder } from '../client/function-folder.js';
-import { startPlatform, type RunningPlatform } from '../platform/platform.js';
+import { startPlatform } from '../platform/platform.js';
+import { stopOnSignals } from './signals.js';
 
 const examplesDir = fileURLToPath(new URL('../../../functions-examples', import.meta.url));
 
@@ -42,19 +43,20 @@ async function up(options: UpOptions): Promise<void> {
 
   console.log(`Starting Isola (${config.workers} worker${config.workers === 1 ? '' : 's'}, data in ${config.dataDir})...`);
   const platform = await startPlatform(config, logger);
-  handleSignals(platform);
+  stopOnSignals(platform, 'Isola');
+  const url = platform.url as string;
 
-  const { token, generated, file } = platform.adminToken;
+  const { token, generated, file } = platform.adminToken!;
   const tokenLine = generated
     ? `Admin token (shown once; stored in ${file}): ${token}`
     : options.showToken
       ? `Admin token: ${token}`
       : `Admin token: ${file === null ? 'ISOLA_ADMIN_TOKEN' : `stored in ${file}`}`;
   // One write, so whoever waits for the "up" line reads the token line with it.
-  console.log(`Isola is up: ${platform.url}\n${tokenLine}`);
+  console.log(`Isola is up: ${url}\n${tokenLine}`);
 
   const folders = [...(options.deploy ?? []), ...(options.deployExamples ? exampleFolders() : [])];
-  if (folders.length > 0) await deployFolders(platform, folders);
+  if (folders.length > 0) await deployFolders(url, token, folders);
   console.log('Press Ctrl+C to stop.');
 }
 
@@ -65,40 +67,15 @@ function exampleFolders(): string[] {
     .filter((dir) => existsSync(join(dir, 'isola.yaml')));
 }
 
-async function deployFolders(platform: RunningPlatform, folders: string[]): Promise<void> {
-  const client = new IsolaClient(platform.url, platform.adminToken.token);
+async function deployFolders(url: string, token: string, folders: string[]): Promise<void> {
+  const client = new IsolaClient(url, token);
   for (const folder of folders) {
     try {
       const { manifest, files } = readFunctionFolder(folder);
       const deployed = await client.deploy(manifest, files);
-      console.log(`Deployed ${deployed.name} v${deployed.version}: ${platform.url}/fn/${deployed.name}/`);
+      console.log(`Deployed ${deployed.name} v${deployed.version}: ${url}/fn/${deployed.name}/`);
     } catch (error) {
       console.error(`Could not deploy ${folder}: ${(error as Error).message}`);
     }
   }
-}
-
-function handleSignals(platform: RunningPlatform): void {
-  let stopping = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      console.error(`Received ${signal} again: exiting now.`);
-      platform.kill();
-      process.exit(1);
-    }
-    stopping = true;
-    console.log(`Received ${signal}: stopping Isola...`);
-    void platform.stop().then(
-      () => {
-        console.log('Isola stopped.');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        console.error(`Error while stopping: ${(error as Error).message}`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
 }

@@ -1,1 +1,1 @@
-export { spawnPlatform, type SpawnedPlatform, type SpawnOptions } from './spawn-platform.js';
+export { spawnPlatform, spawnRole, type SpawnedPlatform, type SpawnedRole, type SpawnOptions } from './spawn-platform.js';

@@ -112,3 +112,78 @@ export function workerPids(platform: SpawnedPlatform): number[] {
       }
     });
 }
+
+export interface SpawnedRole {
+  /** The gateway's URL (gateway role) or the node's URL (worker role). */
+  url: string;
+  /** The worker node's id (worker role). */
+  nodeId: string | null;
+  process: ChildProcess;
+  output(): string;
+  stderr(): string;
+  /** SIGTERM (graceful) and wait for the exit; SIGKILL after `killAfterMs` (default 30 s). Returns the exit code. */
+  stop(killAfterMs?: number): Promise<number | null>;
+  /** SIGKILL, as a crash: resolves once the process is gone. */
+  kill(): Promise<void>;
+}
+
+/**
+ * Runs one role alone (`isola gateway` or `isola worker`) against an existing Redis, as a
+ * multi-process deployment does: `env` must carry REDIS_URL, ISOLA_SECRET_KEY and (gateways)
+ * ISOLA_ADMIN_TOKEN shared by every role.
+ */
+export async function spawnRole(role: 'gateway' | 'worker', env: NodeJS.ProcessEnv, args: string[] = []): Promise<SpawnedRole> {
+  const dataDir = mkdtempSync(join(tmpdir(), `isola-${role}-`));
+  const child = spawn(process.execPath, [bin.pathname, role, ...args], {
+    env: { ...process.env, ISOLA_PORT: '0', ISOLA_WORKERS: '1', ISOLA_LOG_LEVEL: 'warn', ISOLA_DATA_DIR: dataDir, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const pattern = role === 'gateway' ? /Isola gateway is up: (\S+)/ : /Isola worker node (\S+) is up: (\S+)/;
+  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
+    const timer = setTimeout(() => fail('did not come up within 30 s'), 30_000);
+    const onData = () => {
+      const found = pattern.exec(stdout);
+      if (found === null) return;
+      clearTimeout(timer);
+      child.stdout.off('data', onData);
+      resolve(found);
+    };
+    function fail(reason: string) {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new Error(`isola ${role} ${reason}\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+    }
+    child.stdout.on('data', onData);
+    void exited.then((code) => fail(`exited with code ${code}`));
+  });
+  const cleanup = () => rmSync(dataDir, { recursive: true, force: true });
+  return {
+    url: (role === 'gateway' ? match[1] : match[2]) as string,
+    nodeId: role === 'worker' ? (match[1] as string) : null,
+    process: child,
+    output: () => stdout,
+    stderr: () => stderr,
+    async stop(killAfterMs = 30_000) {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+        await exited;
+        clearTimeout(timer);
+      }
+      cleanup();
+      return child.exitCode;
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited;
+      }
+      cleanup();
+    },
+  };
+}

@@ -54,6 +54,16 @@ const settings = {
   queueLockMs: { env: 'ISOLA_QUEUE_LOCK_MS', schema: z.coerce.number().int().min(500).max(600_000).default(10_000) },
   /** How often worker hosts look for jobs whose host died. */
   queueStalledIntervalMs: { env: 'ISOLA_QUEUE_STALLED_INTERVAL_MS', schema: z.coerce.number().int().min(250).max(600_000).default(5_000) },
+  /** Address a worker node's server listens on for invocations from gateways (use 0.0.0.0 across machines). */
+  nodeHost: { env: 'ISOLA_NODE_HOST', schema: z.string().min(1).default('127.0.0.1') },
+  /** Its port; 0 picks a free one (the node announces the one it got). */
+  nodePort: { env: 'ISOLA_NODE_PORT', schema: port.default(0) },
+  /** The URL gateways reach the node at, when not http://<ISOLA_NODE_HOST>:<port> (e.g. behind NAT, or a pod IP). */
+  nodeAdvertiseUrl: { env: 'ISOLA_NODE_ADVERTISE_URL', schema: z.url({ protocol: /^https?$/, error: 'must be an http:// URL' }).optional() },
+  /** Invocations one worker process runs at once; a node with every worker this busy answers 503 OVERLOADED. */
+  workerMaxInFlight: { env: 'ISOLA_WORKER_MAX_INFLIGHT', schema: z.coerce.number().int().min(1).max(100_000).default(128) },
+  /** How long a stopping worker node waits for running invocations before it hands their jobs back. */
+  drainTimeoutMs: { env: 'ISOLA_DRAIN_TIMEOUT_MS', schema: z.coerce.number().int().min(0).max(3_600_000).default(20_000) },
   logLevel: { env: 'ISOLA_LOG_LEVEL', schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') },
 } as const;
 

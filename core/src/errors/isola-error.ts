@@ -5,6 +5,8 @@ export interface ErrorShape {
   code: ErrorCode;
   message: string;
   details?: unknown;
+  /** 429 and 503: when the caller may try again; the gateway sends it as Retry-After (whole seconds). */
+  retryAfterMs?: number;
 }
 
 /** The JSON body every error response carries (SPEC §3). */

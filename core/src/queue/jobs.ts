@@ -40,6 +40,8 @@ export interface InvocationJobData {
   attempts?: InvocationAttempt[];
   /** How many of `attempts` are tries lost with their worker host (BullMQ counts those apart). */
   lostRecorded?: number;
+  /** Starts that never ran the function: handed back by a stopping host, or held back by a limit. */
+  notRun?: number;
 }
 
 /** What a topic queue's job carries: the CloudEvent as published. */

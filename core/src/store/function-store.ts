@@ -53,7 +53,9 @@ export type FunctionEvent =
   /** A token was revoked: gateways drop it from their caches. */
   | { type: 'tokens'; id: string }
   /** A BullMQ queue was used for the first time: worker hosts start consuming it. */
-  | { type: 'queue'; queue: string };
+  | { type: 'queue'; queue: string }
+  /** A worker node joined, started draining or left: gateways re-read the node directory. */
+  | { type: 'nodes'; node: string };
 
 /** Bundles up to this size travel in the deploy event (see FunctionEvent). */
 const maxCodeInEvent = 64 * 1024;

@@ -33,6 +33,10 @@ export const redisKeys = {
   functionCronLast: (name: string) => `isola:fn:${name}:cron`,
   /** Sorted set of missed ticks, `<cron id>:<ms>` scored by the tick's time (the newest 1,000). */
   functionCronMissed: (name: string) => `isola:fn:${name}:cron:missed`,
+  /** Set of the ids of worker nodes that announced themselves (some may have expired). */
+  nodes: 'isola:nodes',
+  /** String (expiring unless refreshed): a worker node's NodeInfo as JSON. */
+  node: (id: string) => `isola:node:${id}`,
   /** Set of BullMQ queue names that have been used (function queues get one on first async use). */
   queueNames: 'isola:queues',
 } as const;

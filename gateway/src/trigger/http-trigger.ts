@@ -133,6 +133,7 @@ async function runFunction(
   reply.header('server-timing', serverTiming(platformMs, outcome));
 
   if (!outcome.ok) {
+    if (outcome.error.retryAfterMs !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(outcome.error.retryAfterMs / 1000))));
     return reply.code(statusOf(outcome.error.code)).type('application/json').send(errorBody(outcome.error, invocationId));
   }
   const { status, headers, body: responseBody } = outcome.response;

@@ -1,4 +1,4 @@
-import { UnrecoverableError, type Job } from 'bullmq';
+import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   attemptOf,
@@ -58,9 +58,30 @@ const finalErrors = new Set<ErrorCode>(['FUNCTION_HANDLER_MISSING', 'FUNCTION_NO
  */
 export class InvocationConsumer {
   private readonly gate: SlotGate;
+  /** Aborted when the host stops: jobs still waiting for a slot go back to the queue. */
+  private readonly waitingHandBack = new AbortController();
+  /** Aborted when the host's drain time is up: jobs still running go back too. */
+  private readonly runningHandBack = new AbortController();
 
   constructor(private readonly options: InvocationConsumerOptions) {
     this.gate = options.gate;
+  }
+
+  /**
+   * The host is stopping: jobs waiting for a slot return to the queue at once, first in line,
+   * and are run by another host (the try does not count). Call `handBackRunning()` when the
+   * drain time is up.
+   */
+  handBackWaiting(): void {
+    this.waitingHandBack.abort(new HandBack());
+  }
+
+  /**
+   * Jobs still running go back to the queue; their invocations go on here until the host stops,
+   * but their outcome is dropped, and the next try records this one as WORKER_LOST.
+   */
+  handBackRunning(): void {
+    this.runningHandBack.abort(new HandBack());
   }
 
   /** Consumes every function queue that exists now; later ones arrive as events (onEvent). */
@@ -80,10 +101,10 @@ export class InvocationConsumer {
   }
 
   private consume(name: string): void {
-    this.options.workers.ensure<InvocationJobData, InvocationJobResult>(name, (job) => this.process(job), this.options.concurrency);
+    this.options.workers.ensure<InvocationJobData, InvocationJobResult>(name, (job, token) => this.process(job, token), this.options.concurrency);
   }
 
-  private async process(job: Job<InvocationJobData, InvocationJobResult>): Promise<InvocationJobResult> {
+  private async process(job: Job<InvocationJobData, InvocationJobResult>, token?: string): Promise<InvocationJobResult> {
     const data = job.data;
     const maxAttempts = job.opts.attempts ?? 1;
     const lost = lostAttempts(job, data);
@@ -92,14 +113,23 @@ export class InvocationConsumer {
     const attempt = previous.length + 1;
     const lastTry = job.attemptsMade + 1 >= maxAttempts;
     const request = invocationRequestOf(data);
-    const release = await this.gate.acquire();
-    const attemptStartedAt = Date.now();
-    let outcome: InvocationOutcome;
+    let release: () => void;
     try {
-      outcome = await this.options.invoker.invoke(request);
+      release = await this.gate.acquire(this.waitingHandBack.signal);
+    } catch (error) {
+      if (!(error instanceof HandBack)) throw error;
+      // Never started: counted apart so the next try does not take it for a lost one.
+      await job.updateData({ ...data, notRun: (data.notRun ?? 0) + 1 });
+      return this.handBack(job, token);
+    }
+    const attemptStartedAt = Date.now();
+    let outcome: InvocationOutcome | HandBack;
+    try {
+      outcome = await Promise.race([this.options.invoker.invoke(request), whenAborted(this.runningHandBack.signal)]);
     } finally {
       release();
     }
+    if (outcome instanceof HandBack) return this.handBack(job, token);
     const failedFinally = !outcome.ok && (finalErrors.has(outcome.error.code) || outcome.noRetry === true || lastTry);
     const status = outcome.ok ? 'succeeded' : failedFinally ? 'failed' : 'retrying';
     const retryDelayMs = status === 'retrying' ? backoffDelayMs(attempt, data.backoff) : undefined;
@@ -138,15 +168,39 @@ export class InvocationConsumer {
     }
     throw new RetryLaterError(message, retryDelayMs ?? 0);
   }
+
+  /** Returns the job to the front of its queue for another host; BullMQ then leaves it alone. */
+  private async handBack(job: Job<InvocationJobData, InvocationJobResult>, token: string | undefined): Promise<never> {
+    await job.moveToWait(token);
+    this.options.logger.info({ function: job.data.function.name, invocationId: job.data.invocationId }, 'async invocation handed back to its queue: this host is stopping');
+    throw new WaitingError();
+  }
+}
+
+/** Why a job went back to its queue unfinished (the host is stopping). */
+class HandBack extends Error {
+  constructor() {
+    super('this worker host is stopping; the job goes back to the queue');
+    this.name = 'HandBack';
+  }
+}
+
+/** Resolves with the signal's reason once it aborts (never, otherwise). */
+function whenAborted(signal: AbortSignal): Promise<HandBack> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve(signal.reason as HandBack);
+    else signal.addEventListener('abort', () => resolve(signal.reason as HandBack), { once: true });
+  });
 }
 
 /**
  * Tries that started but never ended because their worker host died: BullMQ counts each start
- * (`attemptsStarted`, this one included) but only failed tries in `attemptsMade`.
+ * (`attemptsStarted`, this one included) but only failed tries in `attemptsMade`; starts
+ * handed back before they ran (`notRun`) are not tries at all.
  */
 function lostAttempts(job: Job, data: InvocationJobData): InvocationAttempt[] {
   const recorded = data.attempts?.length ?? 0;
-  const lost = Math.max(0, job.attemptsStarted - 1 - job.attemptsMade - (data.lostRecorded ?? 0));
+  const lost = Math.max(0, job.attemptsStarted - 1 - job.attemptsMade - (data.lostRecorded ?? 0) - (data.notRun ?? 0));
   const at = new Date(job.processedOn ?? Date.now()).toISOString();
   return Array.from({ length: lost }, (_unused, index) => ({
     attempt: recorded + index + 1,

@@ -19,12 +19,28 @@ export class SlotGate {
     return this.waiting.length;
   }
 
-  /** Resolves with a release function once a slot is free. */
-  async acquire(): Promise<() => void> {
+  /**
+   * Resolves with a release function once a slot is free. When `signal` aborts first, the
+   * caller leaves the line and the promise rejects with the signal's reason.
+   */
+  async acquire(signal?: AbortSignal): Promise<() => void> {
     if (this.held < this.slots) {
       this.held += 1;
     } else {
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      signal?.throwIfAborted();
+      await new Promise<void>((resolve, reject) => {
+        const entry = () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        const onAbort = () => {
+          const index = this.waiting.indexOf(entry);
+          if (index >= 0) this.waiting.splice(index, 1);
+          reject(signal?.reason as Error);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        this.waiting.push(entry);
+      });
     }
     let released = false;
     return () => {

@@ -12,6 +12,8 @@ export interface SupervisorOptions {
   onFunctionCrash?: (instanceKey: string, reason: string) => void;
   /** Recycle a worker after this many invocations or this much resident memory (0: never). */
   recycle?: { maxInvocations: number; maxRssBytes: number };
+  /** Prefixed to worker ids (`<node>/w0.1`), so that an id names one process of the whole platform. */
+  idPrefix?: string;
 }
 
 const maxRespawnDelayMs = 5_000;
@@ -52,7 +54,7 @@ export class Supervisor implements WorkerSource {
   private spawn(index: number): WorkerProcess {
     this.generation += 1;
     return new WorkerProcess({
-      id: `w${index}.${this.generation}`,
+      id: `${this.options.idPrefix === undefined ? '' : `${this.options.idPrefix}/`}w${index}.${this.generation}`,
       env: this.options.env,
       logger: this.options.logger,
       heartbeatTimeoutMs: this.options.heartbeatTimeoutMs,

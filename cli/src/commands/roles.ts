@@ -1,0 +1,53 @@
+import type { Command } from 'commander';
+import { createLogger, loadConfig, type ConfigOverrides } from '@isola/core';
+import { startPlatform, type Roles } from '../platform/platform.js';
+import { stopOnSignals } from './signals.js';
+
+interface RoleOptions {
+  port?: string;
+  workers?: string;
+  dataDir?: string;
+}
+
+const settingsHelp =
+  '\nEvery role needs REDIS_URL (the roles of a platform meet in one Redis) and the same secret key (ISOLA_SECRET_KEY, or a shared data dir).' +
+  '\nSettings come from ISOLA_* environment variables and isola.config.yaml; see docs/configuration.md and docs/deployment.md.';
+
+/**
+ * `isola gateway` and `isola worker`: one role per process, so that a platform can span
+ * processes and machines sharing one Redis (docs/deployment.md).
+ */
+export function registerRoleCommands(program: Command): void {
+  program
+    .command('gateway')
+    .description('run a gateway alone: the control-plane API and the HTTP trigger; invocations run on the worker nodes registered in Redis')
+    .option('--port <port>', 'HTTP port (ISOLA_PORT, default 8080; 0 picks a free one)')
+    .option('--data-dir <dir>', 'data directory (ISOLA_DATA_DIR, default .isola)')
+    .addHelpText('after', settingsHelp)
+    .action((options: RoleOptions) => runRole({ gateway: true, worker: false }, options));
+  program
+    .command('worker')
+    .description('run a worker node alone: pre-forked worker processes, the async/topic consumers, and a node server for gateways')
+    .option('--workers <count>', 'worker processes (ISOLA_WORKERS, default one per core)')
+    .option('--data-dir <dir>', 'data directory (ISOLA_DATA_DIR, default .isola)')
+    .addHelpText('after', settingsHelp)
+    .action((options: RoleOptions) => runRole({ gateway: false, worker: true }, options));
+}
+
+async function runRole(roles: Roles, options: RoleOptions): Promise<void> {
+  const overrides: ConfigOverrides = {};
+  if (options.port !== undefined) overrides.port = options.port;
+  if (options.workers !== undefined) overrides.workers = options.workers;
+  if (options.dataDir !== undefined) overrides.dataDir = options.dataDir;
+  const config = loadConfig({ overrides });
+  const logger = createLogger({ level: config.logLevel });
+  const name = roles.gateway ? 'gateway' : 'worker node';
+  const platform = await startPlatform(config, logger, roles);
+  stopOnSignals(platform, `the Isola ${name}`);
+  if (platform.url !== null) {
+    const token = platform.adminToken;
+    const tokenLine = token?.generated ? `\nAdmin token (shown once; stored in ${token.file}): ${token.token}` : '';
+    console.log(`Isola gateway is up: ${platform.url}${tokenLine}`);
+  }
+  if (platform.node !== null) console.log(`Isola worker node ${platform.node.id} is up: ${platform.node.url} (${config.workers} worker${config.workers === 1 ? '' : 's'})`);
+}

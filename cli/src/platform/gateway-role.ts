@@ -1,0 +1,56 @@
+import type { AddressInfo } from 'node:net';
+import { FunctionMetricsReader, LogStore, nodeAuthToken, RecordStore, TokenStore } from '@isola/core';
+import { createGateway } from '@isola/gateway';
+import { ClusterInvoker, type LocalNode } from '@isola/scheduler';
+import type { AdminToken } from './admin-token.js';
+import type { PlatformContext } from './context.js';
+
+export interface GatewayRole {
+  /** Base URL, e.g. http://127.0.0.1:8080. */
+  url: string;
+}
+
+/**
+ * A gateway (`isola gateway`, and the front of `isola up`): the control-plane API and the HTTP
+ * trigger. Synchronous invocations go to the platform's worker nodes through the
+ * ClusterInvoker (the node in this process, if any, directly); async ones to BullMQ.
+ */
+export async function startGatewayRole(ctx: PlatformContext, adminToken: AdminToken, local?: LocalNode): Promise<GatewayRole> {
+  const { config, logger, redis } = ctx;
+  const invoker = new ClusterInvoker({
+    redis,
+    nodeToken: nodeAuthToken(ctx.secretKey),
+    logger: logger.child({ component: 'placement' }),
+    ...(local === undefined ? {} : { local }),
+  });
+  await invoker.start();
+  ctx.atStop(() => invoker.close());
+  const gateway = await createGateway({
+    config,
+    logger,
+    invoker,
+    store: ctx.store,
+    tokens: new TokenStore(redis),
+    secrets: ctx.secrets,
+    functions: ctx.functions,
+    recorder: ctx.recorder,
+    records: new RecordStore(redis),
+    logs: new LogStore(redis, { connect: () => redis.duplicate() }),
+    functionMetrics: new FunctionMetricsReader(redis),
+    adminToken: adminToken.token,
+    tokenHint: adminToken.file === null ? 'the token is ISOLA_ADMIN_TOKEN' : `the admin token is in ${adminToken.file}`,
+    redisHealthy: async () => (await redis.ping()) === 'PONG',
+    queues: ctx.queues,
+    redis,
+  });
+  ctx.onEvent((event) => {
+    invoker.onEvent(event);
+    gateway.onEvent(event);
+  });
+  ctx.onResubscribed(() => gateway.forgetCached());
+  await gateway.app.listen({ host: config.host, port: config.port });
+  ctx.atStop(() => gateway.app.close());
+  const address = gateway.app.server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return { url: `http://${host}:${address.port}` };
+}

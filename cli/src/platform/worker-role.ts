@@ -1,0 +1,135 @@
+import { networkInterfaces } from 'node:os';
+import { NodeAnnouncer, newNodeId, nodeAuthToken, QueueWorkerSet, type NodeInfo } from '@isola/core';
+import { CallbackSender, InvocationConsumer, NodeServer, Scheduler, SlotGate } from '@isola/scheduler';
+import { TopicConsumers } from '@isola/triggers';
+import { Supervisor } from '@isola/worker-pool';
+import type { PlatformContext } from './context.js';
+
+export interface WorkerRole {
+  nodeId: string;
+  /** Places invocations on this node's worker processes. */
+  scheduler: Scheduler;
+  /** Where gateways reach the node. */
+  url: string;
+}
+
+/**
+ * A worker node (`isola worker`, and the worker part of `isola up`): the pre-forked worker
+ * processes, the consumers of async invocations, topics and callbacks, and the node server
+ * that takes synchronous invocations from gateways. The node announces itself in Redis.
+ *
+ * Stopping is graceful: the node leaves the directory (gateways place new work elsewhere),
+ * hands back queued jobs it had not started, lets running invocations finish for up to
+ * ISOLA_DRAIN_TIMEOUT_MS, then hands back what still runs, and only then stops its workers.
+ */
+export async function startWorkerRole(ctx: PlatformContext): Promise<WorkerRole> {
+  const { config, logger } = ctx;
+  const nodeId = newNodeId();
+  const nodeLogger = logger.child({ component: 'node', node: nodeId });
+  const supervisor = new Supervisor({
+    workers: config.workers,
+    env: { ...process.env, REDIS_URL: ctx.redisUrl, ISOLA_DATA_DIR: config.dataDir },
+    logger: logger.child({ component: 'supervisor' }),
+    heartbeatTimeoutMs: config.heartbeatTimeoutMs,
+    recycle: { maxInvocations: config.workerMaxInvocations, maxRssBytes: config.workerMaxRssMb * 1024 * 1024 },
+    idPrefix: nodeId,
+    // Only called once workers run, after the scheduler below exists.
+    onFunctionCrash: (key, reason) => scheduler.recordCrash(key, reason),
+  });
+  const scheduler = new Scheduler(supervisor, { logger: logger.child({ component: 'scheduler' }), maxInFlightPerWorker: config.workerMaxInFlight });
+  ctx.atStop(() => supervisor.stop());
+  await supervisor.start();
+
+  // Async invocations, topics and callbacks: BullMQ on the shared Redis, run on this node's workers.
+  const queueWorkers = new QueueWorkerSet(ctx.queueRedis, logger.child({ component: 'queues' }), {
+    lockDurationMs: config.queueLockMs,
+    stalledIntervalMs: config.queueStalledIntervalMs,
+  });
+  const gate = new SlotGate(config.asyncSlots);
+  const asyncLogger = logger.child({ component: 'async' });
+  const callbacks = new CallbackSender({ queues: ctx.queues, workers: queueWorkers, redis: ctx.redis, logger: asyncLogger });
+  callbacks.start();
+  const consumer = new InvocationConsumer({
+    invoker: scheduler,
+    recorder: ctx.recorder,
+    workers: queueWorkers,
+    redis: ctx.redis,
+    logger: asyncLogger,
+    gate,
+    concurrency: config.asyncSlots,
+    onFinal: (data) => callbacks.enqueue(data),
+  });
+  const topics = new TopicConsumers({
+    store: ctx.store,
+    resolveFunction: async (name) => (await ctx.functions.resolve(name))?.pick() ?? null,
+    invoker: scheduler,
+    recorder: ctx.recorder,
+    workers: queueWorkers,
+    queues: ctx.queues,
+    gate,
+    logger: logger.child({ component: 'messages' }),
+  });
+  ctx.onEvent((event) => {
+    consumer.onEvent(event);
+    topics.onEvent(event);
+  });
+  ctx.onResubscribed(() => {
+    const warn = (error: unknown) => asyncLogger.warn({ err: error }, 'could not list the queues');
+    void consumer.start().catch(warn);
+    void topics.sync().catch(warn);
+  });
+  await consumer.start();
+  await topics.sync();
+
+  const server = new NodeServer({
+    nodeId,
+    invoker: scheduler,
+    token: nodeAuthToken(ctx.secretKey),
+    logger: nodeLogger,
+    load: () => scheduler.inFlight(),
+    capacity: () => scheduler.capacity(),
+    maxFrameBytes: config.maxBodyBytes + 1024 * 1024,
+  });
+  const port = await server.listen(config.nodeHost, config.nodePort);
+  const url = config.nodeAdvertiseUrl ?? `http://${advertisedHost(config.nodeHost)}:${port}`;
+  const startedAt = Date.now();
+  const describe = (): NodeInfo => ({
+    id: nodeId,
+    url,
+    workers: scheduler.readyWorkers(),
+    capacity: scheduler.capacity(),
+    inFlight: scheduler.inFlight(),
+    startedAt,
+  });
+  const announcer = new NodeAnnouncer(ctx.redis, describe, { logger: nodeLogger });
+  await announcer.join();
+
+  ctx.atStop(async () => {
+    const started = performance.now();
+    await announcer.leave().catch((error: unknown) => nodeLogger.warn({ err: error }, 'could not leave the node directory; gateways notice when its entry expires'));
+    consumer.handBackWaiting();
+    const deadline = setTimeout(() => {
+      nodeLogger.warn({ drainTimeoutMs: config.drainTimeoutMs }, 'drain time is up: handing back the async invocations still running');
+      consumer.handBackRunning();
+    }, config.drainTimeoutMs);
+    try {
+      await Promise.all([server.drain(), queueWorkers.close(true)]);
+    } finally {
+      clearTimeout(deadline);
+    }
+    await server.close();
+    nodeLogger.info({ drainMs: Math.round(performance.now() - started) }, 'worker node drained');
+  });
+  nodeLogger.info({ url, workers: config.workers }, 'worker node joined');
+  return { nodeId, scheduler, url };
+}
+
+/** A host name gateways can reach when the server listens on every address: the first external IPv4 address. */
+function advertisedHost(host: string): string {
+  if (host !== '0.0.0.0' && host !== '::') return host.includes(':') ? `[${host}]` : host;
+  for (const addresses of Object.values(networkInterfaces())) {
+    const external = addresses?.find((address) => address.family === 'IPv4' && !address.internal);
+    if (external !== undefined) return external.address;
+  }
+  return '127.0.0.1';
+}

@@ -1,0 +1,196 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { startTestRedis, type TestRedis } from '@isola/core/testing';
+import { TestApi } from './e2e-helpers.js';
+import { spawnRole, type SpawnedRole } from './spawn-platform.js';
+
+// The platform spread over processes as over machines: two gateways and two worker nodes, each
+// its own `isola gateway` / `isola worker` process, sharing one real Redis and nothing else.
+
+let redis: TestRedis;
+let env: NodeJS.ProcessEnv;
+const gateways: SpawnedRole[] = [];
+const nodes: SpawnedRole[] = [];
+let apis: TestApi[] = [];
+const token = `test_${randomBytes(16).toString('hex')}`;
+
+/** Sleeps in the function, so several invocations overlap. */
+const slowSource = `export default { async fetch(request) {
+  const ms = Number(new URL(request.url).searchParams.get('ms') ?? '0');
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return new Response('slept ' + ms);
+} };`;
+
+before(async () => {
+  redis = await startTestRedis();
+  env = { REDIS_URL: redis.url, ISOLA_SECRET_KEY: randomBytes(32).toString('base64'), ISOLA_ADMIN_TOKEN: token, ISOLA_QUEUE_LOCK_MS: '2000', ISOLA_QUEUE_STALLED_INTERVAL_MS: '1000' };
+  const started = await Promise.all([spawnRole('worker', env), spawnRole('worker', env), spawnRole('gateway', env), spawnRole('gateway', env)]);
+  nodes.push(started[0] as SpawnedRole, started[1] as SpawnedRole);
+  gateways.push(started[2] as SpawnedRole, started[3] as SpawnedRole);
+  apis = gateways.map((gateway) => new TestApi(gateway.url, token));
+});
+
+after(async () => {
+  await Promise.all([...gateways, ...nodes].map((role) => role.stop(5_000)));
+  await redis?.stop();
+});
+
+/** The node an invocation ran on, from its record's worker id (`<node id>/w0.1`). */
+async function nodeOf(api: TestApi, invocationId: string): Promise<string> {
+  const record = await api.record(invocationId);
+  assert.ok(record.workerId !== undefined, `record of ${invocationId} names its worker`);
+  return record.workerId.split('/')[0] as string;
+}
+
+describe('two gateways and two worker nodes on one Redis', () => {
+  test('each gateway sees both nodes; a function deployed through one gateway is served through the other', async () => {
+    for (const gateway of gateways) {
+      const ready = (await (await fetch(`${gateway.url}/readyz`)).json()) as { checks: { workers: number } };
+      assert.equal(ready.checks.workers, 2, 'one worker process per node, both nodes');
+    }
+    const [first, second] = apis as [TestApi, TestApi];
+    await first.deploy('hello', 'export default { fetch: (r) => new Response("hello " + new URL(r.url).pathname) };', { public: true });
+    const answer = await fetch(`${second.url}/fn/hello/there`);
+    assert.equal(answer.status, 200);
+    assert.equal(await answer.text(), 'hello /fn/hello/there');
+    const node = await nodeOf(second, answer.headers.get('x-isola-invocation-id') ?? '');
+    assert.ok(nodes.some((spawned) => spawned.nodeId === node), `ran on a known node (${node})`);
+  });
+
+  test('placement keeps a version on one node whichever gateway is asked (one cold start), and spreads versions over the nodes', async () => {
+    const [first, second] = apis as [TestApi, TestApi];
+    const homes = new Map<string, Set<string>>();
+    for (let index = 0; index < 10; index += 1) {
+      const name = `affine-${index}`;
+      await first.deploy(name, 'export default { fetch: () => new Response("ok") };', { public: true });
+      const cold: boolean[] = [];
+      const seen = new Set<string>();
+      for (let call = 0; call < 6; call += 1) {
+        const api = call % 2 === 0 ? first : second;
+        const response = await fetch(`${api.url}/fn/${name}/`);
+        assert.equal(response.status, 200);
+        await response.arrayBuffer();
+        cold.push(response.headers.get('x-isola-cold-start') === 'true');
+        seen.add(await nodeOf(api, response.headers.get('x-isola-invocation-id') ?? ''));
+      }
+      assert.deepEqual(cold, [true, false, false, false, false, false], `${name}: only the first call through either gateway is cold`);
+      assert.equal(seen.size, 1, `${name} stayed on one node`);
+      homes.set(name, seen);
+    }
+    const used = new Set([...homes.values()].flatMap((set) => [...set]));
+    assert.equal(used.size, 2, 'ten functions use both nodes');
+  });
+
+  test('async invocations submitted through either gateway run on the worker nodes', async () => {
+    const [first, second] = apis as [TestApi, TestApi];
+    await first.deploy('slow', slowSource);
+    const ids = await Promise.all(Array.from({ length: 20 }, (_unused, index) => (index % 2 === 0 ? first : second).submit('/fn/slow/?ms=50', `job ${index}`)));
+    const records = await Promise.all(ids.map((id) => first.finalRecord(id)));
+    assert.deepEqual(
+      records.map((record) => record.status),
+      ids.map(() => 'succeeded'),
+    );
+  });
+
+  test('a node that is killed is skipped: sync calls go to the other node, and the jobs it held run again elsewhere', async () => {
+    const [first, second] = apis as [TestApi, TestApi];
+    await first.deploy('slow-job', slowSource, { async: { retries: 2, backoff: { baseMs: 50, maxMs: 100 } } });
+    const ids = await Promise.all(Array.from({ length: 8 }, (_unused, index) => first.submit('/fn/slow-job/?ms=1500', `job ${index}`)));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const victim = nodes.shift() as SpawnedRole;
+    await victim.kill();
+    for (let call = 0; call < 20; call += 1) {
+      const api = call % 2 === 0 ? first : second;
+      const response = await fetch(`${api.url}/fn/hello/after-kill-${call}`);
+      assert.equal(response.status, 200, `call ${call} after the kill: ${await response.clone().text()}`);
+      await response.arrayBuffer();
+    }
+    const records = await Promise.all(ids.map((id) => first.finalRecord(id, 30_000)));
+    assert.deepEqual(
+      records.map((record) => record.status),
+      ids.map(() => 'succeeded'),
+      'every job the dead node held ran again on the other one',
+    );
+    for (const gateway of gateways) {
+      const ready = (await (await fetch(`${gateway.url}/readyz`)).json()) as { checks: { workers: number } };
+      assert.equal(ready.checks.workers, 1, 'the dead node left the directory');
+    }
+    nodes.push(await spawnRole('worker', env));
+  });
+
+  test('a stopping node drains: its running invocations finish, new ones go to the other node, it exits 0', async () => {
+    const [first, second] = apis as [TestApi, TestApi];
+    await first.deploy('drain', slowSource, { public: true });
+    // Find the function's home node: the one to stop.
+    const probe = await fetch(`${first.url}/fn/drain/?ms=0`);
+    await probe.arrayBuffer();
+    const home = await nodeOf(first, probe.headers.get('x-isola-invocation-id') ?? '');
+    const stopping = nodes.find((node) => node.nodeId === home) as SpawnedRole;
+    assert.ok(stopping !== undefined, 'the home node is one of ours');
+
+    const running = Array.from({ length: 4 }, (_unused, index) => fetch(`${(index % 2 === 0 ? first : second).url}/fn/drain/?ms=1500`));
+    const jobs = await Promise.all(Array.from({ length: 6 }, (_unused, index) => first.submit('/fn/drain/?ms=1000', `drain job ${index}`)));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const exit = stopping.stop();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const during = await Promise.all(Array.from({ length: 6 }, () => fetch(`${second.url}/fn/drain/?ms=10`)));
+    for (const response of [...(await Promise.all(running)), ...during]) {
+      assert.equal(response.status, 200, await response.clone().text());
+      await response.arrayBuffer();
+    }
+    assert.equal(await exit, 0, 'the drained node exits cleanly');
+    const records = await Promise.all(jobs.map((id) => first.finalRecord(id, 30_000)));
+    assert.deepEqual(
+      records.map((record) => record.status),
+      jobs.map(() => 'succeeded'),
+    );
+    nodes.splice(nodes.indexOf(stopping), 1);
+    nodes.push(await spawnRole('worker', env));
+  });
+});
+
+describe('a stopping node hands its async jobs back', () => {
+  let ownRedis: TestRedis;
+  const roles: SpawnedRole[] = [];
+
+  after(async () => {
+    await Promise.all(roles.map((role) => role.stop(5_000)));
+    await ownRedis?.stop();
+  });
+
+  test('jobs waiting for a slot go back at once, running ones once the drain time is up; both finish on another node', async () => {
+    ownRedis = await startTestRedis();
+    const shared = { ...env, REDIS_URL: ownRedis.url };
+    // One async slot and a short drain: of two jobs taken, one runs and one waits for the slot.
+    const leaving = await spawnRole('worker', { ...shared, ISOLA_ASYNC_SLOTS: '1', ISOLA_DRAIN_TIMEOUT_MS: '300' });
+    const gateway = await spawnRole('gateway', shared);
+    roles.push(leaving, gateway);
+    const api = new TestApi(gateway.url, token);
+    await api.deploy('long-a', slowSource);
+    await api.deploy('long-b', slowSource);
+    const running = await api.submit('/fn/long-a/?ms=4000', 'a');
+    const waiting = await api.submit('/fn/long-b/?ms=4000', 'b');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    roles.push(await spawnRole('worker', shared));
+
+    const stopStarted = Date.now();
+    assert.equal(await leaving.stop(), 0);
+    const stopMs = Date.now() - stopStarted;
+    assert.ok(stopMs < 3_500, `the node left after ${stopMs} ms, before its 4 s invocation ended`);
+
+    const [ranRecord, waitedRecord] = await Promise.all([api.finalRecord(running, 30_000), api.finalRecord(waiting, 30_000)]);
+    assert.equal(ranRecord.status, 'succeeded');
+    assert.deepEqual(
+      ranRecord.attempts.map((attempt) => attempt.error?.code ?? attempt.status),
+      ['WORKER_LOST', 'succeeded'],
+      'the running try was abandoned and is recorded as lost; the next one ran elsewhere',
+    );
+    assert.equal(waitedRecord.status, 'succeeded');
+    assert.deepEqual(
+      waitedRecord.attempts.map((attempt) => attempt.status),
+      ['succeeded'],
+      'a job handed back before it ran counts no try',
+    );
+  });
+});
