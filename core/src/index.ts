@@ -49,3 +49,4 @@ export * from './queue/connection.js';
 export * from './queue/idempotency.js';
 export * from './queue/queue-client.js';
 export * from './queue/queue-workers.js';
+export * from './limits/function-admission.js';

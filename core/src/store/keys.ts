@@ -33,6 +33,10 @@ export const redisKeys = {
   functionCronLast: (name: string) => `isola:fn:${name}:cron`,
   /** Sorted set of missed ticks, `<cron id>:<ms>` scored by the tick's time (the newest 1,000). */
   functionCronMissed: (name: string) => `isola:fn:${name}:cron:missed`,
+  /** Sorted set of the function's admitted invocations (FunctionAdmission): invocation id scored by its lease's expiry (Redis time, µs). */
+  functionInFlight: (name: string) => `isola:fn:${name}:in-flight`,
+  /** Hash `{tokens, at}`: the function's rate-limit token bucket (FunctionAdmission); `at` is Redis time in ms. */
+  functionRateBucket: (name: string) => `isola:fn:${name}:rate`,
   /** Set of BullMQ queue names that have been used (function queues get one on first async use). */
   queueNames: 'isola:queues',
 } as const;
