@@ -51,3 +51,4 @@ export * from './queue/queue-client.js';
 export * from './queue/queue-workers.js';
 export * from './cluster/wire.js';
 export * from './cluster/node-registry.js';
+export * from './limits/function-admission.js';

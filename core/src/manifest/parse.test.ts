@@ -71,6 +71,51 @@ describe('manifest schema', () => {
     }
   });
 
+  test('limits.maxInFlight and limits.rateLimit are absent (unlimited) unless set', () => {
+    const manifest = parseManifest({ name: 'x', main: 'i.js', limits: { memoryMb: 64 } });
+    assert.equal(manifest.limits.maxInFlight, undefined);
+    assert.equal(manifest.limits.rateLimit, undefined);
+    assert.ok(!('maxInFlight' in manifest.limits) && !('rateLimit' in manifest.limits));
+  });
+
+  test('accepts platform-wide limits and fills the burst from qps', () => {
+    const limitsOf = (limits: object) => parseManifest({ name: 'x', main: 'i.js', limits }).limits;
+    assert.equal(limitsOf({ maxInFlight: 1 }).maxInFlight, 1);
+    assert.equal(limitsOf({ maxInFlight: 100_000 }).maxInFlight, 100_000);
+    assert.deepEqual(limitsOf({ rateLimit: { qps: 0.5 } }).rateLimit, { qps: 0.5, burst: 1 });
+    assert.deepEqual(limitsOf({ rateLimit: { qps: 2.5 } }).rateLimit, { qps: 2.5, burst: 3 });
+    assert.deepEqual(limitsOf({ rateLimit: { qps: 100_000 } }).rateLimit, { qps: 100_000, burst: 100_000 });
+    assert.deepEqual(limitsOf({ rateLimit: { qps: 10, burst: 1 } }).rateLimit, { qps: 10, burst: 1 });
+    const both = limitsOf({ maxInFlight: 8, rateLimit: { qps: 20, burst: 50 }, concurrency: 4 });
+    assert.deepEqual(both, { ...defaultLimits, concurrency: 4, maxInFlight: 8, rateLimit: { qps: 20, burst: 50 } });
+    // A stored manifest parses to itself.
+    assert.deepEqual(parseManifest(parseManifest({ name: 'x', main: 'i.js', limits: both })).limits, both);
+  });
+
+  test('reports bad platform-wide limits by path', () => {
+    const problemsOf = (limits: object) => {
+      const result = validateManifest({ name: 'x', main: 'i.js', limits });
+      return result.ok ? [] : result.problems.map((problem) => problem.path);
+    };
+    for (const maxInFlight of [0, -1, 1.5, 100_001, '10', null]) {
+      assert.deepEqual(problemsOf({ maxInFlight }), ['limits.maxInFlight'], `maxInFlight ${String(maxInFlight)}`);
+    }
+    for (const qps of [0, -0.5, 100_000.5, Infinity, '5']) {
+      assert.deepEqual(problemsOf({ rateLimit: { qps } }), ['limits.rateLimit.qps'], `qps ${String(qps)}`);
+    }
+    for (const burst of [0, 2.5, -1, '3']) {
+      assert.deepEqual(problemsOf({ rateLimit: { qps: 1, burst } }), ['limits.rateLimit.burst'], `burst ${String(burst)}`);
+    }
+    assert.deepEqual(problemsOf({ rateLimit: {} }), ['limits.rateLimit.qps']);
+    assert.deepEqual(problemsOf({ rateLimit: { qps: 1, per: 'minute' } }), ['limits.rateLimit.per']);
+    assert.deepEqual(problemsOf({ rateLimit: 5 }), ['limits.rateLimit']);
+    assert.deepEqual(problemsOf({ maxInFlight: 0, rateLimit: { qps: 0, burst: 0 } }).sort(), [
+      'limits.maxInFlight',
+      'limits.rateLimit.burst',
+      'limits.rateLimit.qps',
+    ]);
+  });
+
   test('rejects names that collide in env', () => {
     const result = validateManifest({ name: 'x', main: 'i.js', vars: { KEY: 'a' }, secrets: ['KEY'] });
     assert.equal(result.ok, false);
@@ -108,5 +153,9 @@ describe('manifest schema', () => {
     const properties = schema.properties as Record<string, unknown>;
     assert.ok(properties.name && properties.bindings && properties.limits);
     assert.deepEqual(schema.required, ['name', 'main']);
+    const limits = properties.limits as { properties: Record<string, { properties?: Record<string, unknown>; required?: string[] }> };
+    assert.ok(limits.properties.maxInFlight);
+    assert.deepEqual(limits.properties.rateLimit?.required, ['qps']);
+    assert.ok(limits.properties.rateLimit?.properties?.burst);
   });
 });

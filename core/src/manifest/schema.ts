@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Defaults applied to `limits` when the manifest leaves them out (documented in docs/manifest.md). */
+/** Defaults applied to `limits` when the manifest leaves them out (documented in docs/functions.md). */
 export const defaultLimits = { memoryMb: 128, timeoutMs: 10_000, concurrency: 32 } as const;
 
 const httpMethods = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -14,10 +14,27 @@ const cronExpression = z
   .string()
   .refine((value) => [5, 6].includes(value.trim().split(/\s+/).length), 'must have 5 or 6 space-separated fields');
 
+/** The burst a `rateLimit` without one gets: one second's worth of requests, at least one. */
+export function defaultBurst(qps: number): number {
+  return Math.max(1, Math.ceil(qps));
+}
+
+// Filled in here, so a stored manifest shows the burst in force.
+const rateLimitSchema = z
+  .strictObject({
+    qps: z.number().positive().max(100_000),
+    burst: z.number().int().min(1).optional(),
+  })
+  .transform(({ qps, burst }) => ({ qps, burst: burst ?? defaultBurst(qps) }));
+
+// memoryMb, timeoutMs and concurrency hold per instance; maxInFlight and rateLimit hold across the
+// whole platform (every gateway and worker, sync and async together) and are unlimited when absent.
 const limitsSchema = z.strictObject({
   memoryMb: z.number().int().min(16).max(4096).default(defaultLimits.memoryMb),
   timeoutMs: z.number().int().min(10).max(900_000).default(defaultLimits.timeoutMs),
   concurrency: z.number().int().min(1).max(1000).default(defaultLimits.concurrency),
+  maxInFlight: z.number().int().min(1).max(100_000).optional(),
+  rateLimit: rateLimitSchema.optional(),
 });
 
 const routeSchema = z.strictObject({
@@ -108,6 +125,8 @@ export type ManifestInput = z.input<typeof manifestSchema>;
 /** A manifest with every default applied: what the platform stores and uses. */
 export type Manifest = z.output<typeof manifestSchema>;
 export type Limits = Manifest['limits'];
+/** `limits.rateLimit` with its burst filled in. */
+export type RateLimit = NonNullable<Limits['rateLimit']>;
 export type Binding = Manifest['bindings'][string];
 /** One `queues:` entry: the function consumes that topic. */
 export type QueueConsumerConfig = Manifest['queues'][number];

@@ -37,6 +37,10 @@ export const redisKeys = {
   nodes: 'isola:nodes',
   /** String (expiring unless refreshed): a worker node's NodeInfo as JSON. */
   node: (id: string) => `isola:node:${id}`,
+  /** Sorted set of the function's admitted invocations (FunctionAdmission): invocation id scored by its lease's expiry (Redis time, µs). */
+  functionInFlight: (name: string) => `isola:fn:${name}:in-flight`,
+  /** Hash `{tokens, at}`: the function's rate-limit token bucket (FunctionAdmission); `at` is Redis time in ms. */
+  functionRateBucket: (name: string) => `isola:fn:${name}:rate`,
   /** Set of BullMQ queue names that have been used (function queues get one on first async use). */
   queueNames: 'isola:queues',
 } as const;
