@@ -4,7 +4,7 @@
 // something malformed. The scheduled and queue handlers have their own entry point
 // (event-dispatch.ts).
 import type { DispatchError, DispatchMeta, DispatchResult } from './contract.js';
-import { createExecutionContext, settleWaitUntil } from './execution-context.js';
+import { createExecutionContext, logWaitUntilRejections } from './execution-context.js';
 import { functionError } from './function-error.js';
 import { installedFunction } from './installed-function.js';
 import { beginInvocationScope, endInvocationScope } from './invocation-scope.js';
@@ -15,7 +15,7 @@ import { normalizeMethod, requestFromState, type Request } from './web/request.j
 import { isResponse, responseStateOf, type Response } from './web/response.js';
 import { BodyTooLargeError, readAllBytes, type ReadableStream } from './web/streams.js';
 import { parseAbsoluteUrl } from './web/url.js';
-import { isPromise, jsonParse } from './primordials.js';
+import { isPromise, jsonParse, promiseAllSettled } from './primordials.js';
 
 const NO_FETCH_HANDLER = 'the function has no fetch handler: export default { async fetch(request, env, ctx) { ... } }';
 
@@ -94,7 +94,8 @@ async function runFetch(
   log: InvocationLog,
 ): Promise<WithoutLogs<DispatchResult>> {
   const request = incomingRequest(meta, body);
-  const { ctx, waitUntilPromises } = createExecutionContext(meta.invocationId);
+  const waitUntilPromises: Promise<unknown>[] = [];
+  const ctx = createExecutionContext(meta.invocationId, waitUntilPromises);
 
   let outcome: { ok: true; response: Response } | { ok: false; error: DispatchError };
   try {
@@ -116,7 +117,7 @@ async function runFetch(
   if (isPromise(result)) result = await result;
 
   // Background work still belongs to this invocation: wait for it before closing the log.
-  await settleWaitUntil(waitUntilPromises, log);
+  logWaitUntilRejections(await promiseAllSettled(waitUntilPromises), log);
   return result;
 }
 

@@ -10,14 +10,14 @@
 // a warning in the invocation's log says why. Values JSON.stringify skips (undefined, functions,
 // symbols) give no body either, silently, as `undefined` does.
 import type { DispatchError, EventMeta, EventResult, MessageDecision, QueueMessageMeta } from './contract.js';
-import { createExecutionContext, settleWaitUntil } from './execution-context.js';
+import { createExecutionContext, logWaitUntilRejections } from './execution-context.js';
 import { functionError } from './function-error.js';
 import { installedFunction } from './installed-function.js';
 import { beginInvocationScope, endInvocationScope } from './invocation-scope.js';
 import { beginInvocationLog, endInvocationLog, writeLogTo, type InvocationLog } from './log-capture.js';
 import { createMessageBatch } from './message-batch.js';
 import { createScheduledController } from './scheduled-controller.js';
-import { jsonParse, jsonStringify } from './primordials.js';
+import { jsonParse, jsonStringify, promiseAllSettled } from './primordials.js';
 
 const NO_SCHEDULED_HANDLER =
   'the function has no scheduled handler, which cron triggers call: export default { async scheduled(controller, env, ctx) { ... } }';
@@ -54,10 +54,11 @@ async function runScheduled(
   meta: Extract<EventMeta, { trigger: 'scheduled' }>,
   log: InvocationLog,
 ): Promise<WithoutLogs<EventResult>> {
-  const { ctx, waitUntilPromises } = createExecutionContext(meta.invocationId);
+  const waitUntilPromises: Promise<unknown>[] = [];
+  const ctx = createExecutionContext(meta.invocationId, waitUntilPromises);
   const { controller, noRetryCalled } = createScheduledController(meta.cron, meta.scheduledTime);
   const outcome = await runHandler(target, 'scheduled', [controller, env, ctx], log);
-  await settleWaitUntil(waitUntilPromises, log);
+  logWaitUntilRejections(await promiseAllSettled(waitUntilPromises), log);
   return noRetryCalled() ? { ...outcome, noRetry: true } : outcome;
 }
 
@@ -68,12 +69,13 @@ async function runQueue(
   bodies: (Uint8Array | null)[] | undefined,
   log: InvocationLog,
 ): Promise<WithoutLogs<EventResult>> {
-  const { ctx, waitUntilPromises } = createExecutionContext(meta.invocationId);
+  const waitUntilPromises: Promise<unknown>[] = [];
+  const ctx = createExecutionContext(meta.invocationId, waitUntilPromises);
   const { batch, close } = createMessageBatch(meta.queue, meta.messages, bodies, log);
   const outcome = await runHandler(target, 'queue', [batch, env, ctx], log);
   // Without a queue handler nothing was decided: no decisions, so the trigger retries them all.
   if (!outcome.ok && outcome.error.code === 'FUNCTION_HANDLER_MISSING') return outcome;
-  await settleWaitUntil(waitUntilPromises, log);
+  logWaitUntilRejections(await promiseAllSettled(waitUntilPromises), log);
   const decisions: MessageDecision[] = close(!outcome.ok);
   return { ...outcome, decisions };
 }

@@ -3,7 +3,7 @@
 // work writes still belong to it.
 import { writeLogTo, type InvocationLog } from './log-capture.js';
 import { formatValue } from './web/console-format.js';
-import { append, promiseAllSettled, promiseResolve } from './primordials.js';
+import { append, promiseResolve } from './primordials.js';
 
 /** What handlers receive as their third argument (Cloudflare's ExecutionContext shape). */
 export interface ExecutionContext {
@@ -12,27 +12,19 @@ export interface ExecutionContext {
   passThroughOnException(): void;
 }
 
-export interface InvocationContext {
-  ctx: ExecutionContext;
-  /** The promises handed to ctx.waitUntil, in order. */
-  waitUntilPromises: Promise<unknown>[];
-}
-
-export function createExecutionContext(invocationId: string): InvocationContext {
-  const waitUntilPromises: Promise<unknown>[] = [];
-  const ctx: ExecutionContext = Object.freeze({
+/** A ctx whose waitUntil() appends to `waitUntilPromises` (the caller awaits them with Promise.allSettled). */
+export function createExecutionContext(invocationId: string, waitUntilPromises: Promise<unknown>[]): ExecutionContext {
+  return Object.freeze({
     invocationId,
     waitUntil(promise: unknown): void {
       append(waitUntilPromises, promiseResolve(promise));
     },
     passThroughOnException(): void {},
   });
-  return { ctx, waitUntilPromises };
 }
 
-/** Waits for the ctx.waitUntil work; a rejection is logged to the invocation, never thrown. */
-export async function settleWaitUntil(waitUntilPromises: Promise<unknown>[], log: InvocationLog): Promise<void> {
-  const settled = await promiseAllSettled(waitUntilPromises);
+/** Logs every rejected ctx.waitUntil promise to the invocation; they never fail it. */
+export function logWaitUntilRejections(settled: readonly PromiseSettledResult<unknown>[], log: InvocationLog): void {
   for (const entry of settled) {
     if (entry.status === 'rejected') {
       writeLogTo(log, 'error', `[isola] ctx.waitUntil promise rejected: ${formatValue(entry.reason)}`);
