@@ -1,5 +1,8 @@
 // The `controller` a scheduled handler receives (Cloudflare's ScheduledController).
 
+// Captured at load, before user code could replace it.
+const freeze = Object.freeze;
+
 /** What scheduled(controller, env, ctx) gets as its first argument. */
 export interface ScheduledController {
   readonly type: 'scheduled';
@@ -19,7 +22,7 @@ export interface ScheduledControllerHandle {
 
 export function createScheduledController(cron: string, scheduledTime: number): ScheduledControllerHandle {
   let noRetry = false;
-  const controller: ScheduledController = Object.freeze({
+  const controller: ScheduledController = freeze({
     type: 'scheduled' as const,
     cron,
     scheduledTime,

@@ -317,6 +317,33 @@ describe('queue', () => {
     assert.equal(outcome.decisions, undefined);
   });
 
+  test('a handler that goes over the memory limit is FUNCTION_MEMORY_LIMIT without decisions; the instance is discarded', async () => {
+    const fn = await load(`export default { async queue(batch) { batch.ackAll(); const hoard = []; for (;;) hoard.push(new Array(100_000).fill(1.5)); } };`);
+    const outcome = await invokeQueue(fn, batchOf(2));
+    assertFailed(outcome, 'FUNCTION_MEMORY_LIMIT');
+    assert.equal(outcome.decisions, undefined);
+    assert.equal(fn.usable, false);
+  });
+
+  test('built-ins replaced by the function (push, freeze, JSON.stringify, Date, Array.isArray) do not change decisions or the result', async () => {
+    const fn = await load(`
+      Array.prototype.push = () => { throw new Error('sabotaged push'); };
+      Object.freeze = (value) => value;
+      JSON.stringify = () => '"sabotaged"';
+      Array.isArray = () => false;
+      globalThis.Date = function FakeDate() { return { fake: true }; };
+      export default { async queue(batch) {
+        batch.messages[0].retry({ delaySeconds: 3 });
+        return { isDate: Object.prototype.toString.call(batch.messages[0].timestamp), count: batch.messages.length };
+      } };`);
+    const outcome = await invokeQueue(fn, batchOf(2));
+    assert.deepEqual(await json(outcome), { isDate: '[object Date]', count: 2 });
+    assert.deepEqual(outcome.decisions, [
+      { id: 'm1', action: 'retry', delaySeconds: 3 },
+      { id: 'm2', action: 'ack' },
+    ]);
+  });
+
   test('secret values are redacted from the logs and the error; concurrent batches keep their own decisions', async () => {
     const fn = await load(
       `export default { async queue(batch, env) {
