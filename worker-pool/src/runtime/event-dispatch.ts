@@ -42,6 +42,10 @@ export async function dispatchEvent(eventJson: string, bodies: (Uint8Array | nul
   try {
     result =
       meta.trigger === 'scheduled' ? await runScheduled(handlers, env, meta, log) : await runQueue(handlers, env, meta, bodies, log);
+  } catch (fault) {
+    // Not a user fault (those are results): stop capturing for this invocation, then reject.
+    endInvocationLog(log);
+    throw fault;
   } finally {
     endInvocationScope(scope);
   }
@@ -82,12 +86,13 @@ async function runQueue(
 
 /** Calls handler `name` of the default export; a throw or rejection becomes FUNCTION_ERROR. */
 async function runHandler(target: Record<string, unknown>, name: 'scheduled' | 'queue', args: unknown[], log: InvocationLog): Promise<HandlerOutcome> {
-  const handler = target[name];
-  if (typeof handler !== 'function') {
-    return { ok: false, error: { code: 'FUNCTION_HANDLER_MISSING', message: name === 'scheduled' ? NO_SCHEDULED_HANDLER : NO_QUEUE_HANDLER } };
-  }
   let returned: unknown;
   try {
+    // Inside the try: the export may be a getter that throws.
+    const handler = target[name];
+    if (typeof handler !== 'function') {
+      return { ok: false, error: { code: 'FUNCTION_HANDLER_MISSING', message: name === 'scheduled' ? NO_SCHEDULED_HANDLER : NO_QUEUE_HANDLER } };
+    }
     returned = await reflectApply(handler, target, args);
   } catch (thrown) {
     return { ok: false, error: functionError(thrown) };

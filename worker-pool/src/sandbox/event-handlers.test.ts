@@ -300,12 +300,18 @@ describe('queue', () => {
     assert.deepEqual(bad.decisions, [{ id: 'm1', action: 'retry' }]);
   });
 
-  test('a function without queue gets FUNCTION_HANDLER_MISSING that says what to export, and no decisions', async () => {
+  test('a function without queue gets FUNCTION_HANDLER_MISSING that says what to export, and no decisions; a throwing getter is FUNCTION_ERROR', async () => {
     const fn = await load(`export default { scheduled() {} };`);
     const outcome = await invokeQueue(fn, batchOf(2));
     assertFailed(outcome, 'FUNCTION_HANDLER_MISSING');
     assert.match(outcome.error.message, /no queue handler.*export default \{ async queue\(batch, env, ctx\) \{ \.\.\. \} \}/);
     assert.equal(outcome.decisions, undefined);
+
+    const getter = await load(`export default { get queue() { throw new Error('no queue for you'); } };`);
+    const thrown = await invokeQueue(getter, batchOf(1));
+    assertFailed(thrown, 'FUNCTION_ERROR');
+    assert.equal(thrown.error.message, 'no queue for you');
+    assert.deepEqual(thrown.decisions, [{ id: 'm1', action: 'retry' }]);
   });
 
   test('a handler that never finishes is FUNCTION_TIMEOUT and leaves decisions absent, even for messages it acked', async () => {
