@@ -59,6 +59,57 @@ export interface DispatchFailure extends CapturedLogs {
 
 export type DispatchResult = DispatchSuccess | DispatchFailure;
 
+/**
+ * `eventJson` of dispatchEvent(), parsed: a cron tick for `scheduled`, or a message batch for
+ * `queue` (mirrors ScheduledEventPayload and QueueBatchPayload in @isola/core).
+ */
+export type EventMeta =
+  | { invocationId: string; trigger: 'scheduled'; cron: string; scheduledTime: number }
+  | { invocationId: string; trigger: 'queue'; queue: string; messages: QueueMessageMeta[] };
+
+/**
+ * One message of a queue batch. A binary message has no `data`: its bytes travel beside the
+ * JSON, in dispatchEvent()'s `bodies` argument at the same index.
+ */
+export interface QueueMessageMeta {
+  id: string;
+  /** Epoch ms. */
+  timestamp: number;
+  /** Deliveries so far, this one included. */
+  attempts: number;
+  /** The message's JSON value; absent for a binary message (and for one without data). */
+  data?: unknown;
+}
+
+/** What becomes of one message of a batch. */
+export interface MessageDecision {
+  id: string;
+  action: 'ack' | 'retry';
+  /** Integer seconds, 0..43200, only when the handler asked for a delay. */
+  delaySeconds?: number;
+}
+
+/** What scheduled and queue invocations report besides success or failure. */
+interface EventReport extends CapturedLogs {
+  /** Queue: one per message, in batch order. Absent when the handler never ran (no queue handler). */
+  decisions?: MessageDecision[];
+  /** Scheduled: the handler called controller.noRetry(). */
+  noRetry?: true;
+}
+
+export interface EventSuccess extends EventReport {
+  ok: true;
+  /** JSON of the handler's return value; null when it returned undefined or something JSON cannot express. */
+  resultJson: string | null;
+}
+
+export interface EventFailure extends EventReport {
+  ok: false;
+  error: DispatchError;
+}
+
+export type EventResult = EventSuccess | EventFailure;
+
 /** The hash functions crypto.subtle offers, by their WebCrypto names. */
 export type DigestAlgorithm = 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512';
 
@@ -127,6 +178,12 @@ export interface IsolaRuntime {
   install(namespace: object, envJson: string, maxLogBytes: number): void;
   /** Runs the fetch handler for one request. Rejects only on host faults (bad metaJson). */
   dispatch(metaJson: string, body: Uint8Array | undefined): Promise<DispatchResult>;
+  /**
+   * Runs the scheduled or queue handler for one event (always asynchronous: there is no fast
+   * path for these). `bodies` holds the bytes of binary queue messages at their message's index
+   * (null for the others). Rejects only on host faults (malformed eventJson or bodies).
+   */
+  dispatchEvent(eventJson: string, bodies: (Uint8Array | null)[] | undefined): Promise<EventResult>;
   /** Starts a dispatch (the synchronous fast path); returns a ticket for collect()/wait(). */
   start(metaJson: string, body: Uint8Array | undefined): number;
   /** The result of a started dispatch, or null while it is still waiting for I/O or timers. */

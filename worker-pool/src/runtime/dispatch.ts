@@ -1,55 +1,36 @@
-// install() and dispatch(): the two functions the host calls. User faults (no handler, a
-// throw, a bad return value, an unreadable body) come back as `ok: false` results with an
-// error code; dispatch() rejects only when the host itself sent something malformed.
+// dispatch(): runs the fetch handler, the entry point the host calls for every HTTP invocation.
+// User faults (no handler, a throw, a bad return value, an unreadable body) come back as
+// `ok: false` results with an error code; dispatch() rejects only when the host itself sent
+// something malformed. The scheduled and queue handlers have their own entry point
+// (event-dispatch.ts).
 import type { DispatchError, DispatchMeta, DispatchResult } from './contract.js';
+import { createExecutionContext, logWaitUntilRejections } from './execution-context.js';
+import { functionError } from './function-error.js';
+import { installedFunction } from './installed-function.js';
 import { beginInvocationScope, endInvocationScope } from './invocation-scope.js';
-import { beginInvocationLog, endInvocationLog, setMaxLogBytes, writeLogTo, type InvocationLog } from './log-capture.js';
-import { withoutRuntimeFrames } from './stack-frames.js';
+import { beginInvocationLog, endInvocationLog, type InvocationLog } from './log-capture.js';
 import { takeBodyForDispatch } from './web/body.js';
-import { formatValue } from './web/console-format.js';
 import { Headers, setHeadersGuard, sortedHeaderEntries } from './web/headers.js';
 import { normalizeMethod, requestFromState, type Request } from './web/request.js';
 import { isResponse, responseStateOf, type Response } from './web/response.js';
 import { BodyTooLargeError, readAllBytes, type ReadableStream } from './web/streams.js';
 import { parseAbsoluteUrl } from './web/url.js';
-import { append, isPromise, jsonParse, promiseAllSettled, promiseResolve } from './primordials.js';
+import { isPromise, jsonParse, promiseAllSettled } from './primordials.js';
 
-const NO_DEFAULT_EXPORT =
-  "the function's module has no default export object: write export default { async fetch(request, env, ctx) { ... } }";
 const NO_FETCH_HANDLER = 'the function has no fetch handler: export default { async fetch(request, env, ctx) { ... } }';
-
-/** What handlers receive as their third argument (Cloudflare's ExecutionContext shape). */
-interface ExecutionContext {
-  readonly invocationId: string;
-  waitUntil(promise: unknown): void;
-  passThroughOnException(): void;
-}
 
 // Captured at load: user code may replace Function.prototype.call and friends.
 const reflectApply = Reflect.apply;
 
-let handlers: Record<string, unknown> | null = null;
-let env: Readonly<Record<string, string>> = Object.freeze({});
-
-/** Binds the user module's default export and env; called once per isolate. */
-export function install(namespace: object, envJson: string, maxLogBytes: number): void {
-  if (handlers !== null) throw new Error('the runtime is already installed in this isolate');
-  const exported: unknown = (namespace as { default?: unknown }).default;
-  if (typeof exported !== 'object' || exported === null) throw new Error(NO_DEFAULT_EXPORT);
-  setMaxLogBytes(maxLogBytes);
-  env = Object.freeze(jsonParse(envJson) as Record<string, string>);
-  handlers = exported as Record<string, unknown>;
-}
-
 /** Runs the fetch handler for one request and returns a plain, copyable result. */
 export async function dispatch(metaJson: string, body: Uint8Array | undefined): Promise<DispatchResult> {
-  if (handlers === null) throw new Error('dispatch was called before install');
+  const { handlers, env } = installedFunction('dispatch');
   const meta = jsonParse(metaJson) as DispatchMeta;
   const log = beginInvocationLog();
   const scope = beginInvocationScope(meta.invocationId);
   let result: WithoutLogs<DispatchResult>;
   try {
-    result = await runFetch(handlers, meta, body, log);
+    result = await runFetch(handlers, env, meta, body, log);
   } catch (hostFault) {
     // A bad URL or method in metaJson: stop capturing for this invocation, then reject.
     endInvocationLog(log);
@@ -87,7 +68,7 @@ export async function warmup(): Promise<void> {
   const log = beginInvocationLog();
   const scope = beginInvocationScope(meta.invocationId);
   try {
-    await runFetch(warmupHandlers, meta, new web.TextEncoder().encode('{"warm":true}'), log);
+    await runFetch(warmupHandlers, {}, meta, new web.TextEncoder().encode('{"warm":true}'), log);
   } finally {
     endInvocationScope(scope);
     endInvocationLog(log);
@@ -107,19 +88,14 @@ type WithoutLogs<T> = T extends unknown ? Omit<T, 'logs' | 'logsTruncated'> : ne
 
 async function runFetch(
   target: Record<string, unknown>,
+  env: Readonly<Record<string, string>>,
   meta: DispatchMeta,
   body: Uint8Array | undefined,
   log: InvocationLog,
 ): Promise<WithoutLogs<DispatchResult>> {
   const request = incomingRequest(meta, body);
   const waitUntilPromises: Promise<unknown>[] = [];
-  const ctx: ExecutionContext = Object.freeze({
-    invocationId: meta.invocationId,
-    waitUntil(promise: unknown): void {
-      append(waitUntilPromises, promiseResolve(promise));
-    },
-    passThroughOnException(): void {},
-  });
+  const ctx = createExecutionContext(meta.invocationId, waitUntilPromises);
 
   let outcome: { ok: true; response: Response } | { ok: false; error: DispatchError };
   try {
@@ -141,12 +117,7 @@ async function runFetch(
   if (isPromise(result)) result = await result;
 
   // Background work still belongs to this invocation: wait for it before closing the log.
-  const settled = await promiseAllSettled(waitUntilPromises);
-  for (const entry of settled) {
-    if (entry.status === 'rejected') {
-      writeLogTo(log, 'error', `[isola] ctx.waitUntil promise rejected: ${formatValue(entry.reason)}`);
-    }
-  }
+  logWaitUntilRejections(await promiseAllSettled(waitUntilPromises), log);
   return result;
 }
 
@@ -225,34 +196,6 @@ function safeConstructorName(value: object): string | undefined {
   try {
     const ctor: unknown = (value as { constructor?: unknown }).constructor;
     return typeof ctor === 'function' && typeof ctor.name === 'string' && ctor.name !== '' ? ctor.name : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** FUNCTION_ERROR from anything thrown; never throws itself (user getters may). */
-function functionError(thrown: unknown): DispatchError {
-  if (thrown instanceof Error) {
-    const details: { name?: string; stack?: string } = {};
-    const name = read(() => thrown.name);
-    const stack = read(() => thrown.stack);
-    if (typeof name === 'string') details.name = name;
-    if (typeof stack === 'string') details.stack = withoutRuntimeFrames(stack);
-    const message = read(() => thrown.message);
-    return { code: 'FUNCTION_ERROR', message: typeof message === 'string' ? message : formatValue(message), details };
-  }
-  let message: string;
-  try {
-    message = String(thrown);
-  } catch {
-    message = formatValue(thrown); // e.g. Object.create(null) has no toString
-  }
-  return { code: 'FUNCTION_ERROR', message };
-}
-
-function read(get: () => unknown): unknown {
-  try {
-    return get();
   } catch {
     return undefined;
   }

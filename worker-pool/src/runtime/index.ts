@@ -1,7 +1,9 @@
 // The in-isolate runtime: Web APIs as globals plus the install/dispatch entry points the host
 // calls. Bundled into one IIFE script (scripts/build-runtime.mjs) that every pool isolate runs
 // before user code. It uses no Node APIs: there are none in an isolate.
-import { collect, dispatch, install, start, wait, warmup } from './dispatch.js';
+import { collect, dispatch, start, wait, warmup } from './dispatch.js';
+import { dispatchEvent } from './event-dispatch.js';
+import { install } from './installed-function.js';
 import type { IsolaRuntime } from './contract.js';
 import { connectHost } from './host-bridge.js';
 import { writeLog } from './log-capture.js';
@@ -100,6 +102,6 @@ defineGlobal('crypto', createCrypto());
 registerPlatformClasses(webClasses);
 setListenerErrorReporter((error) => writeLog('error', `[isola] uncaught error in an event listener: ${formatValue(error)}`));
 
-const runtime: IsolaRuntime = { install, dispatch, start, collect, wait, warmup, connectHost, runTimers };
+const runtime: IsolaRuntime = { install, dispatch, dispatchEvent, start, collect, wait, warmup, connectHost, runTimers };
 // Configurable, so the host can delete it once it holds References to its functions.
 Object.defineProperty(globalThis, '__isolaRuntime', { value: Object.freeze(runtime), configurable: true, enumerable: false });

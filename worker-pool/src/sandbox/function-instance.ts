@@ -1,7 +1,16 @@
 import type ivm from 'isolated-vm';
-import { instanceKey, type ErrorShape, type FunctionVersionWithCode, type HttpResponsePayload, type InvocationRequest, type LogLine } from '@isola/core';
+import {
+  instanceKey,
+  type ErrorShape,
+  type FunctionVersionWithCode,
+  type HttpResponsePayload,
+  type InvocationRequest,
+  type LogLine,
+  type MessageDecision,
+} from '@isola/core';
 import type { PreparedIsolate } from './prepared-isolate.js';
 import type { CompiledWithCache } from './runtime-script.js';
+import { eventArguments, eventResponse, checkedDecisions, type EventRequest, type RuntimeEventResult } from './event-invocation.js';
 import { SecretRedactor } from './secret-redactor.js';
 import { classifyVmError } from './vm-errors.js';
 
@@ -16,9 +25,15 @@ interface Usage {
   heapBytes?: number;
 }
 
+/** Scheduled and queue invocations: see InvocationOutcome. */
+interface EventReport {
+  decisions?: MessageDecision[];
+  noRetry?: boolean;
+}
+
 export type DispatchOutcome =
-  | ({ ok: true; response: HttpResponsePayload; logs: LogLine[]; logsTruncated: boolean } & Usage)
-  | ({ ok: false; error: ErrorShape; logs: LogLine[]; logsTruncated: boolean } & Usage);
+  | ({ ok: true; response: HttpResponsePayload; logs: LogLine[]; logsTruncated: boolean } & Usage & EventReport)
+  | ({ ok: false; error: ErrorShape; logs: LogLine[]; logsTruncated: boolean } & Usage & EventReport);
 
 /**
  * An instance whose invocation used less CPU than this may take the synchronous path; one that
@@ -145,10 +160,8 @@ export class FunctionInstance {
   }
 
   async dispatch(request: InvocationRequest): Promise<DispatchOutcome> {
+    if (request.trigger !== 'http') return this.dispatchEvent(request);
     const { timeoutMs, memoryMb } = this.version.manifest.limits;
-    if (request.trigger !== 'http') {
-      return { ok: false, error: { code: 'FUNCTION_HANDLER_MISSING', message: `${request.trigger} invocations are not supported yet` }, logs: [], logsTruncated: false };
-    }
     const { method, url, headers, body } = request.request;
     const meta = JSON.stringify({ invocationId: request.invocationId, method, url, headers, maxResponseBytes: this.options.maxResponseBytes });
     const args: [string, Uint8Array | undefined] = [meta, body === undefined ? undefined : plainBytes(body)];
@@ -186,18 +199,48 @@ export class FunctionInstance {
       const result = await Promise.race([run, expired]);
       if (result === 'expired') {
         run.catch(() => undefined);
-        const error: ErrorShape = { code: 'FUNCTION_TIMEOUT', message: `the function ran longer than limits.timeoutMs (${timeoutMs} ms)` };
-        this.discard(error);
-        return { ok: false, error, logs: [], logsTruncated: false };
+        return this.timedOut(timeoutMs);
       }
       const outcome = this.toOutcome(result, cpuBefore);
       // A handler that used little CPU may take the fast path next time.
       if (!this.demoted && (outcome.cpuMs ?? Infinity) < promoteBelowMs) this.runsSynchronously = true;
       return outcome;
     } catch (error) {
-      const shape = this.discardReason ?? classifyVmError(error, { timeoutMs, memoryMb, phase: 'run' });
-      if (shape.code === 'FUNCTION_TIMEOUT' || shape.code === 'FUNCTION_MEMORY_LIMIT') this.discard(shape);
-      return { ok: false, error: this.redactor === null ? shape : this.redactor.redactError(shape), logs: [], logsTruncated: false };
+      return this.failed(error, timeoutMs, memoryMb);
+    } finally {
+      clearTimeout(deadline);
+      this.prepared.bridges.endInvocation(request.invocationId);
+    }
+  }
+
+  /**
+   * A scheduled or queue invocation: always the asynchronous path, under the same limits as
+   * fetch. When the handler never finishes (timeout, memory, crash) the outcome carries no
+   * decisions and no noRetry: the trigger then treats every message, or the tick, as failed.
+   */
+  private async dispatchEvent(request: EventRequest): Promise<DispatchOutcome> {
+    const { timeoutMs, memoryMb } = this.version.manifest.limits;
+    const args = eventArguments(request);
+    const cpuBefore = this.prepared.isolate.cpuTime;
+    this.prepared.bridges.beginInvocation(request.invocationId, timeoutMs);
+    let deadline: NodeJS.Timeout | undefined;
+    try {
+      const run = this.prepared.dispatchEvent.apply(undefined, args, {
+        arguments: { copy: true },
+        result: { promise: true, copy: true },
+        timeout: timeoutMs,
+      }) as unknown as Promise<RuntimeEventResult>;
+      const expired = new Promise<'expired'>((resolve) => {
+        deadline = setTimeout(() => resolve('expired'), timeoutMs);
+      });
+      const result = await Promise.race([run, expired]);
+      if (result === 'expired') {
+        run.catch(() => undefined);
+        return this.timedOut(timeoutMs);
+      }
+      return this.toEventOutcome(request, result, cpuBefore);
+    } catch (error) {
+      return this.failed(error, timeoutMs, memoryMb);
     } finally {
       clearTimeout(deadline);
       this.prepared.bridges.endInvocation(request.invocationId);
@@ -223,6 +266,42 @@ export class FunctionInstance {
     }
     const response: HttpResponsePayload = body === null ? { status, statusText, headers } : { status, statusText, headers, body };
     return { ok: true, response, logs, logsTruncated, ...usage };
+  }
+
+  private toEventOutcome(request: EventRequest, result: RuntimeEventResult, cpuBefore: bigint): DispatchOutcome {
+    const usage = this.usageSince(cpuBefore);
+    const logs = this.redactor === null || result.logs.length === 0 ? result.logs : this.redactor.redactLogs(result.logs);
+    const report: EventReport = {};
+    if (request.trigger === 'queue' && result.decisions !== undefined) {
+      const decisions = checkedDecisions(result.decisions, request.batch.messages);
+      if (decisions !== undefined) report.decisions = decisions;
+    }
+    if (result.noRetry === true) report.noRetry = true;
+    const common = { logs, logsTruncated: result.logsTruncated, ...report, ...usage };
+    if (!result.ok) return { ok: false, error: this.redactor === null ? result.error : this.redactor.redactError(result.error), ...common };
+    const response = eventResponse(result.resultJson);
+    if (response.body !== undefined && response.body.byteLength > this.options.maxResponseBytes) {
+      const error: ErrorShape = {
+        code: 'FUNCTION_RESPONSE_TOO_LARGE',
+        message: `the handler's return value is ${response.body.byteLength} bytes of JSON, over the response limit of ${this.options.maxResponseBytes}`,
+      };
+      return { ok: false, error, ...common };
+    }
+    return { ok: true, response, ...common };
+  }
+
+  /** The handler ran out of wall-clock time (a promise that never settled): the instance goes. */
+  private timedOut(timeoutMs: number): DispatchOutcome {
+    const error: ErrorShape = { code: 'FUNCTION_TIMEOUT', message: `the function ran longer than limits.timeoutMs (${timeoutMs} ms)` };
+    this.discard(error);
+    return { ok: false, error, logs: [], logsTruncated: false };
+  }
+
+  /** isolated-vm threw: a limit, or a fault while running (the instance goes for limits). */
+  private failed(error: unknown, timeoutMs: number, memoryMb: number): DispatchOutcome {
+    const shape = this.discardReason ?? classifyVmError(error, { timeoutMs, memoryMb, phase: 'run' });
+    if (shape.code === 'FUNCTION_TIMEOUT' || shape.code === 'FUNCTION_MEMORY_LIMIT') this.discard(shape);
+    return { ok: false, error: this.redactor === null ? shape : this.redactor.redactError(shape), logs: [], logsTruncated: false };
   }
 
   /** The result with secret values replaced in its console lines and error (not in the response: that is the function's output). */

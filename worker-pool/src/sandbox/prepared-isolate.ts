@@ -2,7 +2,7 @@ import ivm from 'isolated-vm';
 import { connectHostBridges, type HostBridges } from './host-bridges.js';
 import type { RuntimeScript } from './runtime-script.js';
 
-/** An isolate with the runtime loaded and its two entry points taken, waiting for a function. */
+/** An isolate with the runtime loaded and its entry points taken, waiting for a function. */
 export interface PreparedIsolate {
   isolate: ivm.Isolate;
   context: ivm.Context;
@@ -11,6 +11,8 @@ export interface PreparedIsolate {
   owner: { key: string | null };
   install: ivm.Reference<(namespace: unknown, envJson: string, maxLogBytes: number) => void>;
   dispatch: ivm.Reference<(metaJson: string, body: Uint8Array | undefined) => Promise<unknown>>;
+  /** Scheduled and queue invocations (runtime/event-dispatch.ts). */
+  dispatchEvent: ivm.Reference<(eventJson: string, bodies: (Uint8Array | null)[]) => Promise<unknown>>;
   /** The synchronous fast path: start a dispatch, collect its result, or wait for it. */
   start: ivm.Reference<(metaJson: string, body: Uint8Array | undefined) => number>;
   collect: ivm.Reference<(ticket: number) => unknown>;
@@ -48,6 +50,7 @@ export async function prepareIsolate(runtime: RuntimeScript, options: PrepareOpt
     const entry = context.global.getSync('__isolaRuntime', { reference: true });
     const install = entry.getSync('install', { reference: true });
     const dispatch = entry.getSync('dispatch', { reference: true });
+    const dispatchEvent = entry.getSync('dispatchEvent', { reference: true });
     const start = entry.getSync('start', { reference: true });
     const collect = entry.getSync('collect', { reference: true });
     const wait = entry.getSync('wait', { reference: true });
@@ -60,7 +63,7 @@ export async function prepareIsolate(runtime: RuntimeScript, options: PrepareOpt
     // rounds gain nothing and cost every pool isolate ~0.5 ms each).
     for (let round = 0; round < warmupRounds; round += 1) await warmup.apply(undefined, [], { result: { promise: true }, timeout: 5_000 });
     warmup.release();
-    return { isolate, context, memoryMb: options.memoryMb, owner, install, dispatch, start, collect, wait, bridges };
+    return { isolate, context, memoryMb: options.memoryMb, owner, install, dispatch, dispatchEvent, start, collect, wait, bridges };
   } catch (error) {
     if (!isolate.isDisposed) isolate.dispose();
     throw error;

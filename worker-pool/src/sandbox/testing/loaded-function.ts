@@ -1,7 +1,7 @@
 // Functions loaded the way the worker loads them (a prepared pool isolate, FunctionInstance),
 // for the sandbox's tests. Not a test file itself.
 import assert from 'node:assert/strict';
-import { parseManifest, type InvocationRequest, type LogLine } from '@isola/core';
+import { parseManifest, type InvocationRequest, type LogLine, type QueueBatchPayload, type ScheduledEventPayload } from '@isola/core';
 import { FunctionInstance, ModuleCodeCache, type DispatchOutcome } from '../function-instance.js';
 import { prepareIsolate } from '../prepared-isolate.js';
 import { RuntimeScript } from '../runtime-script.js';
@@ -14,6 +14,8 @@ export interface LoadSettings {
   timeoutMs?: number;
   maxFetches?: number;
   maxResponseBytes?: number;
+  /** Decrypted secrets, as the worker passes them (redacted from logs and errors). */
+  secrets?: Record<string, string>;
 }
 
 /** Loads `code` (an ES module with a default export) into a fresh prepared isolate. */
@@ -24,6 +26,7 @@ export async function load(code: string, settings: LoadSettings = {}): Promise<F
     prepared,
     { name: 'bridged', version: 1, codeHash: `hash-${instances.length}`, manifest, createdAt: new Date().toISOString(), code },
     { maxLogBytes: 64 * 1024, maxResponseBytes: settings.maxResponseBytes ?? 1024 * 1024, maxFetches: settings.maxFetches ?? 50, codeCache: new ModuleCodeCache() },
+    settings.secrets ?? {},
   );
   instances.push(instance);
   return instance;
@@ -47,6 +50,21 @@ export function invoke(instance: FunctionInstance, path = '/'): Promise<Dispatch
     request: { method: 'GET', url: `https://fn.example${path}`, headers: [] },
   };
   return instance.dispatch(request);
+}
+
+const requestBase = () => {
+  invocations += 1;
+  return { invocationId: `inv-${invocations}`, function: { name: 'bridged', version: 1, codeHash: 'h' }, limits: { memoryMb: 64, timeoutMs: 2_000, concurrency: 1 } };
+};
+
+/** One cron tick, as the worker dispatches it to the scheduled handler. */
+export function invokeScheduled(instance: FunctionInstance, scheduled: ScheduledEventPayload): Promise<DispatchOutcome> {
+  return instance.dispatch({ ...requestBase(), trigger: 'scheduled', scheduled });
+}
+
+/** One message batch, as the worker dispatches it to the queue handler. */
+export function invokeQueue(instance: FunctionInstance, batch: QueueBatchPayload): Promise<DispatchOutcome> {
+  return instance.dispatch({ ...requestBase(), trigger: 'queue', batch });
 }
 
 /** The JSON body of a successful outcome. */
