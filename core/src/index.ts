@@ -5,6 +5,7 @@ export * from './manifest/parse.js';
 export * from './config/config.js';
 export * from './logging/logger.js';
 export * from './invocation/types.js';
+export * from './invocation/outcomes.js';
 export * from './invocation/headers.js';
 export type * from './ipc/worker-messages.js';
 export * from './ipc/batcher.js';

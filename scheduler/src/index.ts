@@ -7,3 +7,4 @@ export { CallbackSender, callbackQueueName, type CallbackSenderOptions } from '.
 export { ClusterInvoker, type ClusterInvokerOptions, type LocalNode } from './cluster/cluster-invoker.js';
 export { NodeServer, type NodeServerOptions } from './cluster/node-server.js';
 export { rendezvousOrder } from './cluster/rendezvous.js';
+export { AdmittingInvoker } from './limits/admitting-invoker.js';

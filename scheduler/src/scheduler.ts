@@ -1,4 +1,4 @@
-import { instanceKey, type ErrorShape, type InvocationOutcome, type InvocationRequest, type Invoker, type Logger, type WorkerSource } from '@isola/core';
+import { instanceKey, refusedOutcome, type InvocationOutcome, type InvocationRequest, type Invoker, type Logger, type WorkerSource } from '@isola/core';
 import { placeInvocation } from './placement.js';
 import { Quarantine } from './quarantine.js';
 
@@ -52,7 +52,7 @@ export class Scheduler implements Invoker {
     const quarantined = this.quarantine.reason(instanceKey(request.function));
     if (quarantined !== null) {
       const { name, version } = request.function;
-      return Promise.resolve(refused({
+      return Promise.resolve(refusedOutcome({
         code: 'FUNCTION_QUARANTINED',
         message: `function "${name}" version ${version} is quarantined: ${quarantined}; fix it and redeploy to lift the quarantine`,
       }));
@@ -64,7 +64,7 @@ export class Scheduler implements Invoker {
       const ready = workers.some((candidate) => candidate.ready);
       if (!ready) this.options.logger.warn({ invocationId: request.invocationId, function: request.function.name }, 'no ready worker');
       return Promise.resolve(
-        refused({
+        refusedOutcome({
           code: 'OVERLOADED',
           message: ready ? 'every worker of the platform is busy; retry shortly' : 'no worker is ready to run the invocation; retry shortly',
           retryAfterMs: 1_000,
@@ -75,7 +75,3 @@ export class Scheduler implements Invoker {
   }
 }
 
-/** The outcome of an invocation the scheduler did not dispatch. */
-function refused(error: ErrorShape): InvocationOutcome {
-  return { ok: false, error, coldStart: false, logs: [], logsTruncated: false, timings: { loadMs: 0, runMs: 0 }, workerId: '' };
-}

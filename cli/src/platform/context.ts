@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import {
   AliasCache,
+  FunctionAdmission,
   FunctionStore,
   InvocationRecorder,
   IsolaError,
@@ -37,6 +38,8 @@ export interface PlatformContext {
   functions: AliasCache;
   recorder: InvocationRecorder;
   queues: QueueClient;
+  /** The functions' platform-wide limits (maxInFlight, rateLimit). */
+  admission: FunctionAdmission;
   /** Every event on the events channel reaches every listener. */
   onEvent(listener: (event: FunctionEvent) => void): void;
   /** After the event subscription reconnected: events may have been missed. */
@@ -119,6 +122,7 @@ export async function createPlatformContext(config: Config, logger: Logger, opti
       functions,
       recorder,
       queues,
+      admission: new FunctionAdmission(redis, { logger: logger.child({ component: 'limits' }) }),
       onEvent: (listener) => listeners.push(listener),
       onResubscribed: (listener) => resubscribed.push(listener),
       atStop: (step) => stack.push(step),

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { FunctionMetricsReader, LogStore, nodeAuthToken, RecordStore, TokenStore } from '@isola/core';
 import { createGateway } from '@isola/gateway';
-import { ClusterInvoker, type LocalNode } from '@isola/scheduler';
+import { AdmittingInvoker, ClusterInvoker, type LocalNode } from '@isola/scheduler';
 import type { AdminToken } from './admin-token.js';
 import type { PlatformContext } from './context.js';
 
@@ -17,14 +17,15 @@ export interface GatewayRole {
  */
 export async function startGatewayRole(ctx: PlatformContext, adminToken: AdminToken, local?: LocalNode): Promise<GatewayRole> {
   const { config, logger, redis } = ctx;
-  const invoker = new ClusterInvoker({
+  const placement = new ClusterInvoker({
     redis,
     nodeToken: nodeAuthToken(ctx.secretKey),
     logger: logger.child({ component: 'placement' }),
     ...(local === undefined ? {} : { local }),
   });
-  await invoker.start();
-  ctx.atStop(() => invoker.close());
+  await placement.start();
+  ctx.atStop(() => placement.close());
+  const invoker = new AdmittingInvoker(placement, ctx.admission);
   const gateway = await createGateway({
     config,
     logger,
@@ -44,7 +45,7 @@ export async function startGatewayRole(ctx: PlatformContext, adminToken: AdminTo
     redis,
   });
   ctx.onEvent((event) => {
-    invoker.onEvent(event);
+    placement.onEvent(event);
     gateway.onEvent(event);
   });
   ctx.onResubscribed(() => gateway.forgetCached());

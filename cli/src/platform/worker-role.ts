@@ -1,6 +1,6 @@
 import { networkInterfaces } from 'node:os';
 import { NodeAnnouncer, newNodeId, nodeAuthToken, QueueWorkerSet, type NodeInfo } from '@isola/core';
-import { CallbackSender, InvocationConsumer, NodeServer, Scheduler, SlotGate } from '@isola/scheduler';
+import { AdmittingInvoker, CallbackSender, InvocationConsumer, NodeServer, Scheduler, SlotGate } from '@isola/scheduler';
 import { TopicConsumers } from '@isola/triggers';
 import { Supervisor } from '@isola/worker-pool';
 import type { PlatformContext } from './context.js';
@@ -49,8 +49,11 @@ export async function startWorkerRole(ctx: PlatformContext): Promise<WorkerRole>
   const asyncLogger = logger.child({ component: 'async' });
   const callbacks = new CallbackSender({ queues: ctx.queues, workers: queueWorkers, redis: ctx.redis, logger: asyncLogger });
   callbacks.start();
+  // Async invocations and message batches pass the functions' platform-wide limits here;
+  // synchronous ones passed them at their gateway.
+  const limited = new AdmittingInvoker(scheduler, ctx.admission);
   const consumer = new InvocationConsumer({
-    invoker: scheduler,
+    invoker: limited,
     recorder: ctx.recorder,
     workers: queueWorkers,
     redis: ctx.redis,
@@ -62,7 +65,7 @@ export async function startWorkerRole(ctx: PlatformContext): Promise<WorkerRole>
   const topics = new TopicConsumers({
     store: ctx.store,
     resolveFunction: async (name) => (await ctx.functions.resolve(name))?.pick() ?? null,
-    invoker: scheduler,
+    invoker: limited,
     recorder: ctx.recorder,
     workers: queueWorkers,
     queues: ctx.queues,

@@ -82,6 +82,15 @@ describe('two gateways and two worker nodes on one Redis', () => {
     assert.equal(used.size, 2, 'ten functions use both nodes');
   });
 
+  test('a function\'s maxInFlight holds across gateways and nodes', async () => {
+    const [first, second] = apis as [TestApi, TestApi];
+    await first.deploy('capped', slowSource, { public: true, limits: { maxInFlight: 2 } });
+    const answers = await Promise.all(Array.from({ length: 6 }, (_unused, index) => fetch(`${(index % 2 === 0 ? first : second).url}/fn/capped/?ms=1500`)));
+    const statuses = answers.map((answer) => answer.status).sort();
+    await Promise.all(answers.map((answer) => answer.arrayBuffer()));
+    assert.deepEqual(statuses, [200, 200, 429, 429, 429, 429]);
+  });
+
   test('async invocations submitted through either gateway run on the worker nodes', async () => {
     const [first, second] = apis as [TestApi, TestApi];
     await first.deploy('slow', slowSource);

@@ -1,4 +1,4 @@
-import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   attemptOf,
@@ -8,6 +8,8 @@ import {
   queueRefOfName,
   redisKeys,
   RetryLaterError,
+  refusalDelayMs,
+  wasRefused,
   type ErrorCode,
   type FunctionEvent,
   type InvocationAttempt,
@@ -130,6 +132,13 @@ export class InvocationConsumer {
       release();
     }
     if (outcome instanceof HandBack) return this.handBack(job, token);
+    // Refused before it ran (the function's maxInFlight or rateLimit, or a saturated node): not
+    // a try; the job waits as long as the refusal says and is taken again.
+    if (wasRefused(outcome)) {
+      await job.updateData({ ...data, notRun: (data.notRun ?? 0) + 1 });
+      await job.moveToDelayed(Date.now() + refusalDelayMs(outcome), token);
+      throw new DelayedError();
+    }
     const failedFinally = !outcome.ok && (finalErrors.has(outcome.error.code) || outcome.noRetry === true || lastTry);
     const status = outcome.ok ? 'succeeded' : failedFinally ? 'failed' : 'retrying';
     const retryDelayMs = status === 'retrying' ? backoffDelayMs(attempt, data.backoff) : undefined;

@@ -6,7 +6,7 @@ import {
   instanceKey,
   invocationFrameType,
   readNodeDirectory,
-  type ErrorShape,
+  refusedOutcome,
   type FunctionEvent,
   type InvocationOutcome,
   type InvocationRequest,
@@ -103,7 +103,7 @@ export class ClusterInvoker implements Invoker {
     if (this.nodes.length === 0 && this.options.local !== undefined) this.apply([]);
     const live = this.nodes.filter((node) => node.downUntil <= now);
     if (live.length === 0) {
-      return refused({
+      return refusedOutcome({
         code: this.nodes.length === 0 ? 'NOT_READY' : 'OVERLOADED',
         message:
           this.nodes.length === 0
@@ -122,7 +122,7 @@ export class ClusterInvoker implements Invoker {
       if (outcome !== null) return outcome;
     }
     const ready = live.some((node) => workersOf(node) > 0);
-    return refused({
+    return refusedOutcome({
       code: 'OVERLOADED',
       message: ready ? 'every worker of the platform is busy; retry shortly' : 'no worker process is ready to run the invocation (they may be restarting); retry shortly',
       retryAfterMs: 1_000,
@@ -172,7 +172,7 @@ export class ClusterInvoker implements Invoker {
         return null;
       }
       this.markDown(node, error);
-      return refused({
+      return refusedOutcome({
         code: 'WORKER_LOST',
         message: `the worker node ${node.info.id} running the invocation stopped answering (${(error as Error).message}); it was not run again`,
       });
@@ -191,7 +191,7 @@ export class ClusterInvoker implements Invoker {
       node.downUntil = Date.now() + (this.options.downForMs ?? 3_000);
       return null;
     }
-    return refused({ code: 'INTERNAL', message: `worker node ${node.info.id} answered ${response.statusCode}: ${body.toString('utf8').slice(0, 200)}` });
+    return refusedOutcome({ code: 'INTERNAL', message: `worker node ${node.info.id} answered ${response.statusCode}: ${body.toString('utf8').slice(0, 200)}` });
   }
 
   private markDown(node: NodeView, error: unknown): void {
@@ -288,6 +288,3 @@ function choose(ranked: readonly NodeView[], tried: ReadonlySet<NodeView>): Node
   return loadOf(home) <= loadOf(least) + spillSlackPerWorker * Math.max(1, workersOf(home)) ? home : least;
 }
 
-function refused(error: ErrorShape): InvocationOutcome {
-  return { ok: false, error, coldStart: false, logs: [], logsTruncated: false, timings: { loadMs: 0, runMs: 0 }, workerId: '' };
-}

@@ -4,6 +4,8 @@ import type { MessageJobData } from '@isola/core';
 /** A message waiting for its batch, with what settles its job. */
 export interface PendingMessage {
   job: Job<MessageJobData>;
+  /** The lock token the worker took the job with (to move it back). */
+  token: string | undefined;
   resolve(): void;
   reject(error: Error): void;
 }
@@ -25,9 +27,9 @@ export class MessageBatcher {
   ) {}
 
   /** The processor of the topic's worker: settles when the message's batch was handled. */
-  add(job: Job<MessageJobData>): Promise<void> {
+  add(job: Job<MessageJobData>, token?: string): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ job, resolve, reject });
+      this.pending.push({ job, token, resolve, reject });
       if (this.pending.length >= this.batchSize) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.maxBatchWaitMs);
     });

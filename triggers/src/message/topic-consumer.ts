@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { UnrecoverableError } from 'bullmq';
-import type {
-  FunctionStore} from '@isola/core';
+import { DelayedError, UnrecoverableError } from 'bullmq';
 import {
   messagePayloadOf,
   RetryLaterError,
   topicQueueName,
+  refusalDelayMs,
+  wasRefused,
   type FunctionEvent,
   type FunctionVersion,
   type InvocationOutcome,
@@ -16,6 +16,7 @@ import {
   type MessageDecision,
   type QueueClient,
   type QueueWorkerSet,
+  type FunctionStore,
   type TopicConsumer,
 } from '@isola/core';
 import { MessageBatcher, type PendingMessage } from './message-batcher.js';
@@ -78,7 +79,7 @@ export class TopicConsumers {
   private start(topic: string, config: TopicConsumer): void {
     const batcher = new MessageBatcher(config.batchSize, config.maxBatchWaitMs, (batch) => this.runBatch(topic, config, batch));
     // Twice the batch size: the next batch fills while one runs.
-    this.options.workers.ensure<{ event: never }, void>(topicQueueName(topic), (job) => batcher.add(job as never), config.batchSize * 2);
+    this.options.workers.ensure<{ event: never }, void>(topicQueueName(topic), (job, token) => batcher.add(job as never, token), config.batchSize * 2);
   }
 
   private async runBatch(topic: string, config: TopicConsumer, batch: PendingMessage[]): Promise<void> {
@@ -98,6 +99,22 @@ export class TopicConsumers {
       outcome = await this.options.invoker.invoke(request);
     } finally {
       release();
+    }
+    if (wasRefused(outcome)) {
+      // The consumer's maxInFlight or rateLimit, or a saturated node: not a delivery; the
+      // messages wait as long as the refusal says.
+      const until = Date.now() + refusalDelayMs(outcome);
+      await Promise.all(
+        batch.map(async (message) => {
+          try {
+            await message.job.moveToDelayed(until, message.token);
+            message.reject(new DelayedError());
+          } catch (error) {
+            message.reject(error instanceof Error ? error : new Error(String(error)));
+          }
+        }),
+      );
+      return;
     }
     this.options.recorder.record({ request, outcome, trigger: 'message', elapsedMs: performance.now() - started });
     const decisions = decisionsOf(outcome, batch);
