@@ -97,12 +97,19 @@ export async function spawnPlatform(options: SpawnOptions = {}): Promise<Spawned
   };
 }
 
-/** Pids of a spawned platform's worker processes (Linux: read from /proc). */
-export function workerPids(platform: SpawnedPlatform): number[] {
+/** Pids of the worker processes forked by a spawned `isola up` or `isola worker` (Linux: read from /proc). */
+export function workerPids(platform: { process: ChildProcess }): number[] {
   const pid = platform.process.pid ?? 0;
-  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+  let children: string;
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8');
+  } catch {
+    return []; // the process itself is gone
+  }
+  return children
     .trim()
     .split(/\s+/)
+    .filter((child) => child !== '')
     .map(Number)
     .filter((child) => {
       try {

@@ -21,12 +21,12 @@ const installHint =
  * port, with an append-only file so deployed functions survive restarts. A server left
  * behind by a killed run (found by its pid file) is stopped first.
  */
-export async function startPrivateRedis(dataDir: string, logger: Logger): Promise<PrivateRedis> {
+export async function startPrivateRedis(dataDir: string, logger: Logger, options: { port?: number } = {}): Promise<PrivateRedis> {
   const dir = join(dataDir, 'redis');
   mkdirSync(dir, { recursive: true });
   const pidFile = join(dir, 'redis.pid');
   stopStaleServer(pidFile, logger);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const child = spawn(
     'redis-server',
     [

@@ -11,6 +11,11 @@ export interface TestRedis {
   redis: Redis;
   /** Another connection to the same server (for subscribers and blocking reads); closed by stop(). */
   connect(): Redis;
+  /**
+   * Stops the server (SIGTERM: it writes its append-only file) and starts it again on the same
+   * port and data, after `downMs`: what a Redis restart looks like to its clients.
+   */
+  restart(downMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -20,10 +25,14 @@ export interface TestRedis {
  */
 export async function startTestRedis(): Promise<TestRedis> {
   const dataDir = mkdtempSync(join(tmpdir(), 'isola-test-redis-'));
-  const server = await startPrivateRedis(dataDir, createLogger({ level: 'silent' }));
+  const logger = createLogger({ level: 'silent' });
+  let server = await startPrivateRedis(dataDir, logger);
+  const port = Number(new URL(server.url).port);
   const clients: Redis[] = [];
   const connect = () => {
     const client = new Redis(server.url, { lazyConnect: false, maxRetriesPerRequest: 1 });
+    // A restart() makes every client fail until it reconnects: expected, not worth a line.
+    client.on('error', () => undefined);
     clients.push(client);
     return client;
   };
@@ -32,6 +41,11 @@ export async function startTestRedis(): Promise<TestRedis> {
     url: server.url,
     redis,
     connect,
+    async restart(downMs = 0) {
+      await server.stop();
+      if (downMs > 0) await new Promise((resolve) => setTimeout(resolve, downMs));
+      server = await startPrivateRedis(dataDir, logger, { port });
+    },
     async stop() {
       for (const client of clients) client.disconnect();
       await server.stop();
