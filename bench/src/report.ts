@@ -1,4 +1,5 @@
 import { cpus, totalmem } from 'node:os';
+import type { AsyncResult, AsyncSide } from './async.js';
 import type { ColdResult } from './cold.js';
 import type { DensityResult } from './density.js';
 import { totalRssKib, type ProcessMemory } from './process-tree.js';
@@ -13,6 +14,8 @@ export const goals = {
   warmP50OverheadMs: 0.3,
   densityTotalRssBytes: 4e9,
   densityLastColdMs: 5,
+  asyncThroughputRatio: 0.8,
+  asyncP50Ms: 2,
 };
 
 /** Functions at each end of the invocation order whose first requests are compared. */
@@ -227,3 +230,50 @@ function memoryRows(density: DensityResult): string[] {
 }
 
 const sumRole = (tree: readonly ProcessMemory[], role: string) => totalRssKib(tree.filter((process) => process.role === role));
+
+/** Roles of the processes measured during the async bursts (async.ts), in the order of the report. */
+const asyncRoles = [
+  { role: 'client', label: 'client process (raw: `Queue.add`; Isola: HTTP `POST`)' },
+  { role: 'consumer', label: 'consumer (raw: the BullMQ `Worker` process; Isola: `isola up` — gateway, queue consumer, scheduler)' },
+  { role: 'worker', label: 'Isola worker processes (the isolates)' },
+  { role: 'redis-server', label: 'redis-server' },
+];
+
+export function asyncSection(result: AsyncResult): ReportSection {
+  const { raw, isola, options } = result;
+  const rate = (side: AsyncSide) => side.burst.count / side.burst.seconds;
+  const submitRate = (side: AsyncSide) => side.burst.count / side.burst.submitSeconds;
+  const ratio = rate(isola) / rate(raw);
+  const p50 = percentile(isola.sequentialMs, 50);
+  const targets = [
+    row(['async end-to-end throughput vs raw BullMQ', `≥ ${goals.asyncThroughputRatio}×`, `${fmt(ratio)}× (${grouped(rate(isola))} vs ${grouped(rate(raw))} jobs/s)`, Number.isFinite(ratio) && ratio >= goals.asyncThroughputRatio ? '✅ met' : '❌ missed']),
+    row(['async submit → completion p50', `≤ ${goals.asyncP50Ms} ms`, `${fmt(p50)} ms (raw BullMQ ${fmt(percentile(raw.sequentialMs, 50))} ms)`, verdict(p50, goals.asyncP50Ms)]),
+  ];
+  const micros = (side: AsyncSide, role: string) => {
+    const used = side.cpu.processes.find((process) => process.role === role);
+    return used === undefined ? '—' : fmt((used.cpuSeconds * 1e6) / side.burst.count, 0);
+  };
+  const busy = (side: AsyncSide) => `${fmt((side.cpu.machineBusySeconds * 1e6) / side.burst.count, 0)} (${fmt((side.cpu.machineBusySeconds / side.cpu.seconds) * 100, 0)} % of one core)`;
+  const lines = [
+    ...header('measure', 'raw BullMQ', 'Isola', 'Isola / raw'),
+    row([`end-to-end throughput, ${grouped(options.jobs)} jobs, ${options.inFlight} submissions in flight (jobs/s)`, grouped(rate(raw)), grouped(rate(isola)), `**${fmt(ratio)}×**`]),
+    row(['↳ first submission → last completion (s)', fmt(raw.burst.seconds), fmt(isola.burst.seconds), '']),
+    row(['↳ submission alone: first → last accepted (jobs/s)', grouped(submitRate(raw)), grouped(submitRate(isola)), fmt(submitRate(isola) / submitRate(raw))]),
+    row([`submit → completion, one at a time, p50 (ms; ${grouped(options.sequential)} jobs)`, fmt(percentile(raw.sequentialMs, 50)), `**${fmt(p50)}**`, fmt(p50 / percentile(raw.sequentialMs, 50))]),
+    row(['submit → completion, one at a time, p99 (ms)', fmt(percentile(raw.sequentialMs, 99)), fmt(percentile(isola.sequentialMs, 99)), fmt(percentile(isola.sequentialMs, 99) / percentile(raw.sequentialMs, 99))]),
+    row(['submit → completion, one at a time, min (ms)', fmt(Math.min(...raw.sequentialMs)), fmt(Math.min(...isola.sequentialMs)), '']),
+    '',
+    `Checked after each burst: all ${grouped(raw.burst.completedIds)} raw and ${grouped(isola.burst.completedIds)} Isola job ids are in their queue's completed set, ` +
+      `${raw.burst.failed + isola.burst.failed} failed, and ${grouped(isola.burst.succeededRecords ?? 0)} Isola invocation records say \`succeeded\`.`,
+    '',
+    `CPU time per job by process during the throughput bursts (µs, from /proc; ${cpus().length} cores can give ${fmt((cpus().length * 1e6) / rate(raw), 0)} µs per raw job and ` +
+      `${fmt((cpus().length * 1e6) / rate(isola), 0)} µs per Isola invocation at the rates measured):`,
+    '',
+    ...header('process', 'raw BullMQ µs per job', 'Isola µs per invocation'),
+    ...asyncRoles.map(({ role, label }) => row([label, micros(raw, role), micros(isola, role)])),
+    row(['machine, all processes (other work on the machine included)', busy(raw), busy(isola)]),
+    '',
+    ...targetsTable(targets),
+  ];
+  return { lines, targets };
+}
