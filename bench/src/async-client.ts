@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { Queue, QueueEvents, type ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { AsyncClientConfig, AsyncCommand, AsyncReply, BurstResult } from './async-messages.js';
+import type { AsyncClientConfig, AsyncCommand, AsyncReply, BurstCheck, BurstTiming, SequentialResult } from './async-messages.js';
 
 const config = JSON.parse(process.argv[2] ?? '') as AsyncClientConfig;
 const redisAddress = new URL(config.redisUrl);
@@ -139,34 +139,45 @@ const observer = new Queue(config.queue.name, { connection: connection(), prefix
 const commands = new Redis(config.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
 
 /** Submit, wait for that job's completion event, next: latency at the lowest load. */
-async function sequential(count: number): Promise<number[]> {
+async function sequential(count: number): Promise<SequentialResult> {
   const watcher = await CompletionWatcher.start(observer);
-  const latenciesMs: number[] = [];
+  const result: SequentialResult = { latenciesMs: [], submitMs: [] };
   try {
     for (let index = 0; index < count; index += 1) {
       const started = performance.now();
-      await watcher.wait(await submitter.submit());
-      latenciesMs.push(performance.now() - started);
+      const id = await submitter.submit();
+      result.submitMs.push(performance.now() - started);
+      await watcher.wait(id);
+      result.latenciesMs.push(performance.now() - started);
     }
   } finally {
     await watcher.close();
   }
-  return latenciesMs;
+  return result;
 }
 
+/** How often a burst reads the queue's completed and failed counts. */
+const pollIntervalMs = 2;
+
 /**
- * `count` submissions with `inFlight` at a time, while the queue's completed and failed counts
- * are polled every millisecond (cheaper for the client than reading every event, and nothing to
- * lose if it falls behind); then every id submitted is looked up in the completed set, and for
- * Isola its record in Redis.
+ * `count` submissions with `inFlight` at a time, while the sizes of the queue's completed and
+ * failed sets are polled every `pollIntervalMs` (two ZCARDs in one round trip: cheaper for the
+ * client and Redis than reading every event, and nothing to lose if it falls behind). The ids
+ * are kept for `check`.
  */
-async function burst(count: number): Promise<BurstResult> {
+async function burst(count: number): Promise<BurstTiming> {
+  const completedKey = observer.keys.completed ?? '';
+  const failedKey = observer.keys.failed ?? '';
   const finished = async () => {
-    const counts = await observer.getJobCounts('completed', 'failed');
-    return { completed: counts.completed ?? 0, failed: counts.failed ?? 0 };
+    const [completed, failed] = ((await commands.pipeline().zcard(completedKey).zcard(failedKey).exec()) ?? []).map(([error, value]) => {
+      if (error !== null) throw error;
+      return Number(value);
+    });
+    return { completed: completed ?? 0, failed: failed ?? 0 };
   };
   const before = await finished();
   const ids: string[] = [];
+  lastBurstIds = ids;
   let next = 0;
   let failure: unknown = null;
   let submittedAt = Number.NaN;
@@ -193,19 +204,22 @@ async function burst(count: number): Promise<BurstResult> {
     if (performance.now() - started > config.timeoutMs) {
       throw new Error(`after ${config.timeoutMs} ms only ${after.completed - before.completed} of ${count} jobs completed (${ids.length} submitted)`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 1));
+    await new Promise((resolve) => setTimeout(resolve, pollIntervalMs));
   }
   await submitting;
   if (failure !== null) throw failure;
 
+  return { count, submitSeconds: (submittedAt - started) / 1000, seconds: (doneAt - started) / 1000, failed: after.failed - before.failed };
+}
+
+let lastBurstIds: readonly string[] = [];
+
+/** Looks every id of the last burst up in the completed set, and for Isola its record in Redis. */
+async function check(): Promise<BurstCheck> {
   const completed = new Set(await observer.getRanges(['completed'], 0, -1));
   return {
-    count,
-    submitSeconds: (submittedAt - started) / 1000,
-    seconds: (doneAt - started) / 1000,
-    completedIds: ids.filter((id) => completed.has(id)).length,
-    failed: after.failed - before.failed,
-    succeededRecords: config.recordKeyPrefix === null ? null : await succeededRecords(config.recordKeyPrefix, ids),
+    completedIds: lastBurstIds.filter((id) => completed.has(id)).length,
+    succeededRecords: config.recordKeyPrefix === null ? null : await succeededRecords(config.recordKeyPrefix, lastBurstIds),
   };
 }
 
@@ -228,8 +242,9 @@ function reply(message: AsyncReply): void {
 
 async function handle(command: AsyncCommand): Promise<void> {
   try {
-    if (command.type === 'sequential') reply({ type: 'sequential-done', requestId: command.requestId, latenciesMs: await sequential(command.count) });
-    else reply({ type: 'burst-done', requestId: command.requestId, result: await burst(command.count) });
+    if (command.type === 'sequential') reply({ type: 'sequential-done', requestId: command.requestId, result: await sequential(command.count) });
+    else if (command.type === 'burst') reply({ type: 'burst-done', requestId: command.requestId, result: await burst(command.count) });
+    else reply({ type: 'check-done', requestId: command.requestId, result: await check() });
   } catch (error) {
     reply({ type: 'failed', requestId: command.requestId, message: error instanceof Error ? error.message : String(error) });
   }

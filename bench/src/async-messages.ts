@@ -29,24 +29,38 @@ export interface AsyncClientConfig {
 
 export type AsyncCommand =
   | { type: 'sequential'; requestId: number; count: number }
-  | { type: 'burst'; requestId: number; count: number };
+  | { type: 'burst'; requestId: number; count: number }
+  /** Checks the jobs of the last burst (apart from it, so the checking is not in its time or CPU). */
+  | { type: 'check'; requestId: number };
 
-export interface BurstResult {
+/** One job at a time: submit → completion event, and the submission's share (until Redis or the 202 answered), in ms. */
+export interface SequentialResult {
+  latenciesMs: number[];
+  submitMs: number[];
+}
+
+export interface BurstTiming {
   count: number;
   /** First submission → the last one answered (the client's submit rate). */
   submitSeconds: number;
-  /** First submission → the completed count reached `count` (polled every millisecond). */
+  /** First submission → the completed and failed counts grew by `count` (polled every 2 ms). */
   seconds: number;
-  /** Of the ids submitted in this burst, how many are in the queue's completed set afterwards. */
-  completedIds: number;
   /** Jobs that moved to the failed set during the burst (dead letters); must be 0. */
   failed: number;
+}
+
+export interface BurstCheck {
+  /** Of the ids submitted in the burst, how many are in the queue's completed set. */
+  completedIds: number;
   /** Records checked and found `succeeded` (http only; null when not checked). */
   succeededRecords: number | null;
 }
 
+export type BurstResult = BurstTiming & BurstCheck;
+
 export type AsyncReply =
   | { type: 'ready' }
-  | { type: 'sequential-done'; requestId: number; latenciesMs: number[] }
-  | { type: 'burst-done'; requestId: number; result: BurstResult }
+  | { type: 'sequential-done'; requestId: number; result: SequentialResult }
+  | { type: 'burst-done'; requestId: number; result: BurstTiming }
+  | { type: 'check-done'; requestId: number; result: BurstCheck }
   | { type: 'failed'; requestId: number | null; message: string };

@@ -2,7 +2,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defaultAsync, functionQueueName, loadConfig, platformHeaders, queuePrefix, redisKeys } from '@isola/core';
-import type { AsyncClientConfig, AsyncCommand, AsyncReply, BurstResult } from './async-messages.js';
+import { Redis } from 'ioredis';
+import type { AsyncClientConfig, AsyncCommand, AsyncReply, BurstCheck, BurstResult, BurstTiming, SequentialResult } from './async-messages.js';
 import type { BenchPlatform } from './bench-platform.js';
 import type { BullmqWorkerConfig } from './bullmq-worker.js';
 import { cpuSeconds, machineCpuSeconds, processTree } from './process-tree.js';
@@ -25,10 +26,15 @@ export interface CpuSample {
 }
 
 export interface AsyncSide {
-  /** Submit → completion event, one job at a time (ms). */
-  sequentialMs: number[];
+  /** One job at a time: submit → completion event, and the submission alone (ms). */
+  sequential: SequentialResult;
   burst: BurstResult;
   cpu: CpuSample;
+  /** Commands Redis ran during the burst (all clients: the client's polling included), most called first. */
+  redisCalls: { command: string; calls: number }[];
+  /** Socket reads and writes Redis processed during the burst (all clients). */
+  redisReads: number;
+  redisWrites: number;
 }
 
 export interface AsyncResult {
@@ -58,7 +64,7 @@ const timeoutMs = 120_000;
  * jobs (a producer process adding, a Worker process completing them) and Isola's async trigger
  * with a no-op function (a client process posting, `isola up` queueing and running them). Each
  * side gets a warm-up burst; then latency one job at a time, raw then Isola; then a throughput
- * burst of `jobs`, raw then Isola, with the CPU of every process involved.
+ * burst of `jobs`, raw then Isola, with the CPU of every process involved and the commands Redis ran.
  */
 export async function measureAsync(platform: BenchPlatform, options: AsyncOptions): Promise<AsyncResult> {
   // The platform's settings resolved as `isola up` resolves them (same environment, same cwd).
@@ -68,7 +74,9 @@ export async function measureAsync(platform: BenchPlatform, options: AsyncOption
 
   const common = { redisUrl, inFlight: options.inFlight, rawJobAttempts: defaultAsync.retries + 1, keepCompletedSeconds, timeoutMs };
   const started: { stop(): Promise<void> }[] = [];
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
+    await redis.connect();
     const rawWorker = await ChildProcessRunner.start<BullmqWorkerConfig>('bullmq-worker.js', 'raw BullMQ worker', {
       redisUrl,
       queue: rawQueue,
@@ -92,45 +100,65 @@ export async function measureAsync(platform: BenchPlatform, options: AsyncOption
     });
     started.push(isola);
 
+    const redisServers = processTree(platform.pid)
+      .filter((process) => process.role === 'redis-server')
+      .map((process) => ({ role: 'redis-server', pid: process.pid }));
+    const rawProcesses = [{ role: 'client', pid: raw.pid }, { role: 'consumer', pid: rawWorker.pid }, ...redisServers];
+    const isolaProcesses = [
+      { role: 'client', pid: isola.pid },
+      ...processTree(platform.pid)
+        .filter((process) => process.role !== 'esbuild')
+        .map((process) => ({ role: process.role === 'isola up' ? 'consumer' : process.role, pid: process.pid })),
+    ];
+    const measuredBurst = async (client: ChildProcessRunner, count: number, processes: { role: string; pid: number }[], label: string) => {
+      const before = await redisCounters(redis);
+      const { result: timing, cpu } = await cpuDuring(processes, () => client.burst(count));
+      const after = await redisCounters(redis);
+      const burst = checkBurst({ ...timing, ...(await client.check()) }, label, platform);
+      const redisCalls = [...after.calls]
+        .map(([command, calls]) => ({ command, calls: calls - (before.calls.get(command) ?? 0) }))
+        .filter((entry) => entry.calls > 0 && entry.command !== 'info')
+        .sort((a, b) => b.calls - a.calls);
+      return { burst, cpu, redisCalls, redisReads: after.reads - before.reads, redisWrites: after.writes - before.writes };
+    };
+
     console.log(`  warm-up: ${asyncWarmupJobs} jobs each`);
-    checkBurst(await raw.burst(Math.min(asyncWarmupJobs, options.jobs)), 'raw BullMQ warm-up', platform);
-    checkBurst(await isola.burst(Math.min(asyncWarmupJobs, options.jobs)), 'Isola warm-up', platform);
+    await measuredBurst(raw, Math.min(asyncWarmupJobs, options.jobs), rawProcesses, 'raw BullMQ warm-up');
+    await measuredBurst(isola, Math.min(asyncWarmupJobs, options.jobs), isolaProcesses, 'Isola warm-up');
 
     console.log(`  latency: ${grouped(options.sequential)} jobs one at a time, raw BullMQ then Isola`);
     const rawSequential = await raw.sequential(options.sequential);
     const isolaSequential = await isola.sequential(options.sequential);
 
     console.log(`  throughput: ${grouped(options.jobs)} jobs, ${options.inFlight} in flight, raw BullMQ then Isola`);
-    const redis = processTree(platform.pid).filter((process) => process.role === 'redis-server');
-    const rawBurst = await cpuDuring(
-      [
-        { role: 'client', pid: raw.pid },
-        { role: 'consumer', pid: rawWorker.pid },
-        ...redis.map((process) => ({ role: 'redis-server', pid: process.pid })),
-      ],
-      () => raw.burst(options.jobs),
-    );
-    checkBurst(rawBurst.result, 'raw BullMQ', platform);
-    const isolaBurst = await cpuDuring(
-      [
-        { role: 'client', pid: isola.pid },
-        ...processTree(platform.pid)
-          .filter((process) => process.role !== 'esbuild')
-          .map((process) => ({ role: process.role === 'isola up' ? 'consumer' : process.role, pid: process.pid })),
-      ],
-      () => isola.burst(options.jobs),
-    );
-    checkBurst(isolaBurst.result, 'Isola', platform);
+    const rawBurst = await measuredBurst(raw, options.jobs, rawProcesses, 'raw BullMQ');
+    const isolaBurst = await measuredBurst(isola, options.jobs, isolaProcesses, 'Isola');
 
     return {
       options,
       slots: config.asyncSlots,
-      raw: { sequentialMs: rawSequential, burst: rawBurst.result, cpu: rawBurst.cpu },
-      isola: { sequentialMs: isolaSequential, burst: isolaBurst.result, cpu: isolaBurst.cpu },
+      raw: { sequential: rawSequential, ...rawBurst },
+      isola: { sequential: isolaSequential, ...isolaBurst },
     };
   } finally {
     for (const child of started.reverse()) await child.stop();
+    redis.disconnect();
   }
+}
+
+/**
+ * Redis's counters so far: calls per command (INFO commandstats; commands run inside Lua
+ * scripts count too, each under its own name, besides the EVALSHA that ran them), and the
+ * socket reads and writes it processed (INFO stats): one per round trip, pipelined or not.
+ */
+async function redisCounters(redis: Redis): Promise<{ calls: Map<string, number>; reads: number; writes: number }> {
+  const [commandstats, stats] = await Promise.all([redis.info('commandstats'), redis.info('stats')]);
+  const stat = (name: string) => Number(new RegExp(`^${name}:(\\d+)`, 'm').exec(stats)?.[1] ?? Number.NaN);
+  return {
+    calls: new Map([...commandstats.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map((match) => [match[1] ?? '', Number(match[2])])),
+    reads: stat('total_reads_processed'),
+    writes: stat('total_writes_processed'),
+  };
 }
 
 /** Every job of the burst completed, none failed, and (Isola) every record says `succeeded`. */
@@ -220,15 +248,21 @@ class ChildProcessRunner {
     return this.child.pid;
   }
 
-  async sequential(count: number): Promise<number[]> {
+  async sequential(count: number): Promise<SequentialResult> {
     const reply = await this.call({ type: 'sequential', requestId: this.nextRequestId++, count });
     if (reply.type !== 'sequential-done') throw new Error(`${this.label} answered ${reply.type} to sequential`);
-    return reply.latenciesMs;
+    return reply.result;
   }
 
-  async burst(count: number): Promise<BurstResult> {
+  async burst(count: number): Promise<BurstTiming> {
     const reply = await this.call({ type: 'burst', requestId: this.nextRequestId++, count });
     if (reply.type !== 'burst-done') throw new Error(`${this.label} answered ${reply.type} to burst`);
+    return reply.result;
+  }
+
+  async check(): Promise<BurstCheck> {
+    const reply = await this.call({ type: 'check', requestId: this.nextRequestId++ });
+    if (reply.type !== 'check-done') throw new Error(`${this.label} answered ${reply.type} to check`);
     return reply.result;
   }
 
