@@ -202,9 +202,11 @@ processes. **Isola**: a no-op function (\`export default { fetch: () => new Resp
 client process with \`POST /fn/noop/\` and \`X-Isola-Invoke: async\` over keep-alive connections (node:http): the gateway
 answers 202 after queueing the job (\`fn.noop\`) and storing the \`queued\` record; the consumer in the same process runs the
 function on a worker process, stores the record and completes the job. Throughput: ${grouped(asyncOptions.jobs)} submissions with
-${asyncOptions.inFlight} in flight (after a warm-up of ${asyncWarmupJobs}); the client polls the queue's completed count every millisecond; rate =
-jobs / (first submission → completed count reached them all). Afterwards every id submitted must be in the queue's
-completed set, none failed, and (Isola) every record in Redis must say \`succeeded\`, or the run fails. Latency: one job at a
+${asyncOptions.inFlight} in flight (after a warm-up of ${asyncWarmupJobs}); the client reads the sizes of the queue's completed and failed sets
+every 2 ms; rate = jobs / (first submission → the sets grew by all of them). Afterwards every id submitted must be in
+the queue's completed set, none failed, and (Isola) every record in Redis must say \`succeeded\`, or the run fails. An
+HTTP client costs more CPU per submission than \`Queue.add\` and shares the 2 cores, so the CPU table also gives the
+cost of everything but the client. Latency: one job at a
 time, from just before the submission (\`Queue.add\` or the \`POST\`) to the client's receipt of that job's \`completed\`
 event (BullMQ \`QueueEvents\` on the queue's event stream, its own blocking connection) — the same observer for both
 sides; a client of Isola polling \`GET /api/v1/invocations/{id}\` would learn it later. Sizes: \`BENCH_ASYNC_JOBS\`,
