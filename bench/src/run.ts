@@ -205,7 +205,7 @@ function on a worker process, stores the record and completes the job. Throughpu
 ${asyncOptions.inFlight} in flight (after a warm-up of ${asyncWarmupJobs}); the client reads the sizes of the queue's completed and failed sets
 every 2 ms; rate = jobs / (first submission → the sets grew by all of them). Afterwards every id submitted must be in
 the queue's completed set, none failed, and (Isola) every record in Redis must say \`succeeded\`, or the run fails. An
-HTTP client costs more CPU per submission than \`Queue.add\` and shares the 2 cores, so the CPU table also gives the
+HTTP client costs more CPU per submission than \`Queue.add\` and shares the cores, so the CPU table also gives the
 cost of everything but the client. Latency: one job at a
 time, from just before the submission (\`Queue.add\` or the \`POST\`) to the client's receipt of that job's \`completed\`
 event (BullMQ \`QueueEvents\` on the queue's event stream, its own blocking connection) — the same observer for both
