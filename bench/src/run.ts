@@ -193,24 +193,28 @@ ${tables.density.lines.join('\n')}
 
 ## (d) Async invocations
 
-A fresh platform; both sides on its own redis-server (as \`isola up\` starts it: append-only file, fsync every
-second), in one run, one side at a time while the other idles. **Raw BullMQ**, the floor: a client process adds
-no-op jobs with \`Queue.add\` on its own connection (custom job ids, ${asyncJobAttempts} attempts, completed jobs kept an hour: Isola's
-job options), and another process runs one BullMQ \`Worker\` (concurrency ${asyncSlotsLine}, \`maxRetriesPerRequest: null\`, Isola's
-lock timings) whose processor returns at once — the same split as Isola's, where the client and \`isola up\` are separate
-processes. **Isola**: a no-op function (\`export default { fetch: () => new Response('ok') }\`, public) invoked by a
-client process with \`POST /fn/noop/\` and \`X-Isola-Invoke: async\` over keep-alive connections (node:http): the gateway
-answers 202 after queueing the job (\`fn.noop\`) and storing the \`queued\` record; the consumer in the same process runs the
-function on a worker process, stores the record and completes the job. Throughput: ${grouped(asyncOptions.jobs)} submissions with
-${asyncOptions.inFlight} in flight (after a warm-up of ${asyncWarmupJobs}); the client reads the sizes of the queue's completed and failed sets
-every 2 ms; rate = jobs / (first submission → the sets grew by all of them). Afterwards every id submitted must be in
-the queue's completed set, none failed, and (Isola) every record in Redis must say \`succeeded\`, or the run fails. An
-HTTP client costs more CPU per submission than \`Queue.add\` and shares the cores, so the CPU table also gives the
-cost of everything but the client. Latency: one job at a
-time, from just before the submission (\`Queue.add\` or the \`POST\`) to the client's receipt of that job's \`completed\`
-event (BullMQ \`QueueEvents\` on the queue's event stream, its own blocking connection) — the same observer for both
-sides; a client of Isola polling \`GET /api/v1/invocations/{id}\` would learn it later. Sizes: \`BENCH_ASYNC_JOBS\`,
-\`BENCH_ASYNC_SEQUENTIAL\`, \`BENCH_ASYNC_IN_FLIGHT\`.
+A fresh platform; both sides use the platform's own redis-server (as \`isola up\` starts it: append-only file, fsync every
+second), in one run, one side at a time while the other idles.
+
+- **Raw BullMQ**, the floor: a client process adds no-op jobs with \`Queue.add\` on its own connection (custom job ids,
+  ${asyncJobAttempts} attempts, completed jobs kept an hour: Isola's job options); another process runs one BullMQ \`Worker\`
+  (concurrency ${asyncSlotsLine}; \`maxRetriesPerRequest: null\`; Isola's lock timings) whose processor returns at
+  once. Client and consumer are separate processes, as they are with Isola.
+- **Isola**: a no-op function (\`export default { fetch: () => new Response('ok') }\`, public), invoked by a client
+  process with \`POST /fn/noop/\` and \`X-Isola-Invoke: async\` over keep-alive connections (node:http). The gateway
+  answers 202 once it has queued the job (\`fn.noop\`) and stored the \`queued\` record; the consumer in the same
+  process runs the function on a worker process, stores the record and completes the job.
+- **Throughput**: ${grouped(asyncOptions.jobs)} submissions with ${asyncOptions.inFlight} in flight, after a warm-up of ${asyncWarmupJobs}. The client reads the sizes of
+  the queue's completed and failed sets every 2 ms; rate = jobs / (first submission → the sets grew by all of them).
+  Afterwards every id submitted must be in the completed set, none may have failed, and (Isola) every record in Redis
+  must say \`succeeded\`, or the run fails. An HTTP client costs more CPU per submission than \`Queue.add\` and shares
+  the cores, so the CPU table also gives the cost of everything but the client.
+- **Latency**: one job at a time, from just before the submission (\`Queue.add\`, or the \`POST\`) to the client's
+  receipt of that job's \`completed\` event (BullMQ \`QueueEvents\` on the queue's event stream, on a blocking
+  connection of its own): the same observer for both sides. A client of Isola polling \`GET /api/v1/invocations/{id}\`
+  would learn of the completion later.
+
+Sizes: \`BENCH_ASYNC_JOBS\`, \`BENCH_ASYNC_SEQUENTIAL\`, \`BENCH_ASYNC_IN_FLIGHT\`.
 
 ${tables.async.lines.join('\n')}
 `;
