@@ -5,7 +5,7 @@
  * server, (c) density: thousands of functions deployed and invoked once, with the memory
  * of the platform's process tree, and (d) the async path: no-op invocations end to end against
  * raw BullMQ no-op jobs on the same Redis. A full run rewrites docs/benchmarks.md; a partial run
- * only prints its tables. Any failed request fails the run.
+ * only prints its tables. Any failed request fails the run. BENCH_CPU_PROF=<dir> profiles `isola up`.
  */
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -138,6 +138,7 @@ rather than the absolute figures.
 
 Any section runs alone with \`npm run bench -- <section>\` (or \`BENCH_ONLY=<section>\`; several: \`-- cold warm\`), for
 example \`npm run bench -- async\` (about half a minute); a partial run prints its tables and leaves this file as it is.
+\`BENCH_CPU_PROF=<dir>\` runs each \`isola up\` under \`--cpu-prof\` and leaves its CPU profile in that folder.
 
 ## Targets (issue 3, "Performance")
 
