@@ -6,6 +6,12 @@ import { parseServerTiming, serverTimingDurations, type ServerTiming } from './s
 /** Workers the bench runs with: ISOLA_WORKERS, else one per core (the platform's default). */
 export const benchWorkers = Number(process.env.ISOLA_WORKERS ?? cpus().length);
 
+/**
+ * BENCH_CPU_PROF=<dir>: every `isola up` the bench starts runs under `--cpu-prof` and writes its
+ * profile there when it stops (worker processes are not profiled: the supervisor sets their flags).
+ */
+const cpuProfileDir = process.env.BENCH_CPU_PROF;
+
 export interface TimedResponse {
   status: number;
   elapsedMs: number;
@@ -44,7 +50,10 @@ export class BenchPlatform {
   }
 
   static async start(): Promise<BenchPlatform> {
-    const platform = await spawnPlatform({ env: { ISOLA_LOG_LEVEL: 'error', ISOLA_WORKERS: String(benchWorkers) } });
+    const platform = await spawnPlatform({
+      env: { ISOLA_LOG_LEVEL: 'error', ISOLA_WORKERS: String(benchWorkers) },
+      ...(cpuProfileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] } : {}),
+    });
     return new BenchPlatform(platform);
   }
 

@@ -1,4 +1,5 @@
 import { cpus, totalmem } from 'node:os';
+import type { AsyncResult, AsyncSide } from './async.js';
 import type { ColdResult } from './cold.js';
 import type { DensityResult } from './density.js';
 import { totalRssKib, type ProcessMemory } from './process-tree.js';
@@ -13,6 +14,8 @@ export const goals = {
   warmP50OverheadMs: 0.3,
   densityTotalRssBytes: 4e9,
   densityLastColdMs: 5,
+  asyncThroughputRatio: 0.8,
+  asyncP50Ms: 2,
 };
 
 /** Functions at each end of the invocation order whose first requests are compared. */
@@ -227,3 +230,72 @@ function memoryRows(density: DensityResult): string[] {
 }
 
 const sumRole = (tree: readonly ProcessMemory[], role: string) => totalRssKib(tree.filter((process) => process.role === role));
+
+/** `12.3 in all: evalsha 3.0, zadd 2.0, …` — the most called commands per job of a burst. */
+function commandsPerJob(side: AsyncSide, shown = 8): string {
+  const perJob = (calls: number) => fmt(calls / side.burst.count, 1);
+  const total = side.redisCalls.reduce((sum, entry) => sum + entry.calls, 0);
+  const top = side.redisCalls.slice(0, shown).map((entry) => `${entry.command} ${perJob(entry.calls)}`);
+  return `${perJob(total)} in all (${top.join(', ')}${side.redisCalls.length > shown ? ', …' : ''})`;
+}
+
+/** Roles of the processes measured during the async bursts (async.ts), in the order of the report. */
+const asyncRoles = [
+  { role: 'client', label: 'client process (raw: `Queue.add`; Isola: HTTP `POST`)' },
+  { role: 'consumer', label: 'consumer (raw: the BullMQ `Worker` process; Isola: `isola up` — gateway, queue consumer, scheduler)' },
+  { role: 'worker', label: 'Isola worker processes (the isolates)' },
+  { role: 'redis-server', label: 'redis-server' },
+];
+
+export function asyncSection(result: AsyncResult): ReportSection {
+  const { raw, isola, options } = result;
+  const rate = (side: AsyncSide) => side.burst.count / side.burst.seconds;
+  const submitRate = (side: AsyncSide) => side.burst.count / side.burst.submitSeconds;
+  const ratio = rate(isola) / rate(raw);
+  const latency = (side: AsyncSide, p: number) => percentile(side.sequential.latenciesMs, p);
+  const submit = (side: AsyncSide, p: number) => percentile(side.sequential.submitMs, p);
+  const p50 = latency(isola, 50);
+  const targets = [
+    row(['async end-to-end throughput vs raw BullMQ', `≥ ${goals.asyncThroughputRatio}×`, `${fmt(ratio)}× (${grouped(rate(isola))} vs ${grouped(rate(raw))} jobs/s)`, Number.isFinite(ratio) && ratio >= goals.asyncThroughputRatio ? '✅ met' : '❌ missed']),
+    row(['async submit → completion p50', `≤ ${goals.asyncP50Ms} ms`, `${fmt(p50)} ms (raw BullMQ ${fmt(latency(raw, 50))} ms)`, verdict(p50, goals.asyncP50Ms)]),
+  ];
+  const micros = (side: AsyncSide, role: string) => {
+    const used = side.cpu.processes.find((process) => process.role === role);
+    return used === undefined ? '—' : fmt((used.cpuSeconds * 1e6) / side.burst.count, 0);
+  };
+  const serverMicros = (side: AsyncSide) =>
+    (side.cpu.processes.filter((process) => process.role !== 'client').reduce((sum, process) => sum + process.cpuSeconds, 0) * 1e6) / side.burst.count;
+  const busy = (side: AsyncSide) => `${fmt((side.cpu.machineBusySeconds * 1e6) / side.burst.count, 0)} (${fmt((side.cpu.machineBusySeconds / side.cpu.seconds) * 100, 0)} % of one core)`;
+  const lines = [
+    ...header('measure', 'raw BullMQ', 'Isola', 'Isola / raw'),
+    row([`end-to-end throughput, ${grouped(options.jobs)} jobs, ${options.inFlight} submissions in flight (jobs/s)`, grouped(rate(raw)), grouped(rate(isola)), `**${fmt(ratio)}×**`]),
+    row(['↳ first submission → last completion (s)', fmt(raw.burst.seconds), fmt(isola.burst.seconds), '']),
+    row(['↳ submission alone: first → last accepted (jobs/s)', grouped(submitRate(raw)), grouped(submitRate(isola)), fmt(submitRate(isola) / submitRate(raw))]),
+    row([`submit → completion, one at a time, p50 (ms; ${grouped(options.sequential)} jobs)`, fmt(latency(raw, 50)), `**${fmt(p50)}**`, fmt(p50 / latency(raw, 50))]),
+    row(['submit → completion, one at a time, p99 (ms)', fmt(latency(raw, 99)), fmt(latency(isola, 99)), fmt(latency(isola, 99) / latency(raw, 99))]),
+    row(['submit → completion, one at a time, min (ms)', fmt(Math.min(...raw.sequential.latenciesMs)), fmt(Math.min(...isola.sequential.latenciesMs)), '']),
+    row(['↳ submission alone (`Queue.add` resolved; 202 received), p50 / p99 (ms)', `${fmt(submit(raw, 50))} / ${fmt(submit(raw, 99))}`, `${fmt(submit(isola, 50))} / ${fmt(submit(isola, 99))}`, '']),
+    '',
+    `Checked after each burst: all ${grouped(raw.burst.completedIds)} raw and ${grouped(isola.burst.completedIds)} Isola job ids are in their queue's completed set, ` +
+      `${raw.burst.failed + isola.burst.failed} failed, and ${grouped(isola.burst.succeededRecords ?? 0)} Isola invocation records say \`succeeded\`.`,
+    '',
+    `CPU time per job by process during the throughput bursts (µs, from /proc; ${cpus().length} cores can give ${fmt((cpus().length * 1e6) / rate(raw), 0)} µs per raw job and ` +
+      `${fmt((cpus().length * 1e6) / rate(isola), 0)} µs per Isola invocation at the rates measured):`,
+    '',
+    ...header('process', 'raw BullMQ µs per job', 'Isola µs per invocation'),
+    ...asyncRoles.map(({ role, label }) => row([label, micros(raw, role), micros(isola, role)])),
+    row([
+      '**all measured processes but the client**',
+      `**${fmt(serverMicros(raw), 0)}**`,
+      `**${fmt(serverMicros(isola), 0)}** (${fmt(serverMicros(isola) / serverMicros(raw), 1)}× raw)`,
+    ]),
+    row(['machine, all processes (other work on the machine included)', busy(raw), busy(isola)]),
+    '',
+    `Redis per job during the bursts, all clients (the client's polling included): socket reads / writes (about one each per round trip) ` +
+      `raw BullMQ ${fmt(raw.redisReads / raw.burst.count, 1)} / ${fmt(raw.redisWrites / raw.burst.count, 1)}, Isola ${fmt(isola.redisReads / isola.burst.count, 1)} / ${fmt(isola.redisWrites / isola.burst.count, 1)}; ` +
+      `commands (INFO commandstats, where those BullMQ's Lua scripts run count under their own names) raw BullMQ ${commandsPerJob(raw)}, Isola ${commandsPerJob(isola)}.`,
+    '',
+    ...targetsTable(targets),
+  ];
+  return { lines, targets };
+}

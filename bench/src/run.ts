@@ -1,28 +1,36 @@
 /**
- * `npm run bench [-- cold warm density]` (or BENCH_ONLY=density,...): runs the real platform
+ * `npm run bench [-- cold warm density async]` (or BENCH_ONLY=async,...): runs the real platform
  * and measures, in one run, (a) deploy → first response over fresh functions, (b) warm
  * throughput and latency through /fn/hello/ against the same handler on a bare node:http
- * server, and (c) density: thousands of functions deployed and invoked once, with the memory
- * of the platform's process tree. A full run rewrites docs/benchmarks.md; a partial run only
- * prints its tables. Any failed request fails the run.
+ * server, (c) density: thousands of functions deployed and invoked once, with the memory
+ * of the platform's process tree, and (d) the async path: no-op invocations end to end against
+ * raw BullMQ no-op jobs on the same Redis. A full run rewrites docs/benchmarks.md; a partial run
+ * only prints its tables. Any failed request fails the run. BENCH_CPU_PROF=<dir> profiles `isola up`.
  */
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { defaultAsync } from '@isola/core';
 import { BenchPlatform, benchWorkers } from './bench-platform.js';
+import { asyncWarmupJobs, measureAsync, type AsyncResult } from './async.js';
 import { measureColdStarts, type ColdResult } from './cold.js';
 import { measureDensity, type DensityResult } from './density.js';
-import { coldSection, densitySection, machine, targetsTable, warmSection, type ReportSection } from './report.js';
+import { asyncSection, coldSection, densitySection, machine, targetsTable, warmSection, type ReportSection } from './report.js';
 import { grouped } from './stats.js';
 import { connectionLevels, measureBaseline, measureDirect, measureWarm, type WarmResult } from './warm.js';
 
-const sections = ['cold', 'warm', 'density'] as const;
+const sections = ['cold', 'warm', 'density', 'async'] as const;
 type Section = (typeof sections)[number];
 
 const durationSeconds = positiveNumber('BENCH_DURATION', 10);
 const coldFunctions = positiveNumber('BENCH_COLD_FUNCTIONS', 50);
 const densityFunctions = positiveNumber('BENCH_DENSITY_FUNCTIONS', 2000);
 const densityDeployConcurrency = positiveNumber('BENCH_DENSITY_DEPLOY_CONCURRENCY', 16);
+const asyncOptions = {
+  jobs: positiveNumber('BENCH_ASYNC_JOBS', 10_000),
+  sequential: positiveNumber('BENCH_ASYNC_SEQUENTIAL', 1_000),
+  inFlight: positiveNumber('BENCH_ASYNC_IN_FLIGHT', 16),
+};
 const reportFile = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
 
 function positiveNumber(variable: string, fallback: number): number {
@@ -43,6 +51,7 @@ interface Results {
   cold?: ColdResult;
   warm?: WarmResult;
   density?: DensityResult;
+  async?: AsyncResult;
 }
 
 async function withPlatform<T>(run: (platform: BenchPlatform) => Promise<T>, section: string): Promise<T> {
@@ -91,12 +100,17 @@ async function main(): Promise<void> {
       'density',
     );
   }
+  if (selected.includes('async')) {
+    console.log(`(d) async: ${grouped(asyncOptions.jobs)} no-op jobs through raw BullMQ and through Isola on a fresh platform's Redis...`);
+    results.async = await withPlatform((platform) => measureAsync(platform, asyncOptions), 'async');
+  }
 
   const empty: ReportSection = { lines: [], targets: [] };
   const tables: Record<Section, ReportSection> = {
     cold: results.cold === undefined ? empty : coldSection(results.cold),
     warm: results.warm === undefined ? empty : warmSection(results.warm),
     density: results.density === undefined ? empty : densitySection(results.density, benchWorkers),
+    async: results.async === undefined ? empty : asyncSection(results.async),
   };
   for (const section of selected) console.log(`\n${section}\n\n${tables[section].lines.join('\n')}`);
   const seconds = (performance.now() - started) / 1000;
@@ -106,11 +120,13 @@ async function main(): Promise<void> {
     console.log(`Partial run (${selected.join(', ')}): ${reportFile} was not rewritten; run "npm run bench" for the full report.`);
     return;
   }
-  writeFileSync(reportFile, renderReport(tables, seconds, loadAtStart));
+  writeFileSync(reportFile, renderReport(tables, seconds, loadAtStart, results.async));
   console.log(`Wrote ${reportFile}`);
 }
 
-function renderReport(tables: Record<Section, ReportSection>, seconds: number, loadAtStart: string): string {
+function renderReport(tables: Record<Section, ReportSection>, seconds: number, loadAtStart: string, asyncResult: AsyncResult | undefined): string {
+  const asyncSlotsLine = asyncResult === undefined ? 'ISOLA_ASYNC_SLOTS' : `${asyncResult.slots}, Isola's ISOLA_ASYNC_SLOTS`;
+  const asyncJobAttempts = defaultAsync.retries + 1;
   const targets = targetsTable(sections.flatMap((section) => tables[section].targets));
   return `# Benchmarks
 
@@ -119,6 +135,10 @@ ${machine(benchWorkers)}; load average ${loadAtStart} when it started. The platf
 (gateway, scheduler, worker processes, its private redis-server) started by the bench on a free port; the load
 comes from the same machine. Numbers from one shared machine are noisy: read the ratios, which come from one run,
 rather than the absolute figures.
+
+Any section runs alone with \`npm run bench -- <section>\` (or \`BENCH_ONLY=<section>\`; several: \`-- cold warm\`), for
+example \`npm run bench -- async\` (about half a minute); a partial run prints its tables and leaves this file as it is.
+\`BENCH_CPU_PROF=<dir>\` runs each \`isola up\` under \`--cpu-prof\` and leaves its CPU profile in that folder.
 
 ## Targets (issue 3, "Performance")
 
@@ -171,6 +191,33 @@ Runs alone with \`npm run bench -- density\` (or \`BENCH_ONLY=density\`); \`BENC
 \`BENCH_DENSITY_DEPLOY_CONCURRENCY\` change its size.
 
 ${tables.density.lines.join('\n')}
+
+## (d) Async invocations
+
+A fresh platform; both sides use the platform's own redis-server (as \`isola up\` starts it: append-only file, fsync every
+second), in one run, one side at a time while the other idles.
+
+- **Raw BullMQ**, the floor: a client process adds no-op jobs with \`Queue.add\` on its own connection (custom job ids,
+  ${asyncJobAttempts} attempts, completed jobs kept an hour: Isola's job options); another process runs one BullMQ \`Worker\`
+  (concurrency ${asyncSlotsLine}; \`maxRetriesPerRequest: null\`; Isola's lock timings) whose processor returns at
+  once. Client and consumer are separate processes, as they are with Isola.
+- **Isola**: a no-op function (\`export default { fetch: () => new Response('ok') }\`, public), invoked by a client
+  process with \`POST /fn/noop/\` and \`X-Isola-Invoke: async\` over keep-alive connections (node:http). The gateway
+  answers 202 once it has queued the job (\`fn.noop\`) and stored the \`queued\` record; the consumer in the same
+  process runs the function on a worker process, stores the record and completes the job.
+- **Throughput**: ${grouped(asyncOptions.jobs)} submissions with ${asyncOptions.inFlight} in flight, after a warm-up of ${asyncWarmupJobs}. The client reads the sizes of
+  the queue's completed and failed sets every 2 ms; rate = jobs / (first submission → the sets grew by all of them).
+  Afterwards every id submitted must be in the completed set, none may have failed, and (Isola) every record in Redis
+  must say \`succeeded\`, or the run fails. An HTTP client costs more CPU per submission than \`Queue.add\` and shares
+  the cores, so the CPU table also gives the cost of everything but the client.
+- **Latency**: one job at a time, from just before the submission (\`Queue.add\`, or the \`POST\`) to the client's
+  receipt of that job's \`completed\` event (BullMQ \`QueueEvents\` on the queue's event stream, on a blocking
+  connection of its own): the same observer for both sides. A client of Isola polling \`GET /api/v1/invocations/{id}\`
+  would learn of the completion later.
+
+Sizes: \`BENCH_ASYNC_JOBS\`, \`BENCH_ASYNC_SEQUENTIAL\`, \`BENCH_ASYNC_IN_FLIGHT\`.
+
+${tables.async.lines.join('\n')}
 `;
 }
 

@@ -24,6 +24,8 @@ export interface SpawnedPlatform {
 export interface SpawnOptions {
   env?: NodeJS.ProcessEnv;
   args?: string[];
+  /** Options for node itself, before the script (e.g. `--cpu-prof`). */
+  nodeArgs?: string[];
   /** Reuse a data dir (e.g. to test restarts); default a new temporary one. */
   dataDir?: string;
   /** Pass an explicit admin token (default a random one); null leaves it unset so Isola generates one. */
@@ -50,7 +52,7 @@ export async function spawnPlatform(options: SpawnOptions = {}): Promise<Spawned
   if (token === null) delete env.ISOLA_ADMIN_TOKEN;
   else env.ISOLA_ADMIN_TOKEN = token;
 
-  const child = spawn(process.execPath, [bin.pathname, 'up', ...(options.args ?? [])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), bin.pathname, 'up', ...(options.args ?? [])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
