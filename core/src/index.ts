@@ -49,3 +49,6 @@ export * from './queue/connection.js';
 export * from './queue/idempotency.js';
 export * from './queue/queue-client.js';
 export * from './queue/queue-workers.js';
+export * from './cron/cron-schedule.js';
+export * from './cron/cron-state.js';
+export * from './cron/cron-tick.js';
