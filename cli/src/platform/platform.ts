@@ -25,7 +25,7 @@ import {
 } from '@isola/core';
 import { createGateway } from '@isola/gateway';
 import { CallbackSender, InvocationConsumer, Scheduler, SlotGate } from '@isola/scheduler';
-import { TopicConsumers } from '@isola/triggers';
+import { CronTrigger, TopicConsumers } from '@isola/triggers';
 import { Supervisor } from '@isola/worker-pool';
 import { resolveAdminToken, type AdminToken } from './admin-token.js';
 
@@ -143,16 +143,22 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Run
       gate,
       logger: logger.child({ component: 'messages' }),
     });
+    // Cron: every `isola up` (or scheduler replica) runs the schedules; job ids keep each tick to one run.
+    const cron = new CronTrigger({ store, queues, recorder, redis, logger: logger.child({ component: 'cron' }) });
     onConsumerEvent = (event) => {
       consumer.onEvent(event);
       topics.onEvent(event);
+      cron.onEvent(event);
     };
     await consumer.start();
     await topics.sync();
+    await cron.start();
+    stack.push(() => cron.close());
     rediscoverQueues = () => {
       const warn = (error: unknown) => asyncLogger.warn({ err: error }, 'could not list the queues');
       void consumer.start().catch(warn);
       void topics.sync().catch(warn);
+      void cron.reconcile();
     };
     // Stops taking jobs and lets running ones finish while the workers are still up.
     stack.push(() => queueWorkers.close());
