@@ -53,3 +53,6 @@ export * from './queue/queue-workers.js';
 export * from './cluster/wire.js';
 export * from './cluster/node-registry.js';
 export * from './limits/function-admission.js';
+export * from './cron/cron-schedule.js';
+export * from './cron/cron-state.js';
+export * from './cron/cron-tick.js';

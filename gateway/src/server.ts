@@ -22,6 +22,7 @@ import { clientErrorHandler, frameworkErrors, installErrorHandling } from './err
 import type { Redis } from 'ioredis';
 import { functionsApiRoutes } from './routes/functions-api.js';
 import { publishRoute, queuesApiRoutes } from './routes/queues-api.js';
+import { cronApiRoutes } from './routes/cron-api.js';
 import { observabilityApi } from './routes/observability-api.js';
 import { InvocationMetrics } from './metrics/invocation-metrics.js';
 import { registerMetricsRoute } from './routes/metrics.js';
@@ -110,6 +111,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     ...functionsApiRoutes({ store: deps.store, tokens: deps.tokens, secrets: deps.secrets, functions: deps.functions, maxDeployBytes: deps.config.maxDeployBytes, queues: deps.queues }),
     ...observability.routes,
     ...queuesApiRoutes(queuesDeps),
+    ...cronApiRoutes({ store: deps.store, queues: deps.queues, recorder: deps.recorder, redis: deps.redis }),
     ...rawBodyRoutes,
     defineRoute({
       method: 'GET',

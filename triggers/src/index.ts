@@ -1,2 +1,3 @@
 export { TopicConsumers, type AsyncGate, type TopicConsumersOptions } from './message/topic-consumer.js';
 export { MessageBatcher, type PendingMessage } from './message/message-batcher.js';
+export { CronTrigger, type CronTriggerOptions } from './cron/cron-trigger.js';

@@ -14,7 +14,7 @@ const settingsHelp =
   '\nSettings come from ISOLA_* environment variables and isola.config.yaml; see docs/configuration.md and docs/deployment.md.';
 
 /**
- * `isola gateway` and `isola worker`: one role per process, so that a platform can span
+ * `isola gateway`, `isola worker` and `isola scheduler`: one role per process, so that a platform can span
  * processes and machines sharing one Redis (docs/deployment.md).
  */
 export function registerRoleCommands(program: Command): void {
@@ -24,14 +24,20 @@ export function registerRoleCommands(program: Command): void {
     .option('--port <port>', 'HTTP port (ISOLA_PORT, default 8080; 0 picks a free one)')
     .option('--data-dir <dir>', 'data directory (ISOLA_DATA_DIR, default .isola)')
     .addHelpText('after', settingsHelp)
-    .action((options: RoleOptions) => runRole({ gateway: true, worker: false }, options));
+    .action((options: RoleOptions) => runRole({ gateway: true, worker: false, scheduler: false }, options));
   program
     .command('worker')
     .description('run a worker node alone: pre-forked worker processes, the async/topic consumers, and a node server for gateways')
     .option('--workers <count>', 'worker processes (ISOLA_WORKERS, default one per core)')
     .option('--data-dir <dir>', 'data directory (ISOLA_DATA_DIR, default .isola)')
     .addHelpText('after', settingsHelp)
-    .action((options: RoleOptions) => runRole({ gateway: false, worker: true }, options));
+    .action((options: RoleOptions) => runRole({ gateway: false, worker: true, scheduler: false }, options));
+  program
+    .command('scheduler')
+    .description('run the scheduler alone: the cron trigger (replicas are safe: each tick fires once across all of them)')
+    .option('--data-dir <dir>', 'data directory (ISOLA_DATA_DIR, default .isola)')
+    .addHelpText('after', settingsHelp)
+    .action((options: RoleOptions) => runRole({ gateway: false, worker: false, scheduler: true }, options));
 }
 
 async function runRole(roles: Roles, options: RoleOptions): Promise<void> {
@@ -41,7 +47,7 @@ async function runRole(roles: Roles, options: RoleOptions): Promise<void> {
   if (options.dataDir !== undefined) overrides.dataDir = options.dataDir;
   const config = loadConfig({ overrides });
   const logger = createLogger({ level: config.logLevel });
-  const name = roles.gateway ? 'gateway' : 'worker node';
+  const name = roles.gateway ? 'gateway' : roles.worker ? 'worker node' : 'scheduler';
   const platform = await startPlatform(config, logger, roles);
   stopOnSignals(platform, `the Isola ${name}`);
   if (platform.url !== null) {
@@ -49,5 +55,6 @@ async function runRole(roles: Roles, options: RoleOptions): Promise<void> {
     const tokenLine = token?.generated ? `\nAdmin token (shown once; stored in ${token.file}): ${token.token}` : '';
     console.log(`Isola gateway is up: ${platform.url}${tokenLine}`);
   }
+  if (roles.scheduler) console.log('Isola scheduler is up: running the cron schedules');
   if (platform.node !== null) console.log(`Isola worker node ${platform.node.id} is up: ${platform.node.url} (${config.workers} worker${config.workers === 1 ? '' : 's'})`);
 }

@@ -2,15 +2,18 @@ import type { Config, Logger } from '@isola/core';
 import { resolveAdminToken, type AdminToken } from './admin-token.js';
 import { createPlatformContext } from './context.js';
 import { startGatewayRole } from './gateway-role.js';
+import { startSchedulerRole } from './scheduler-role.js';
 import { startWorkerRole } from './worker-role.js';
 
 /** The roles one process runs; `isola up` runs them all, `isola gateway` etc. one each. */
 export interface Roles {
   gateway: boolean;
   worker: boolean;
+  /** The cron trigger. */
+  scheduler: boolean;
 }
 
-export const allRoles: Roles = { gateway: true, worker: true };
+export const allRoles: Roles = { gateway: true, worker: true, scheduler: true };
 
 export interface RunningPlatform {
   /** Base URL of the gateway, e.g. http://127.0.0.1:8080 (when this process runs one). */
@@ -33,13 +36,14 @@ export interface RunningPlatform {
  * role and no REDIS_URL it is `isola up`: a private Redis under the data directory too.
  */
 export async function startPlatform(config: Config, logger: Logger, roles: Roles = allRoles): Promise<RunningPlatform> {
-  const role = roles.gateway && roles.worker ? 'up' : roles.gateway ? 'gateway' : 'worker';
+  const role = roles.gateway && roles.worker && roles.scheduler ? 'up' : roles.gateway ? 'gateway' : roles.worker ? 'worker' : 'scheduler';
   const adminToken = roles.gateway ? resolveAdminToken(config.adminToken, config.dataDir) : null;
   const ctx = await createPlatformContext(config, logger, { role, privateRedisAllowed: role === 'up' });
   let stopped: Promise<void> | null = null;
   const stop = () => (stopped ??= ctx.stop());
   try {
     const worker = roles.worker ? await startWorkerRole(ctx) : null;
+    if (roles.scheduler) await startSchedulerRole(ctx);
     const gateway =
       adminToken !== null ? await startGatewayRole(ctx, adminToken, worker === null ? undefined : { id: worker.nodeId, invoker: worker.scheduler }) : null;
     return {

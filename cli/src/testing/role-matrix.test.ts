@@ -91,6 +91,18 @@ async function createToken(name: string, role: Role, namespace?: string) {
   return JSON.parse(response.text) as { id: string; token: string };
 }
 
+/** A function of the target's namespace with a schedule (one that does not fire during the run), deployed once. */
+const cronFunctions = new Map<string, Promise<string>>();
+function cronFunction(target: Target): Promise<string> {
+  let deployed = cronFunctions.get(target.fn);
+  if (deployed === undefined) {
+    const name = `${target.fn}-cron`;
+    deployed = admin('POST', '/api/v1/functions', 201, { manifest: { name, main: 'index.js', crons: ['0 0 1 1 *'] }, files: functionSource }).then(() => name);
+    cronFunctions.set(target.fn, deployed);
+  }
+  return deployed;
+}
+
 function fresh(prefix: string): string {
   serial += 1;
   return `${prefix}-x${serial}`;
@@ -202,6 +214,18 @@ const documented: Record<string, Operation> = {
     outsideTarget: 403,
     ok: 202,
     request: (target) => ({ path: `/api/v1/topics/${target.fn}/messages`, body: 'hello' }),
+  },
+  'GET /api/v1/functions/{name}/crons': {
+    role: 'deployer',
+    scopedToFunction: true,
+    ok: 200,
+    request: (target) => ({ path: `/api/v1/functions/${target.fn}/crons` }),
+  },
+  'POST /api/v1/functions/{name}/crons/run': {
+    role: 'deployer',
+    scopedToFunction: true,
+    ok: 202,
+    request: async (target) => ({ path: `/api/v1/functions/${await cronFunction(target)}/crons/run`, body: {} }),
   },
   'GET /api/v1/queues': { role: 'deployer', ok: 200, request: () => ({ path: '/api/v1/queues' }) },
   'POST /api/v1/queues/{queue}/dlq/redrive': {

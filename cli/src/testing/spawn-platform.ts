@@ -123,7 +123,7 @@ export function workerPids(platform: { process: ChildProcess }): number[] {
 }
 
 export interface SpawnedRole {
-  /** The gateway's URL (gateway role) or the node's URL (worker role). */
+  /** The gateway's URL (gateway role), the node's URL (worker role); empty for the scheduler. */
   url: string;
   /** The worker node's id (worker role). */
   nodeId: string | null;
@@ -141,7 +141,7 @@ export interface SpawnedRole {
  * multi-process deployment does: `env` must carry REDIS_URL, ISOLA_SECRET_KEY and (gateways)
  * ISOLA_ADMIN_TOKEN shared by every role.
  */
-export async function spawnRole(role: 'gateway' | 'worker', env: NodeJS.ProcessEnv, args: string[] = []): Promise<SpawnedRole> {
+export async function spawnRole(role: 'gateway' | 'worker' | 'scheduler', env: NodeJS.ProcessEnv, args: string[] = []): Promise<SpawnedRole> {
   const dataDir = mkdtempSync(join(tmpdir(), `isola-${role}-`));
   const child = spawn(process.execPath, [bin.pathname, role, ...args], {
     env: { ...process.env, ISOLA_PORT: '0', ISOLA_WORKERS: '1', ISOLA_LOG_LEVEL: 'warn', ISOLA_DATA_DIR: dataDir, ...env },
@@ -152,7 +152,7 @@ export async function spawnRole(role: 'gateway' | 'worker', env: NodeJS.ProcessE
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const pattern = role === 'gateway' ? /Isola gateway is up: (\S+)/ : /Isola worker node (\S+) is up: (\S+)/;
+  const pattern = { gateway: /Isola gateway is up: (\S+)/, worker: /Isola worker node (\S+) is up: (\S+)/, scheduler: /Isola scheduler is up()/ }[role];
   const match = await new Promise<RegExpExecArray>((resolve, reject) => {
     const timer = setTimeout(() => fail('did not come up within 30 s'), 30_000);
     const onData = () => {
@@ -172,7 +172,7 @@ export async function spawnRole(role: 'gateway' | 'worker', env: NodeJS.ProcessE
   });
   const cleanup = () => rmSync(dataDir, { recursive: true, force: true });
   return {
-    url: (role === 'gateway' ? match[1] : match[2]) as string,
+    url: (role === 'worker' ? match[2] : match[1]) ?? '',
     nodeId: role === 'worker' ? (match[1] as string) : null,
     process: child,
     output: () => stdout,

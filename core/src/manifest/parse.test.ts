@@ -122,6 +122,28 @@ describe('manifest schema', () => {
     assert.deepEqual(result.ok ? [] : result.problems.map((problem) => problem.path), ['secrets.0']);
   });
 
+  test('crons: 5 or 6 fields, an optional time zone; a bad expression or zone is named by path', () => {
+    const manifest = parseManifest({ name: 'x', main: 'i.js', crons: ['*/5 * * * *', '*/10 * * * * *', { schedule: '0 9 * * 1', timezone: 'Asia/Shanghai' }] });
+    assert.deepEqual(manifest.crons, ['*/5 * * * *', '*/10 * * * * *', { schedule: '0 9 * * 1', timezone: 'Asia/Shanghai' }]);
+    const result = validateManifest({
+      name: 'x',
+      main: 'i.js',
+      crons: ['0 25 * * *', { schedule: '0 0 30 2 *' }, { schedule: '0 9 * * *', timezone: 'Moon/Tranquility' }, { cron: '* * * * *' }, 7],
+    });
+    assert.deepEqual(result.ok ? [] : result.problems, [
+      { path: 'crons.0', message: 'the hour field "25" is not valid (out of range, or not a number, *, range, list or step)' },
+      { path: 'crons.1.schedule', message: 'day-of-month "30" never occurs in the months given' },
+      { path: 'crons.2.timezone', message: 'unknown time zone "Moon/Tranquility"; use an IANA name such as Europe/Berlin or America/New_York' },
+      { path: 'crons.3', message: 'must be a cron expression ("*/5 * * * *") or {schedule, timezone}' },
+      { path: 'crons.4', message: 'must be a cron expression ("*/5 * * * *") or {schedule, timezone}' },
+    ]);
+  });
+
+  test('crons: the same schedule twice is refused (its ticks would fire once)', () => {
+    const result = validateManifest({ name: 'x', main: 'i.js', crons: ['0 9 * * *', { schedule: '0  9 * * *', timezone: 'UTC' }, { schedule: '0 9 * * *', timezone: 'Europe/Berlin' }] });
+    assert.deepEqual(result.ok ? [] : result.problems, [{ path: 'crons.1', message: 'is the same schedule as crons.0' }]);
+  });
+
   test('rejects names that are not DNS labels', () => {
     for (const name of ['', '-a', 'a-', 'A', 'a_b', 'a'.repeat(64)]) {
       assert.equal(validateManifest({ name, main: 'i.js' }).ok, false, name);

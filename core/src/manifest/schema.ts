@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cronExpressionProblem, cronId, normalizeCron, timeZoneProblem } from '../cron/cron-schedule.js';
 
 /** Defaults applied to `limits` when the manifest leaves them out (documented in docs/functions.md). */
 export const defaultLimits = { memoryMb: 128, timeoutMs: 10_000, concurrency: 32 } as const;
@@ -9,10 +10,6 @@ export const dnsLabel = z
   .string()
   .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, 'must be a DNS label: 1-63 of a-z, 0-9 and -, starting and ending with a letter or digit');
 export const componentName = z.string().min(1).max(63).regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'must be a component name such as statestore');
-
-const cronExpression = z
-  .string()
-  .refine((value) => [5, 6].includes(value.trim().split(/\s+/).length), 'must have 5 or 6 space-separated fields');
 
 /** The burst a `rateLimit` without one gets: one second's worth of requests, at least one. */
 export function defaultBurst(qps: number): number {
@@ -45,10 +42,19 @@ const routeSchema = z.strictObject({
   methods: z.array(z.enum(httpMethods)).min(1).optional(),
 });
 
-const cronSchema = z.union([
-  cronExpression,
-  z.strictObject({ schedule: cronExpression, timezone: z.string().min(1).optional() }),
-]);
+/** A `crons:` entry; the expression and the zone are checked against node-cron and the runtime's zones (see cron-schedule.ts). */
+const cronSchema = z
+  .union([z.string(), z.strictObject({ schedule: z.string(), timezone: z.string().min(1).optional() })], {
+    error: 'must be a cron expression ("*/5 * * * *") or {schedule, timezone}',
+  })
+  .superRefine((entry, ctx) => {
+    const schedule = typeof entry === 'string' ? entry : entry.schedule;
+    const problem = cronExpressionProblem(schedule);
+    if (problem !== null) ctx.addIssue({ code: 'custom', path: typeof entry === 'string' ? [] : ['schedule'], message: problem });
+    const timezone = typeof entry === 'string' ? undefined : entry.timezone;
+    const zoneProblem = timezone === undefined ? null : timeZoneProblem(timezone);
+    if (zoneProblem !== null) ctx.addIssue({ code: 'custom', path: ['timezone'], message: zoneProblem });
+  });
 
 const queueSchema = z.strictObject({
   topic: componentName,
@@ -118,6 +124,14 @@ export const manifestSchema = z
     for (const key of Object.keys(manifest.vars)) claim(key, ['vars', key]);
     manifest.secrets.forEach((key, index) => claim(key, ['secrets', index]));
     for (const key of Object.keys(manifest.bindings)) claim(key, ['bindings', key]);
+    // One schedule twice would fire once per tick (its ticks share job ids): say so instead.
+    const schedules = new Map<string, number>();
+    manifest.crons.forEach((entry, index) => {
+      const id = cronId(normalizeCron(entry));
+      const first = schedules.get(id);
+      if (first === undefined) schedules.set(id, index);
+      else ctx.addIssue({ code: 'custom', path: ['crons', index], message: `is the same schedule as crons.${first}` });
+    });
   });
 
 /** A manifest as written by the author (defaults not yet applied). */

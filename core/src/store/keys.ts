@@ -29,8 +29,12 @@ export const redisKeys = {
   idempotencyKey: (name: string, keyDigest: string) => `isola:idem:${name}:${keyDigest}`,
   /** Hash: topic → the function consuming it (its `queues:` entry as JSON); written by deploy. */
   topicConsumers: 'isola:topics',
-  /** Hash: cron id (see cronId) → the last tick (epoch ms) fired or reported missed. */
-  functionCronLast: (name: string) => `isola:fn:${name}:cron`,
+  /**
+   * Hash of each schedule's bookkeeping (see CronStateStore), fields `<cron id>:last` (newest tick
+   * enqueued, epoch ms), `:scanned` (ticks up to here enqueued or reported missed), `:missed`
+   * (count) and `:capped`.
+   */
+  functionCronState: (name: string) => `isola:fn:${name}:cron`,
   /** Sorted set of missed ticks, `<cron id>:<ms>` scored by the tick's time (the newest 1,000). */
   functionCronMissed: (name: string) => `isola:fn:${name}:cron:missed`,
   /** Set of the ids of worker nodes that announced themselves (some may have expired). */
