@@ -65,7 +65,7 @@ test('1,000 async invocations survive SIGKILLed workers, a killed node and a Red
   let chaosOn = true;
   const killer = (async () => {
     while (chaosOn) {
-      await new Promise((resolve) => setTimeout(resolve, 150 + Math.random() * 250));
+      await new Promise((resolve) => setTimeout(resolve, 300 + Math.random() * 400));
       const live = roles.filter((role) => role.nodeId !== null && role.process.exitCode === null && role.process.signalCode === null);
       const pids = live.flatMap((node) => workerPids(node));
       const victim = pids[Math.floor(Math.random() * pids.length)];
@@ -93,7 +93,7 @@ test('1,000 async invocations survive SIGKILLed workers, a killed node and a Red
   await doomed.kill();
   roles.push(await spawnRole('worker', env));
   await new Promise((resolve) => setTimeout(resolve, 1_000));
-  await redis.restart(500);
+  await redis.restart(1_000);
   const restartedAt = Date.now() - started;
 
   await submitting;
@@ -119,7 +119,10 @@ test('1,000 async invocations survive SIGKILLed workers, a killed node and a Red
       }),
     );
     if (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 200));
-    if (process.env.CHAOS_DEBUG) console.log(`${Date.now() - started} ms: ${pending.size} pending, ${killed} killed`);
+    if (process.env.CHAOS_DEBUG) {
+      const queues = (await api.call('GET', '/api/v1/queues').catch(() => null))?.json?.queues as { id: string }[] | undefined;
+      console.log(`${Date.now() - started} ms: ${pending.size} pending, ${killed} killed, ${JSON.stringify(queues?.find((queue) => queue.id === 'fn:chaos'))}`);
+    }
   }
   chaosOn = false;
   await killer;

@@ -19,6 +19,8 @@ export interface SupervisorOptions {
 const maxRespawnDelayMs = 5_000;
 /** A worker that lived this long resets the back-off. */
 const healthyLifetimeMs = 30_000;
+/** A worker that was ready this long did not die of its start: the back-off starts over. */
+const servedLongEnoughMs = 1_000;
 
 /**
  * Keeps `workers` pre-forked worker processes running: starts them, respawns any that dies
@@ -106,7 +108,10 @@ export class Supervisor implements WorkerSource {
   private onExit(index: number, worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null): void {
     const slot = this.slots[index];
     if (this.stopping || slot === undefined || slot.worker !== worker) return;
-    slot.failures = Date.now() - slot.startedAt > healthyLifetimeMs ? 1 : slot.failures + 1;
+    // Back-off is for crash loops: a worker that dies before (or right after) it is ready. One
+    // that served for a while and was then killed (OOM killer, an operator) comes back at once.
+    const servedMs = worker.readyAt === null ? 0 : Date.now() - worker.readyAt;
+    slot.failures = Date.now() - slot.startedAt > healthyLifetimeMs || servedMs >= servedLongEnoughMs ? 1 : slot.failures + 1;
     const delayMs = Math.min(maxRespawnDelayMs, 100 * 2 ** (slot.failures - 1));
     this.options.logger.error({ workerId: worker.id, code, signal, respawnInMs: delayMs }, 'worker exited; respawning');
     setTimeout(() => {

@@ -57,6 +57,8 @@ export class WorkerProcess implements WorkerChannel {
   readonly gone: Promise<void>;
   /** Invocations answered so far. */
   invocations = 0;
+  /** Epoch ms when it became ready; null until then. */
+  readyAt: number | null = null;
   /** Resident memory as of the last heartbeat. */
   rssBytes = 0;
   /** Taking no new invocations: it finishes those in flight, then stops. */
@@ -75,6 +77,7 @@ export class WorkerProcess implements WorkerChannel {
         if (message.type !== 'ready') return;
         this.child.off('message', onMessage);
         this.ready = true;
+        this.readyAt = Date.now();
         this.startHeartbeat();
         resolve();
       };
