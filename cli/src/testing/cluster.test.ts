@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { startTestRedis, type TestRedis } from '@isola/core/testing';
-import { TestApi } from './e2e-helpers.js';
+import { eventually, TestApi } from './e2e-helpers.js';
 import { spawnRole, type SpawnedRole } from './spawn-platform.js';
 
 // The platform spread over processes as over machines: two gateways and two worker nodes, each
@@ -156,6 +156,35 @@ describe('two gateways and two worker nodes on one Redis', () => {
     );
     nodes.splice(nodes.indexOf(stopping), 1);
     nodes.push(await spawnRole('worker', env));
+  });
+});
+
+describe('cron across two scheduler replicas', () => {
+  const schedulers: SpawnedRole[] = [];
+  after(async () => {
+    await Promise.all(schedulers.map((role) => role.stop(5_000)));
+  });
+
+  test('each tick of an every-second schedule runs scheduled() exactly once, and ticks go on when a replica stops', async () => {
+    const api = apis[0] as TestApi;
+    schedulers.push(...(await Promise.all([spawnRole('scheduler', env), spawnRole('scheduler', env)])));
+    await api.deploy('every-second', 'export default { async scheduled(controller) { console.log("tick " + JSON.stringify({ cron: controller.cron, at: controller.scheduledTime })); } };', {
+      crons: ['* * * * * *'],
+    });
+    const ticks = async () => {
+      const answer = await api.call('GET', '/api/v1/functions/every-second/logs?search=tick&limit=1000');
+      return (answer.json?.lines as { message: string }[]).map((line) => (JSON.parse(line.message.slice(5)) as { at: number }).at);
+    };
+    await eventually('four ticks run', async () => ((await ticks()).length >= 4 ? true : null), 15_000);
+    const stoppedAt = Date.now();
+    assert.equal(await (schedulers.shift() as SpawnedRole).stop(), 0);
+    await eventually('three ticks after one replica stopped', async () => ((await ticks()).filter((at) => at > stoppedAt + 1_000).length >= 3 ? true : null), 15_000);
+    const seen = (await ticks()).sort((a, b) => a - b);
+    assert.equal(new Set(seen).size, seen.length, `no tick ran twice: ${seen.join()}`);
+    assert.ok(seen.every((at) => at % 1_000 === 0), 'scheduledTime is the nominal tick');
+    const first = seen[0] as number;
+    const last = seen.at(-1) as number;
+    assert.equal(seen.length, (last - first) / 1_000 + 1, `no tick was skipped between the first and the last: ${seen.join()}`);
   });
 });
 
