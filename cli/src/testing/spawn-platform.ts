@@ -94,6 +94,7 @@ export async function spawnPlatform(options: SpawnOptions = {}): Promise<Spawned
         clearTimeout(timer);
       }
       if (!stopOptions.keepDataDir && options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+      assertNoLeakWarnings(stderr);
       return child.exitCode;
     },
   };
@@ -185,6 +186,7 @@ export async function spawnRole(role: 'gateway' | 'worker' | 'scheduler', env: N
         clearTimeout(timer);
       }
       cleanup();
+      assertNoLeakWarnings(stderr);
       return child.exitCode;
     },
     async kill() {
@@ -195,4 +197,13 @@ export async function spawnRole(role: 'gateway' | 'worker' | 'scheduler', env: N
       cleanup();
     },
   };
+}
+
+/**
+ * Node warns when listeners pile up on one emitter or signal — a leak that grows with every
+ * invocation. Any such warning from a platform process fails the test that ran it.
+ */
+function assertNoLeakWarnings(stderr: string): void {
+  const warning = /^.*MaxListenersExceededWarning.*$/m.exec(stderr);
+  if (warning !== null) throw new Error(`the platform process warned of a listener leak: ${warning[0]}`);
 }

@@ -62,8 +62,9 @@ export class InvocationConsumer {
   private readonly gate: SlotGate;
   /** Aborted when the host stops: jobs still waiting for a slot go back to the queue. */
   private readonly waitingHandBack = new AbortController();
-  /** Aborted when the host's drain time is up: jobs still running go back too. */
-  private readonly runningHandBack = new AbortController();
+  /** Resolvers of the jobs running now; called when the host's drain time is up (they go back too). */
+  private readonly running = new Set<(handBack: HandBack) => void>();
+  private runningHandedBack = false;
 
   constructor(private readonly options: InvocationConsumerOptions) {
     this.gate = options.gate;
@@ -83,7 +84,8 @@ export class InvocationConsumer {
    * but their outcome is dropped, and the next try records this one as WORKER_LOST.
    */
   handBackRunning(): void {
-    this.runningHandBack.abort(new HandBack());
+    this.runningHandedBack = true;
+    for (const handBack of this.running) handBack(new HandBack());
   }
 
   /** Consumes every function queue that exists now; later ones arrive as events (onEvent). */
@@ -126,9 +128,14 @@ export class InvocationConsumer {
     }
     const attemptStartedAt = Date.now();
     let outcome: InvocationOutcome | HandBack;
+    let handBack: ((reason: HandBack) => void) | undefined;
+    const handedBack = new Promise<HandBack>((resolve) => (handBack = resolve));
     try {
-      outcome = await Promise.race([this.options.invoker.invoke(request), whenAborted(this.runningHandBack.signal)]);
+      if (this.runningHandedBack) return await this.handBack(job, token);
+      this.running.add(handBack!);
+      outcome = await Promise.race([this.options.invoker.invoke(request), handedBack]);
     } finally {
+      this.running.delete(handBack!);
       release();
     }
     if (outcome instanceof HandBack) return this.handBack(job, token);
@@ -194,13 +201,6 @@ class HandBack extends Error {
   }
 }
 
-/** Resolves with the signal's reason once it aborts (never, otherwise). */
-function whenAborted(signal: AbortSignal): Promise<HandBack> {
-  return new Promise((resolve) => {
-    if (signal.aborted) resolve(signal.reason as HandBack);
-    else signal.addEventListener('abort', () => resolve(signal.reason as HandBack), { once: true });
-  });
-}
 
 /**
  * Tries that started but never ended because their worker host died: BullMQ counts each start
