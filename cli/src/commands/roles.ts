@@ -1,13 +1,7 @@
 import type { Command } from 'commander';
-import { createLogger, loadConfig, type ConfigOverrides } from '@isola/core';
+import { createLogger } from '@isola/core';
 import { startPlatform, type Roles } from '../platform/platform.js';
-import { stopOnSignals } from './signals.js';
-
-interface RoleOptions {
-  port?: string;
-  workers?: string;
-  dataDir?: string;
-}
+import { configFromFlags, stopOnSignals, type PlatformFlags } from './signals.js';
 
 const settingsHelp =
   '\nEvery role needs REDIS_URL (the roles of a platform meet in one Redis) and the same secret key (ISOLA_SECRET_KEY, or a shared data dir).' +
@@ -24,28 +18,24 @@ export function registerRoleCommands(program: Command): void {
     .option('--port <port>', 'HTTP port (ISOLA_PORT, default 8080; 0 picks a free one)')
     .option('--data-dir <dir>', 'data directory (ISOLA_DATA_DIR, default .isola)')
     .addHelpText('after', settingsHelp)
-    .action((options: RoleOptions) => runRole({ gateway: true, worker: false, scheduler: false }, options));
+    .action((options: PlatformFlags) => runRole({ gateway: true, worker: false, scheduler: false }, options));
   program
     .command('worker')
     .description('run a worker node alone: pre-forked worker processes, the async/topic consumers, and a node server for gateways')
     .option('--workers <count>', 'worker processes (ISOLA_WORKERS, default one per core)')
     .option('--data-dir <dir>', 'data directory (ISOLA_DATA_DIR, default .isola)')
     .addHelpText('after', settingsHelp)
-    .action((options: RoleOptions) => runRole({ gateway: false, worker: true, scheduler: false }, options));
+    .action((options: PlatformFlags) => runRole({ gateway: false, worker: true, scheduler: false }, options));
   program
     .command('scheduler')
     .description('run the scheduler alone: the cron trigger (replicas are safe: each tick fires once across all of them)')
     .option('--data-dir <dir>', 'data directory (ISOLA_DATA_DIR, default .isola)')
     .addHelpText('after', settingsHelp)
-    .action((options: RoleOptions) => runRole({ gateway: false, worker: false, scheduler: true }, options));
+    .action((options: PlatformFlags) => runRole({ gateway: false, worker: false, scheduler: true }, options));
 }
 
-async function runRole(roles: Roles, options: RoleOptions): Promise<void> {
-  const overrides: ConfigOverrides = {};
-  if (options.port !== undefined) overrides.port = options.port;
-  if (options.workers !== undefined) overrides.workers = options.workers;
-  if (options.dataDir !== undefined) overrides.dataDir = options.dataDir;
-  const config = loadConfig({ overrides });
+async function runRole(roles: Roles, options: PlatformFlags): Promise<void> {
+  const config = configFromFlags(options);
   const logger = createLogger({ level: config.logLevel });
   const name = roles.gateway ? 'gateway' : roles.worker ? 'worker node' : 'scheduler';
   const platform = await startPlatform(config, logger, roles);

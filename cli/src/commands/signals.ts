@@ -1,4 +1,20 @@
+import { loadConfig, type Config, type ConfigOverrides } from '@isola/core';
 import type { RunningPlatform } from '../platform/platform.js';
+
+/** The flags every platform command shares; they win over ISOLA_* variables and isola.config.yaml. */
+export interface PlatformFlags {
+  port?: string;
+  workers?: string;
+  dataDir?: string;
+}
+
+export function configFromFlags(flags: PlatformFlags): Config {
+  const overrides: ConfigOverrides = {};
+  if (flags.port !== undefined) overrides.port = flags.port;
+  if (flags.workers !== undefined) overrides.workers = flags.workers;
+  if (flags.dataDir !== undefined) overrides.dataDir = flags.dataDir;
+  return loadConfig({ overrides });
+}
 
 /**
  * SIGINT/SIGTERM stop the process's roles gracefully (a worker node drains first); a second

@@ -2,21 +2,18 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { createLogger, loadConfig, type ConfigOverrides } from '@isola/core';
+import { createLogger } from '@isola/core';
 import { IsolaClient } from '../client/api-client.js';
 import { readFunctionFolder } from '../client/function-folder.js';
 import { startPlatform } from '../platform/platform.js';
-import { stopOnSignals } from './signals.js';
+import { configFromFlags, stopOnSignals, type PlatformFlags } from './signals.js';
 
 const examplesDir = fileURLToPath(new URL('../../../functions-examples', import.meta.url));
 
-interface UpOptions {
+interface UpOptions extends PlatformFlags {
   deploy?: string[];
   deployExamples?: boolean;
   showToken?: boolean;
-  port?: string;
-  workers?: string;
-  dataDir?: string;
 }
 
 export function registerUpCommand(program: Command): void {
@@ -34,11 +31,7 @@ export function registerUpCommand(program: Command): void {
 }
 
 async function up(options: UpOptions): Promise<void> {
-  const overrides: ConfigOverrides = {};
-  if (options.port !== undefined) overrides.port = options.port;
-  if (options.workers !== undefined) overrides.workers = options.workers;
-  if (options.dataDir !== undefined) overrides.dataDir = options.dataDir;
-  const config = loadConfig({ overrides });
+  const config = configFromFlags(options);
   const logger = createLogger({ level: config.logLevel });
 
   console.log(`Starting Isola (${config.workers} worker${config.workers === 1 ? '' : 's'}, data in ${config.dataDir})...`);

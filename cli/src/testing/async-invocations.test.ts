@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { eventually, TestApi } from './e2e-helpers.js';
 import { spawnPlatform, type SpawnedPlatform } from './spawn-platform.js';
 
 // Async invocations end to end against a real `isola up` (BullMQ on its private Redis, real workers).
@@ -66,20 +67,8 @@ async function deploy(name: string, manifest: Record<string, unknown>, code: str
   assert.equal(response.status, 201, response.text);
 }
 
-async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`${platform.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${platform.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  let json: Record<string, unknown> | null = null;
-  try {
-    json = text === '' ? null : (JSON.parse(text) as Record<string, unknown>);
-  } catch {
-    json = null;
-  }
-  return { status: response.status, text, json, headers: response.headers };
+function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
+  return new TestApi(platform.url, platform.token).call(method, path, body, headers);
 }
 
 async function submit(path: string, body: string, headers: Record<string, string> = {}) {
@@ -88,16 +77,6 @@ async function submit(path: string, body: string, headers: Record<string, string
   const id = answer.json?.invocationId as string;
   assert.equal(answer.headers.get('x-isola-invocation-id'), id);
   return id;
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | null | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== null && value !== undefined) return value;
-    assert.ok(Date.now() < deadline, `${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 type AsyncRecord = { status: string; attempts: { attempt: number; status: string; error?: { code: string; message: string } }[]; result?: { status: number; body: string }; async?: { maxAttempts: number } };

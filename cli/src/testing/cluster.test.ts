@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { startTestRedis, type TestRedis } from '@isola/core/testing';
-import { eventually, TestApi } from './e2e-helpers.js';
+import { eventually, TestApi, sleeperSource } from './e2e-helpers.js';
 import { spawnRole, type SpawnedRole } from './spawn-platform.js';
 
 // The platform spread over processes as over machines: two gateways and two worker nodes, each
@@ -15,12 +15,6 @@ const nodes: SpawnedRole[] = [];
 let apis: TestApi[] = [];
 const token = `test_${randomBytes(16).toString('hex')}`;
 
-/** Sleeps in the function, so several invocations overlap. */
-const slowSource = `export default { async fetch(request) {
-  const ms = Number(new URL(request.url).searchParams.get('ms') ?? '0');
-  await new Promise((resolve) => setTimeout(resolve, ms));
-  return new Response('slept ' + ms);
-} };`;
 
 before(async () => {
   redis = await startTestRedis();
@@ -84,7 +78,7 @@ describe('two gateways and two worker nodes on one Redis', () => {
 
   test('a function\'s maxInFlight holds across gateways and nodes', async () => {
     const [first, second] = apis as [TestApi, TestApi];
-    await first.deploy('capped', slowSource, { public: true, limits: { maxInFlight: 2 } });
+    await first.deploy('capped', sleeperSource, { public: true, limits: { maxInFlight: 2 } });
     const answers = await Promise.all(Array.from({ length: 6 }, (_unused, index) => fetch(`${(index % 2 === 0 ? first : second).url}/fn/capped/?ms=1500`)));
     const statuses = answers.map((answer) => answer.status).sort();
     await Promise.all(answers.map((answer) => answer.arrayBuffer()));
@@ -93,7 +87,7 @@ describe('two gateways and two worker nodes on one Redis', () => {
 
   test('async invocations submitted through either gateway run on the worker nodes', async () => {
     const [first, second] = apis as [TestApi, TestApi];
-    await first.deploy('slow', slowSource);
+    await first.deploy('slow', sleeperSource);
     const ids = await Promise.all(Array.from({ length: 20 }, (_unused, index) => (index % 2 === 0 ? first : second).submit('/fn/slow/?ms=50', `job ${index}`)));
     const records = await Promise.all(ids.map((id) => first.finalRecord(id)));
     assert.deepEqual(
@@ -104,7 +98,7 @@ describe('two gateways and two worker nodes on one Redis', () => {
 
   test('a node that is killed is skipped: sync calls go to the other node, and the jobs it held run again elsewhere', async () => {
     const [first, second] = apis as [TestApi, TestApi];
-    await first.deploy('slow-job', slowSource, { async: { retries: 2, backoff: { baseMs: 50, maxMs: 100 } } });
+    await first.deploy('slow-job', sleeperSource, { async: { retries: 2, backoff: { baseMs: 50, maxMs: 100 } } });
     const ids = await Promise.all(Array.from({ length: 8 }, (_unused, index) => first.submit('/fn/slow-job/?ms=1500', `job ${index}`)));
     await new Promise((resolve) => setTimeout(resolve, 500));
     const victim = nodes.shift() as SpawnedRole;
@@ -130,7 +124,7 @@ describe('two gateways and two worker nodes on one Redis', () => {
 
   test('a stopping node drains: its running invocations finish, new ones go to the other node, it exits 0', async () => {
     const [first, second] = apis as [TestApi, TestApi];
-    await first.deploy('drain', slowSource, { public: true });
+    await first.deploy('drain', sleeperSource, { public: true });
     // Find the function's home node: the one to stop.
     const probe = await fetch(`${first.url}/fn/drain/?ms=0`);
     await probe.arrayBuffer();
@@ -205,8 +199,8 @@ describe('a stopping node hands its async jobs back', () => {
     const gateway = await spawnRole('gateway', shared);
     roles.push(leaving, gateway);
     const api = new TestApi(gateway.url, token);
-    await api.deploy('long-a', slowSource);
-    await api.deploy('long-b', slowSource);
+    await api.deploy('long-a', sleeperSource);
+    await api.deploy('long-b', sleeperSource);
     const running = await api.submit('/fn/long-a/?ms=4000', 'a');
     const waiting = await api.submit('/fn/long-b/?ms=4000', 'b');
     await new Promise((resolve) => setTimeout(resolve, 500));

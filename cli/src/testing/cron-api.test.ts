@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { eventually, TestApi } from './e2e-helpers.js';
 import { spawnPlatform, type SpawnedPlatform } from './spawn-platform.js';
 
 // The cron trigger inside a real `isola up` and its control-plane routes. Whether `scheduled()`
@@ -17,29 +18,13 @@ after(async () => {
   await platform?.stop();
 });
 
-async function api(method: string, path: string, body?: unknown) {
-  const response = await fetch(`${platform.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${platform.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  return { status: response.status, text, json: text === '' ? null : (JSON.parse(text) as Record<string, unknown>), headers: response.headers };
+function api(method: string, path: string, body?: unknown) {
+  return new TestApi(platform.url, platform.token).call(method, path, body);
 }
 
 async function deploy(name: string, crons: unknown[]) {
   const response = await api('POST', '/api/v1/functions', { manifest: { name, main: 'index.js', crons }, files: { 'index.js': handler } });
   assert.equal(response.status, 201, response.text);
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | null | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== null && value !== undefined) return value;
-    assert.ok(Date.now() < deadline, `${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 interface Schedule {

@@ -1,5 +1,12 @@
 import assert from 'node:assert/strict';
 
+/** A function that sleeps `?ms=` milliseconds before it answers, so that invocations overlap. */
+export const sleeperSource = `export default { async fetch(request) {
+  const ms = Number(new URL(request.url).searchParams.get('ms') ?? '0');
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return new Response('slept ' + ms);
+} };`;
+
 /** An answer of the platform's HTTP API, read whole. */
 export interface ApiAnswer {
   status: number;

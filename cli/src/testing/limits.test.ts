@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { eventually, TestApi } from './e2e-helpers.js';
+import { eventually, TestApi, sleeperSource } from './e2e-helpers.js';
 import { spawnPlatform, type SpawnedPlatform } from './spawn-platform.js';
 
 // Limits and overload protection against a real `isola up`: a function's platform-wide
@@ -10,11 +10,6 @@ import { spawnPlatform, type SpawnedPlatform } from './spawn-platform.js';
 let platform: SpawnedPlatform;
 let api: TestApi;
 
-const sleeper = `export default { async fetch(request) {
-  const ms = Number(new URL(request.url).searchParams.get('ms') ?? '0');
-  await new Promise((resolve) => setTimeout(resolve, ms));
-  return new Response('slept ' + ms);
-} };`;
 
 before(async () => {
   // One worker taking at most 4 invocations at once; async invocations get 2 of those.
@@ -38,7 +33,7 @@ async function callAll(paths: string[]): Promise<{ status: number; retryAfter: s
 
 describe('limits and overload', () => {
   test('maxInFlight: beyond it sync calls get 429 RATE_LIMITED with Retry-After, and the slots come back', async () => {
-    await api.deploy('two-at-once', sleeper, { public: true, limits: { maxInFlight: 2 } });
+    await api.deploy('two-at-once', sleeperSource, { public: true, limits: { maxInFlight: 2 } });
     const answers = await callAll(Array.from({ length: 5 }, () => '/fn/two-at-once/?ms=2000'));
     assert.deepEqual(answers.map((answer) => answer.status).sort(), [200, 200, 429, 429, 429]);
     for (const answer of answers.filter((entry) => entry.status === 429)) {
@@ -50,7 +45,7 @@ describe('limits and overload', () => {
   });
 
   test('rateLimit: the burst passes, then 429 with a Retry-After of when a token is back', async () => {
-    await api.deploy('rationed', sleeper, { public: true, limits: { rateLimit: { qps: 0.2, burst: 3 } } });
+    await api.deploy('rationed', sleeperSource, { public: true, limits: { rateLimit: { qps: 0.2, burst: 3 } } });
     const answers = [];
     for (let call = 0; call < 5; call += 1) answers.push(...(await callAll(['/fn/rationed/'])));
     assert.deepEqual(answers.map((answer) => answer.status), [200, 200, 200, 429, 429]);
@@ -59,7 +54,7 @@ describe('limits and overload', () => {
   });
 
   test('async invocations over maxInFlight wait for a slot instead of failing: one at a time, each run once', async () => {
-    await api.deploy('one-at-a-time', sleeper, { limits: { maxInFlight: 1 } });
+    await api.deploy('one-at-a-time', sleeperSource, { limits: { maxInFlight: 1 } });
     const ids = [];
     for (let index = 0; index < 4; index += 1) ids.push(await api.submit('/fn/one-at-a-time/?ms=300', `job ${index}`));
     const records = await Promise.all(ids.map((id) => api.finalRecord(id, 20_000)));
@@ -76,7 +71,7 @@ describe('limits and overload', () => {
   });
 
   test('a saturated platform answers 503 OVERLOADED with Retry-After', async () => {
-    await api.deploy('busy', sleeper, { public: true });
+    await api.deploy('busy', sleeperSource, { public: true });
     const answers = await callAll(Array.from({ length: 7 }, () => '/fn/busy/?ms=2000'));
     const statuses = answers.map((answer) => answer.status).sort();
     assert.deepEqual(statuses, [200, 200, 200, 200, 503, 503, 503], 'the worker takes 4 at once (ISOLA_WORKER_MAX_INFLIGHT)');
@@ -87,7 +82,7 @@ describe('limits and overload', () => {
   });
 
   test('sync calls are served while an async backlog waits: the backlog gets only its slots', async () => {
-    await api.deploy('backlog', sleeper, { async: { maxQueueDepth: 1000 } });
+    await api.deploy('backlog', sleeperSource, { async: { maxQueueDepth: 1000 } });
     await api.deploy('quick', 'export default { fetch: () => new Response("quick") };', { public: true });
     const submitted = await Promise.all(Array.from({ length: 60 }, (_unused, index) => api.submit('/fn/backlog/?ms=400', `backlog ${index}`)));
     assert.equal(submitted.length, 60);
