@@ -83,6 +83,10 @@ export async function startWorkerRole(ctx: PlatformContext): Promise<WorkerRole>
   });
   await consumer.start();
   await topics.sync();
+  // While no worker process is ready (all restarting), the node takes no jobs: other nodes can.
+  const readiness = setInterval(() => queueWorkers.setPaused(scheduler.readyWorkers() === 0), 200);
+  readiness.unref();
+  ctx.atStop(async () => clearInterval(readiness));
 
   const server = new NodeServer({
     nodeId,

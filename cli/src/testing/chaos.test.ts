@@ -24,7 +24,7 @@ async function submitUntilAccepted(api: TestApi, index: number): Promise<{ id: s
   let refusals = 0;
   for (;;) {
     try {
-      const answer = await api.call('POST', '/fn/chaos/', `job ${index}`, { 'content-type': 'text/plain', 'x-isola-invoke': 'async', 'idempotency-key': `chaos-${index}` });
+      const answer = await api.call('POST', '/fn/chaos/', `job ${index}`, { 'content-type': 'text/plain', 'x-isola-invoke': 'async', 'idempotency-key': `chaos-${index}` }, 10_000);
       if (answer.status === 202) return { id: answer.json?.invocationId as string, refusals };
       assert.ok(answer.status === 503 || answer.status === 500, `submission ${index}: ${answer.status} ${answer.text}`);
     } catch {
@@ -97,7 +97,8 @@ test('1,000 async invocations survive SIGKILLed workers, a killed node and a Red
   const restartedAt = Date.now() - started;
 
   await submitting;
-  if (process.env.CHAOS_DEBUG) console.log(`${Date.now() - started} ms: all submitted`);
+  console.log(`chaos progress at ${Date.now() - started} ms: all ${invocations} submitted`);
+  let lastProgress = Date.now();
   const ids = submitted.map((entry) => entry.id);
   assert.equal(new Set(ids).size, invocations, 'one invocation per Idempotency-Key');
 
@@ -109,7 +110,7 @@ test('1,000 async invocations survive SIGKILLed workers, a killed node and a Red
     assert.ok(Date.now() < deadline, `${pending.size} invocations never reached a final state (stuck): ${[...pending].slice(0, 5).join(', ')}`);
     await Promise.all(
       [...pending].slice(0, 200).map(async (id) => {
-        const answer = await api.call('GET', `/api/v1/invocations/${id}`).catch(() => null);
+        const answer = await api.call('GET', `/api/v1/invocations/${id}`, undefined, {}, 10_000).catch(() => null);
         const status = answer?.json?.status;
         if (answer?.status !== 200 || (status !== 'succeeded' && status !== 'failed')) return;
         pending.delete(id);
@@ -119,9 +120,10 @@ test('1,000 async invocations survive SIGKILLed workers, a killed node and a Red
       }),
     );
     if (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 200));
-    if (process.env.CHAOS_DEBUG) {
-      const queues = (await api.call('GET', '/api/v1/queues').catch(() => null))?.json?.queues as { id: string }[] | undefined;
-      console.log(`${Date.now() - started} ms: ${pending.size} pending, ${killed} killed, ${JSON.stringify(queues?.find((queue) => queue.id === 'fn:chaos'))}`);
+    if (Date.now() - lastProgress > 5_000) {
+      lastProgress = Date.now();
+      const queues = (await api.call('GET', '/api/v1/queues', undefined, {}, 10_000).catch(() => null))?.json?.queues as { id: string }[] | undefined;
+      console.log(`chaos progress at ${Date.now() - started} ms: ${pending.size} not final, ${killed} killed, queue ${JSON.stringify(queues?.find((queue) => queue.id === 'fn:chaos'))}`);
     }
   }
   chaosOn = false;

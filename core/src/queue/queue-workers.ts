@@ -48,6 +48,7 @@ export function jobBackoffDelay(attemptsMade: number, _type?: string, error?: Er
 export class QueueWorkerSet {
   private readonly workers = new Map<string, Worker>();
   private closing = false;
+  private paused = false;
 
   constructor(
     private readonly connection: Redis,
@@ -88,6 +89,21 @@ export class QueueWorkerSet {
       }
     });
     this.workers.set(name, worker as unknown as Worker);
+    if (this.paused) void worker.pause(true);
+  }
+
+  /**
+   * Stops (or resumes) taking new jobs on every queue, keeping the jobs already taken: a host
+   * that cannot run anything now (no worker process ready) leaves the jobs to other hosts
+   * instead of taking them only to put them back.
+   */
+  setPaused(paused: boolean): void {
+    if (this.paused === paused || this.closing) return;
+    this.paused = paused;
+    for (const worker of this.workers.values()) {
+      if (paused) void worker.pause(true);
+      else worker.resume();
+    }
   }
 
   /** Stops consuming `name`; running jobs finish first. */

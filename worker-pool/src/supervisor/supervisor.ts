@@ -108,10 +108,13 @@ export class Supervisor implements WorkerSource {
   private onExit(index: number, worker: WorkerProcess, code: number | null, signal: NodeJS.Signals | null): void {
     const slot = this.slots[index];
     if (this.stopping || slot === undefined || slot.worker !== worker) return;
-    // Back-off is for crash loops: a worker that dies before (or right after) it is ready. One
-    // that served for a while and was then killed (OOM killer, an operator) comes back at once.
+    // Back-off is for crash loops: a worker that fails on its own before (or right after) it is
+    // ready. One that served for a while, or was killed from outside (an operator, the OOM
+    // killer: SIGKILL that the supervisor did not send), comes back at once.
     const servedMs = worker.readyAt === null ? 0 : Date.now() - worker.readyAt;
-    slot.failures = Date.now() - slot.startedAt > healthyLifetimeMs || servedMs >= servedLongEnoughMs ? 1 : slot.failures + 1;
+    const killedFromOutside = signal === 'SIGKILL' && !worker.killedForSilence;
+    const healthy = Date.now() - slot.startedAt > healthyLifetimeMs || servedMs >= servedLongEnoughMs || killedFromOutside;
+    slot.failures = healthy ? 1 : slot.failures + 1;
     const delayMs = Math.min(maxRespawnDelayMs, 100 * 2 ** (slot.failures - 1));
     this.options.logger.error({ workerId: worker.id, code, signal, respawnInMs: delayMs }, 'worker exited; respawning');
     setTimeout(() => {

@@ -52,6 +52,11 @@ export class WorkerProcess implements WorkerChannel {
   private lastPongAt = Date.now();
   private heartbeat: NodeJS.Timeout | undefined;
   private killedUnresponsive = false;
+
+  /** Whether the supervisor itself killed it, for missed heartbeats. */
+  get killedForSilence(): boolean {
+    return this.killedUnresponsive;
+  }
   readonly started: Promise<void>;
   /** Resolves when the process has exited. */
   readonly gone: Promise<void>;
