@@ -6,7 +6,7 @@ import { totalRssKib, type ProcessMemory } from './process-tree.js';
 import { fmt, grouped, mib, percentile, verdict } from './stats.js';
 import type { WarmResult } from './warm.js';
 
-/** Goals from issue 3 ("Performance"). */
+/** Goals from issue 3 ("Performance": cold, warm, density) and issue 5 ("Chaos and numbers": async). */
 export const goals = {
   coldDeployToFirstP50Ms: 3,
   coldDeployToFirstP99Ms: 10,
@@ -35,7 +35,7 @@ export interface ReportSection {
 const row = (cells: readonly (string | number)[]) => `| ${cells.join(' | ')} |`;
 const header = (...cells: string[]) => [row(cells), row(cells.map(() => '---'))];
 /** The targets table: rows from one section or from all of them. */
-export const targetsTable = (targets: readonly string[]): string[] => [...header('target (issue 3)', 'goal', 'measured', ''), ...targets];
+export const targetsTable = (targets: readonly string[]): string[] => [...header('target', 'goal', 'measured', ''), ...targets];
 const spread = (label: string, values: readonly number[], digits = 2) =>
   row([label, fmt(percentile(values, 50), digits), fmt(percentile(values, 99), digits), fmt(Math.min(...values), digits), fmt(Math.max(...values), digits)]);
 

@@ -140,7 +140,7 @@ Any section runs alone with \`npm run bench -- <section>\` (or \`BENCH_ONLY=<sec
 example \`npm run bench -- async\` (about half a minute); a partial run prints its tables and leaves this file as it is.
 \`BENCH_CPU_PROF=<dir>\` runs each \`isola up\` under \`--cpu-prof\` and leaves its CPU profile in that folder.
 
-## Targets (issue 3, "Performance")
+## Targets (issue 3, "Performance"; issue 5, the async path)
 
 ${targets.join('\n')}
 
@@ -218,6 +218,21 @@ second), in one run, one side at a time while the other idles.
 Sizes: \`BENCH_ASYNC_JOBS\`, \`BENCH_ASYNC_SEQUENTIAL\`, \`BENCH_ASYNC_IN_FLIGHT\`.
 
 ${tables.async.lines.join('\n')}
+
+Why the async goals are out of reach as built. The raw floor is one \`Queue.add\` and one no-op processor, about
+120 µs of CPU per job outside the client (a third of it Redis). An Isola invocation is that same BullMQ job plus an HTTP
+request in and a 202 out through the gateway (Fastify, routing, validation of the async headers), a \`queued\` record
+written at acceptance (so the id can be looked up at once), the slot gate and the function's limits, an IPC round trip
+to a worker process and a call into its isolate (about 110 µs in the worker processes alone), and the final record,
+written before the job completes so that no invocation is finished in its queue and unfinished in its record. Each
+of those is a system call or a Redis round trip on a 2-core machine where the client shares the cores. Measured:
+\`isola up\` spends about 4× the raw worker's CPU per job, Redis about 1.8× (0.9 socket reads and writes per job
+against 0.2: BullMQ's worker batches its moves, the record writes cannot join them). Things tried and measured in the
+same bench that did not help: gathering the submissions of one event-loop round into one \`addBulk\` and one pipeline
+of \`queued\` records (throughput unchanged, p50 +0.6 ms from the deferral), and ioredis auto-pipelining on the command
+and queue connections (throughput unchanged, p50 worse). The submit → completion p50 sits at 2.0–2.5 ms across runs:
+the 202 alone takes about 1 ms (an HTTP round trip plus the job add), and the rest is BullMQ's pick-up, the isolate call
+and two Redis round trips (record, completion) that raw BullMQ does not make.
 `;
 }
 
