@@ -113,8 +113,9 @@ export class QueueClient {
       .finally(() => {
         entry.refreshing = null;
       });
-    // The first check waits; later ones answer from the cache while it refreshes.
-    return cached === undefined ? entry.refreshing : entry.value;
+    // The caller that finds the value too old waits for a fresh one; callers arriving while that
+    // refresh runs take the last value (at most one refresh old).
+    return entry.refreshing;
   }
 
   async counts(name: string): Promise<QueueCounts> {

@@ -239,6 +239,29 @@ describe('missed ticks', () => {
     await Promise.all([stopReplica(b), stopReplica(c)]);
   });
 
+  test('a function whose async backlog is full gets no more ticks; they are reported missed, not piled up', async () => {
+    await store.deploy({
+      manifest: parseManifest({ name: 'backed-up', main: 'index.js', crons: [everySecond], async: { maxQueueDepth: 2 } }),
+      code: 'export default { scheduled() {} };',
+      codeHash: 'hash-backed-up',
+      files: {},
+      author: 'test',
+    });
+    const id = cronId({ schedule: everySecond });
+    const { logger, lines } = capturedLogger();
+    const replica = await startReplica(logger);
+    // Nothing consumes the queue here: two ticks fill it.
+    await waitFor('the queue filled', async () => (await tickJobs('backed-up')).length >= 2);
+    await sleep(2_500);
+    assert.equal((await tickJobs('backed-up')).length, 2, 'no tick enqueued past async.maxQueueDepth');
+    assert.ok(lines.some((line) => line.function === 'backed-up' && /maxQueueDepth/.test(line.msg)), 'the skipped ticks are logged');
+    await sleep(2 * lateToleranceMs + 200);
+    await replica.trigger.reconcile();
+    const [schedule] = (await state.read('backed-up', [id], 100)).values();
+    assert.ok((schedule?.missedCount ?? 0) >= 2, `the skipped ticks are reported missed: ${JSON.stringify(schedule)}`);
+    await stopReplica(replica);
+  });
+
   test('a trigger starting on a schedule it never ran reports nothing before it; nor does a schedule that comes back', async () => {
     await deploy('fresh', [everySecond]);
     const id = cronId({ schedule: everySecond });

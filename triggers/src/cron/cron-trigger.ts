@@ -203,6 +203,13 @@ export class CronTrigger {
     const jobId = cronTickJobId(name, schedule.id, scheduledTime);
     const work = (async () => {
       try {
+        // A function whose async backlog is full gets no more ticks: the tick is not enqueued,
+        // so the missed-tick scan records it (never silently dropped, never piled up).
+        const { maxQueueDepth } = running.fn.manifest.async;
+        if ((await this.options.queues.depth(functionQueueName(name))) >= maxQueueDepth) {
+          this.logger.warn({ function: name, cron: schedule.spec.schedule, scheduledTime: tick.toISOString(), maxQueueDepth }, 'cron tick not enqueued: the function already has async.maxQueueDepth invocations waiting; it will be reported missed');
+          return;
+        }
         await enqueueScheduled(this.options, running.fn, schedule.spec, { scheduledTime, jobId });
         await this.state.markEnqueued(name, schedule.id, scheduledTime);
       } catch (error) {
