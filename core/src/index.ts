@@ -56,3 +56,4 @@ export * from './limits/function-admission.js';
 export * from './cron/cron-schedule.js';
 export * from './cron/cron-state.js';
 export * from './cron/cron-tick.js';
+export * from './queue/hand-back.js';

@@ -45,6 +45,9 @@ export async function startWorkerRole(ctx: PlatformContext): Promise<WorkerRole>
     lockDurationMs: config.queueLockMs,
     stalledIntervalMs: config.queueStalledIntervalMs,
   });
+  // Each part's stop step is registered as soon as it runs, so a failed start stops what did start;
+  // the drain step below, registered last, runs first and does the same in order.
+  ctx.atStop(() => queueWorkers.close(true));
   const gate = new SlotGate(config.asyncSlots);
   const asyncLogger = logger.child({ component: 'async' });
   const callbacks = new CallbackSender({ queues: ctx.queues, workers: queueWorkers, redis: ctx.redis, logger: asyncLogger });
@@ -98,6 +101,7 @@ export async function startWorkerRole(ctx: PlatformContext): Promise<WorkerRole>
     maxFrameBytes: config.maxBodyBytes + 1024 * 1024,
   });
   const port = await server.listen(config.nodeHost, config.nodePort);
+  ctx.atStop(() => server.close());
   const url = config.nodeAdvertiseUrl ?? `http://${advertisedHost(config.nodeHost)}:${port}`;
   const startedAt = Date.now();
   const describe = (): NodeInfo => ({
@@ -109,15 +113,18 @@ export async function startWorkerRole(ctx: PlatformContext): Promise<WorkerRole>
     startedAt,
   });
   const announcer = new NodeAnnouncer(ctx.redis, describe, { logger: nodeLogger });
+  ctx.atStop(() => announcer.leave());
   await announcer.join();
 
   ctx.atStop(async () => {
     const started = performance.now();
     await announcer.leave().catch((error: unknown) => nodeLogger.warn({ err: error }, 'could not leave the node directory; gateways notice when its entry expires'));
     consumer.handBackWaiting();
+    topics.handBackWaiting();
     const deadline = setTimeout(() => {
-      nodeLogger.warn({ drainTimeoutMs: config.drainTimeoutMs }, 'drain time is up: handing back the async invocations still running');
+      nodeLogger.warn({ drainTimeoutMs: config.drainTimeoutMs }, 'drain time is up: handing back the async invocations and message batches still running');
       consumer.handBackRunning();
+      topics.handBackRunning();
     }, config.drainTimeoutMs);
     try {
       await Promise.all([server.drain(), queueWorkers.close(true)]);

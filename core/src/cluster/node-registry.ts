@@ -36,8 +36,10 @@ export function nodeAuthToken(secretKey: Buffer): string {
 }
 
 export function nodeTokenMatches(expected: string, given: string | undefined): boolean {
-  if (given === undefined || given.length !== expected.length) return false;
-  return timingSafeEqual(Buffer.from(given), Buffer.from(expected));
+  if (given === undefined) return false;
+  const givenBytes = Buffer.from(given);
+  const expectedBytes = Buffer.from(expected);
+  return givenBytes.byteLength === expectedBytes.byteLength && timingSafeEqual(givenBytes, expectedBytes);
 }
 
 export interface NodeAnnouncerOptions {

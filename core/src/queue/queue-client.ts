@@ -144,6 +144,11 @@ export class QueueClient {
     let moved = 0;
     for (const job of failed.reverse()) {
       try {
+        // BullMQ's counters start over, so must the ones kept beside them (see the consumer's lost tries).
+        const data = job.data as { notRun?: number; lostRecorded?: number } | undefined;
+        if (data !== undefined && (data.notRun !== undefined || data.lostRecorded !== undefined)) {
+          await job.updateData({ ...data, notRun: 0, lostRecorded: 0 });
+        }
         await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
         moved += 1;
       } catch {

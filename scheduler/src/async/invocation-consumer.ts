@@ -5,6 +5,8 @@ import {
   backoffDelayMs,
   captureInvocation,
   functionQueueName,
+  HandBack,
+  HandBackSwitch,
   queueRefOfName,
   redisKeys,
   RetryLaterError,
@@ -60,11 +62,8 @@ const finalErrors = new Set<ErrorCode>(['FUNCTION_HANDLER_MISSING', 'FUNCTION_NO
  */
 export class InvocationConsumer {
   private readonly gate: SlotGate;
-  /** Aborted when the host stops: jobs still waiting for a slot go back to the queue. */
-  private readonly waitingHandBack = new AbortController();
-  /** Resolvers of the jobs running now; called when the host's drain time is up (they go back too). */
-  private readonly running = new Set<(handBack: HandBack) => void>();
-  private runningHandedBack = false;
+  /** When the host stops: waiting jobs go back at once, running ones when the drain time is up. */
+  private readonly stopping = new HandBackSwitch();
 
   constructor(private readonly options: InvocationConsumerOptions) {
     this.gate = options.gate;
@@ -76,7 +75,7 @@ export class InvocationConsumer {
    * drain time is up.
    */
   handBackWaiting(): void {
-    this.waitingHandBack.abort(new HandBack());
+    this.stopping.handBackWaiting();
   }
 
   /**
@@ -84,8 +83,7 @@ export class InvocationConsumer {
    * but their outcome is dropped, and the next try records this one as WORKER_LOST.
    */
   handBackRunning(): void {
-    this.runningHandedBack = true;
-    for (const handBack of this.running) handBack(new HandBack());
+    this.stopping.handBackRunning();
   }
 
   /** Consumes every function queue that exists now; later ones arrive as events (onEvent). */
@@ -119,7 +117,7 @@ export class InvocationConsumer {
     const request = invocationRequestOf(data);
     let release: () => void;
     try {
-      release = await this.gate.acquire(this.waitingHandBack.signal);
+      release = await this.gate.acquire(this.stopping.waiting);
     } catch (error) {
       if (!(error instanceof HandBack)) throw error;
       // Never started: counted apart so the next try does not take it for a lost one.
@@ -128,14 +126,14 @@ export class InvocationConsumer {
     }
     const attemptStartedAt = Date.now();
     let outcome: InvocationOutcome | HandBack;
-    let handBack: ((reason: HandBack) => void) | undefined;
-    const handedBack = new Promise<HandBack>((resolve) => (handBack = resolve));
     try {
-      if (this.runningHandedBack) return await this.handBack(job, token);
-      this.running.add(handBack!);
-      outcome = await Promise.race([this.options.invoker.invoke(request), handedBack]);
+      if (this.stopping.runningGone) {
+        // Got its slot after the drain time was up: never started.
+        await job.updateData({ ...data, notRun: (data.notRun ?? 0) + 1 });
+        return await this.handBack(job, token);
+      }
+      outcome = await this.stopping.race(this.options.invoker.invoke(request));
     } finally {
-      this.running.delete(handBack!);
       release();
     }
     if (outcome instanceof HandBack) return this.handBack(job, token);
@@ -193,13 +191,6 @@ export class InvocationConsumer {
   }
 }
 
-/** Why a job went back to its queue unfinished (the host is stopping). */
-class HandBack extends Error {
-  constructor() {
-    super('this worker host is stopping; the job goes back to the queue');
-    this.name = 'HandBack';
-  }
-}
 
 
 /**

@@ -24,10 +24,10 @@ export class SlotGate {
    * caller leaves the line and the promise rejects with the signal's reason.
    */
   async acquire(signal?: AbortSignal): Promise<() => void> {
+    signal?.throwIfAborted();
     if (this.held < this.slots) {
       this.held += 1;
     } else {
-      signal?.throwIfAborted();
       await new Promise<void>((resolve, reject) => {
         const entry = () => {
           signal?.removeEventListener('abort', onAbort);

@@ -37,7 +37,7 @@ export interface ClusterInvokerOptions {
   refreshIntervalMs?: number;
   /** How long a node that refused connections is skipped. Default 3,000. */
   downForMs?: number;
-  /** Connections per remote node. Default 128. */
+  /** Connections per remote node (opened as needed). Default 1,024. */
   connectionsPerNode?: number;
 }
 
@@ -153,45 +153,47 @@ export class ClusterInvoker implements Invoker {
   }
 
   private async sendRemote(node: NodeView, pool: Pool, request: InvocationRequest): Promise<InvocationOutcome | null> {
-    let response;
+    // The node enforces the function's limits itself (load and run may each take timeoutMs); this
+    // only ends the wait for a node that went silent without closing its connections.
+    const silentAfterMs = 2 * request.limits.timeoutMs + 5_000;
+    let status: number;
+    let state: string | string[] | undefined;
+    let body: Buffer;
     try {
-      response = await pool.request({
+      const response = await pool.request({
         method: 'POST',
         path: '/v1/invocations',
         headers: { 'content-type': invocationFrameType, [nodeTokenHeader]: this.options.nodeToken },
         body: encodeInvocationRequest(request),
-        // The node enforces the function's timeout; this only catches a node that went silent.
-        headersTimeout: request.limits.timeoutMs + 30_000,
-        bodyTimeout: request.limits.timeoutMs + 30_000,
+        headersTimeout: silentAfterMs,
+        bodyTimeout: silentAfterMs,
       });
+      status = response.statusCode;
+      state = response.headers[nodeStateHeader];
+      body = Buffer.from(await response.body.arrayBuffer());
+      if (status === 200) return decodeInvocationOutcome(body);
     } catch (error) {
       const code = (error as { code?: string }).code;
-      // Refused before anything was sent: the node is gone; another may take it.
-      if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'UND_ERR_CONNECT_TIMEOUT') {
-        this.markDown(node, error);
-        return null;
-      }
       this.markDown(node, error);
+      // Refused before anything was sent: the node is gone; another may take it.
+      if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EHOSTUNREACH' || code === 'UND_ERR_CONNECT_TIMEOUT') return null;
       return refusedOutcome({
         code: 'WORKER_LOST',
         message: `the worker node ${node.info.id} running the invocation stopped answering (${(error as Error).message}); it was not run again`,
       });
     }
-    const body = Buffer.from(await response.body.arrayBuffer());
-    if (response.statusCode === 200) return decodeInvocationOutcome(body);
-    const state = response.headers[nodeStateHeader];
-    if (response.statusCode === 503 && (state === 'draining' || state === 'full')) {
+    if (status === 503 && (state === 'draining' || state === 'full')) {
       // Not taken: draining nodes hand new work back; a full one is busier than the directory said.
       if (state === 'draining') node.downUntil = Date.now() + (this.options.downForMs ?? 3_000);
       else node.info.inFlight = Math.max(node.info.inFlight, node.info.capacity);
       return null;
     }
-    if (response.statusCode === 401) {
+    if (status === 401) {
       this.options.logger.error({ node: node.info.id }, 'a worker node refused this gateway: every process of the platform needs the same secret key (ISOLA_SECRET_KEY or the key file)');
       node.downUntil = Date.now() + (this.options.downForMs ?? 3_000);
       return null;
     }
-    return refusedOutcome({ code: 'INTERNAL', message: `worker node ${node.info.id} answered ${response.statusCode}: ${body.toString('utf8').slice(0, 200)}` });
+    return refusedOutcome({ code: 'INTERNAL', message: `worker node ${node.info.id} answered ${status}: ${body.toString('utf8').slice(0, 200)}` });
   }
 
   private markDown(node: NodeView, error: unknown): void {
@@ -254,7 +256,7 @@ export class ClusterInvoker implements Invoker {
   }
 
   private pool(url: string): Pool {
-    return new Pool(url, { connections: this.options.connectionsPerNode ?? 128, keepAliveTimeout: 30_000, connectTimeout: 2_000 });
+    return new Pool(url, { connections: this.options.connectionsPerNode ?? 1_024, keepAliveTimeout: 30_000, connectTimeout: 2_000 });
   }
 }
 

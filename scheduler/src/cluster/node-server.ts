@@ -10,6 +10,9 @@ import {
 } from '@isola/core';
 import { nodeStateHeader, nodeTokenHeader } from './node-protocol.js';
 
+/** How long after the drain began a node that served gateways keeps answering `draining` before it closes. */
+const closeGraceMs = 1_000;
+
 export interface NodeServerOptions {
   nodeId: string;
   /** Runs invocations on this node's workers (its Scheduler). */
@@ -33,8 +36,12 @@ export interface NodeServerOptions {
 export class NodeServer {
   private readonly server: Server;
   private draining = false;
+  private drainingSince = 0;
   private inFlight = 0;
   private idle: (() => void) | null = null;
+  /** Whether any gateway has sent an invocation (its pool may still hold idle connections). */
+  private used = false;
+  private closed: Promise<void> | null = null;
 
   constructor(private readonly options: NodeServerOptions) {
     this.server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (request, response) => {
@@ -64,16 +71,35 @@ export class NodeServer {
 
   /** Refuses new invocations (handed back to the gateway) and resolves once the running ones answered. */
   async drain(): Promise<void> {
-    this.draining = true;
+    this.startDraining();
     if (this.inFlight === 0) return;
     await new Promise<void>((resolve) => (this.idle = resolve));
   }
 
-  async close(): Promise<void> {
+  /**
+   * Closes the server (after drain()). Gateways that have not yet seen the node leave may still
+   * send on their idle keep-alive connections: for a moment after the drain began they get the
+   * `draining` answer (and `connection: close`) instead of a reset connection, which would look
+   * like a lost invocation. Connections still open two seconds later are cut.
+   */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      this.startDraining();
+      const graceMs = this.used ? Math.max(0, closeGraceMs - (Date.now() - this.drainingSince)) : 0;
+      if (graceMs > 0) await new Promise((resolve) => setTimeout(resolve, graceMs));
+      const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+      this.server.closeIdleConnections();
+      const cut = setTimeout(() => this.server.closeAllConnections(), 2_000);
+      await closed;
+      clearTimeout(cut);
+    })();
+    return this.closed;
+  }
+
+  private startDraining(): void {
+    if (this.draining) return;
     this.draining = true;
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
-    await closed;
+    this.drainingSince = Date.now();
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -91,9 +117,11 @@ export class NodeServer {
       reply(response, 401, 'text/plain', 'a valid node token is required: every process of the platform needs the same secret key');
       return;
     }
+    this.used = true;
     if (this.draining || this.options.load() >= this.options.capacity()) {
       request.resume();
       response.setHeader(nodeStateHeader, this.draining ? 'draining' : 'full');
+      if (this.draining) response.setHeader('connection', 'close');
       reply(response, 503, 'text/plain', this.draining ? 'this node is stopping' : 'this node is at capacity');
       return;
     }

@@ -35,6 +35,11 @@ export class MessageBatcher {
     });
   }
 
+  /** Hands every waiting message over now (the host is stopping: they go back rather than wait for a full batch). */
+  flushNow(): void {
+    if (this.pending.length > 0) this.flush();
+  }
+
   private flush(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { DelayedError, UnrecoverableError } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError } from 'bullmq';
 import {
+  HandBack,
+  HandBackSwitch,
   messagePayloadOf,
   RetryLaterError,
   topicQueueName,
@@ -23,7 +25,7 @@ import { MessageBatcher, type PendingMessage } from './message-batcher.js';
 
 /** Bounds how many async invocations a host runs at once (shared with function queues). */
 export interface AsyncGate {
-  acquire(): Promise<() => void>;
+  acquire(signal?: AbortSignal): Promise<() => void>;
 }
 
 export interface TopicConsumersOptions {
@@ -49,6 +51,8 @@ export interface TopicConsumersOptions {
 export class TopicConsumers {
   /** Topic → the consumer config its worker was started with. */
   private readonly running = new Map<string, string>();
+  private readonly stopping = new HandBackSwitch();
+  private readonly batchers = new Map<string, MessageBatcher>();
 
   constructor(private readonly options: TopicConsumersOptions) {}
 
@@ -58,15 +62,33 @@ export class TopicConsumers {
     for (const [topic, config] of consumers) {
       const key = JSON.stringify(config);
       if (this.running.get(topic) === key) continue;
-      if (this.running.has(topic)) await this.options.workers.remove(topicQueueName(topic));
+      if (this.running.has(topic)) await this.stop(topic);
       this.running.set(topic, key);
       this.start(topic, config);
     }
     for (const topic of [...this.running.keys()]) {
       if (consumers.has(topic)) continue;
       this.running.delete(topic);
-      await this.options.workers.remove(topicQueueName(topic));
+      await this.stop(topic);
     }
+  }
+
+  /** Stops consuming a topic: its gathered messages are handled now, then its worker closes. */
+  private async stop(topic: string): Promise<void> {
+    this.batchers.get(topic)?.flushNow();
+    this.batchers.delete(topic);
+    await this.options.workers.remove(topicQueueName(topic));
+  }
+
+  /** The host is stopping: batches waiting for a slot go back to their topics at once. */
+  handBackWaiting(): void {
+    this.stopping.handBackWaiting();
+    for (const batcher of this.batchers.values()) batcher.flushNow();
+  }
+
+  /** The drain time is up: batches still running go back too. */
+  handBackRunning(): void {
+    this.stopping.handBackRunning();
   }
 
   /** Deploys and deletes change who consumes what. */
@@ -78,6 +100,7 @@ export class TopicConsumers {
 
   private start(topic: string, config: TopicConsumer): void {
     const batcher = new MessageBatcher(config.batchSize, config.maxBatchWaitMs, (batch) => this.runBatch(topic, config, batch));
+    this.batchers.set(topic, batcher);
     // Twice the batch size: the next batch fills while one runs.
     this.options.workers.ensure<{ event: never }, void>(topicQueueName(topic), (job, token) => batcher.add(job as never, token), config.batchSize * 2);
   }
@@ -93,27 +116,30 @@ export class TopicConsumers {
       batch: { queue: topic, messages: batch.map(({ job }) => messagePayloadOf(job.data.event, job.attemptsMade + 1, job.timestamp)) },
     };
     const started = performance.now();
-    const release = await this.options.gate.acquire();
-    let outcome: InvocationOutcome;
+    let release: () => void;
     try {
-      outcome = await this.options.invoker.invoke(request);
+      release = await this.options.gate.acquire(this.stopping.waiting);
+    } catch (error) {
+      if (!(error instanceof HandBack)) throw error;
+      await settleAll(batch, (message) => message.job.moveToWait(message.token), () => new WaitingError());
+      return;
+    }
+    let outcome: InvocationOutcome | HandBack;
+    try {
+      outcome = await this.stopping.race(this.options.invoker.invoke(request));
     } finally {
       release();
+    }
+    if (outcome instanceof HandBack) {
+      // The drain time is up: the batch goes back whole (a delivery that may have done its work: at least once).
+      await settleAll(batch, (message) => message.job.moveToWait(message.token), () => new WaitingError());
+      return;
     }
     if (wasRefused(outcome)) {
       // The consumer's maxInFlight or rateLimit, or a saturated node: not a delivery; the
       // messages wait as long as the refusal says.
       const until = Date.now() + refusalDelayMs(outcome);
-      await Promise.all(
-        batch.map(async (message) => {
-          try {
-            await message.job.moveToDelayed(until, message.token);
-            message.reject(new DelayedError());
-          } catch (error) {
-            message.reject(error instanceof Error ? error : new Error(String(error)));
-          }
-        }),
-      );
+      await settleAll(batch, (message) => message.job.moveToDelayed(until, message.token), () => new DelayedError());
       return;
     }
     this.options.recorder.record({ request, outcome, trigger: 'message', elapsedMs: performance.now() - started });
@@ -154,4 +180,18 @@ export class TopicConsumers {
 function decisionsOf(outcome: InvocationOutcome, batch: readonly PendingMessage[]): MessageDecision[] {
   if (outcome.decisions !== undefined && outcome.decisions.length === batch.length) return outcome.decisions;
   return batch.map(({ job }) => ({ id: job.data.event.id, action: 'retry' }));
+}
+
+/** Moves every message of a batch back (`move`), then ends its processor with the error BullMQ expects after such a move. */
+async function settleAll(batch: readonly PendingMessage[], move: (message: PendingMessage) => Promise<unknown>, ended: () => Error): Promise<void> {
+  await Promise.all(
+    batch.map(async (message) => {
+      try {
+        await move(message);
+        message.reject(ended());
+      } catch (error) {
+        message.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    }),
+  );
 }

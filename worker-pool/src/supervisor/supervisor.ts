@@ -112,7 +112,9 @@ export class Supervisor implements WorkerSource {
     // ready. One that served for a while, or was killed from outside (an operator, the OOM
     // killer: SIGKILL that the supervisor did not send), comes back at once.
     const servedMs = worker.readyAt === null ? 0 : Date.now() - worker.readyAt;
-    const killedFromOutside = signal === 'SIGKILL' && !worker.killedForSilence;
+    // Only once it was ready: a worker killed while starting each time (the OOM killer, too many
+    // workers for the memory) is a loop and backs off.
+    const killedFromOutside = signal === 'SIGKILL' && !worker.killedForSilence && worker.readyAt !== null;
     const healthy = Date.now() - slot.startedAt > healthyLifetimeMs || servedMs >= servedLongEnoughMs || killedFromOutside;
     slot.failures = healthy ? 1 : slot.failures + 1;
     const delayMs = Math.min(maxRespawnDelayMs, 100 * 2 ** (slot.failures - 1));
