@@ -313,6 +313,18 @@ async function openTail(path: string, headers: Record<string, string> = {}) {
   return { next, close: () => abort.abort() };
 }
 
+describe('live tail over HEAD', () => {
+  test('HEAD with follow=true answers the stream\'s headers at once and ends (it has no body to wait for)', async () => {
+    const response = await fetch(`${platform.url}/api/v1/functions/echo/logs?follow=true`, {
+      method: 'HEAD',
+      headers: { authorization: `Bearer ${platform.token}` },
+      signal: AbortSignal.timeout(5_000),
+    });
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/);
+  });
+});
+
 describe('shutdown', () => {
   test('SIGTERM ends open live tails and the platform exits cleanly instead of waiting on them', async () => {
     const tail = await openTail('/api/v1/functions/echo/logs?follow=true');

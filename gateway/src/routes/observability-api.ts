@@ -198,7 +198,6 @@ async function followLogs(
   const lastEventId = request.headers['last-event-id'];
   // An id Redis would refuse is ignored like any other junk: the stream starts from now.
   const after = typeof lastEventId === 'string' && isStreamId(lastEventId) ? lastEventId : undefined;
-  const lines = logs.follow(name, { ...filter, signal: abort.signal, ...(after === undefined ? {} : { after }) });
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, {
@@ -209,6 +208,12 @@ async function followLogs(
     // keep-alive (which held a closing gateway until the client's idle timeout).
     connection: 'close',
   });
+  // HEAD has no body: Node would send the headers only with the end, which never came.
+  if (request.method === 'HEAD') {
+    raw.end();
+    return reply;
+  }
+  const lines = logs.follow(name, { ...filter, signal: abort.signal, ...(after === undefined ? {} : { after }) });
   // Sent at once so clients see the stream open before the first line.
   raw.write(`: following the logs of ${name}\nretry: 1000\n\n`);
   const heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), heartbeatMs);
