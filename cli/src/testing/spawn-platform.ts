@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { reapOnExit } from '@isola/core/testing';
 import { IsolaClient } from '../client/api-client.js';
 
 const bin = new URL('../bin.js', import.meta.url);
@@ -58,6 +59,9 @@ export async function spawnPlatform(options: SpawnOptions = {}): Promise<Spawned
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // SIGTERM: `isola up` then stops its workers and private redis-server itself.
+  const unreap = reapOnExit(() => child.kill('SIGTERM'));
+  void exited.then(unreap);
 
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => fail('did not come up within 30 s'), 30_000);
@@ -153,6 +157,8 @@ export async function spawnRole(role: 'gateway' | 'worker' | 'scheduler', env: N
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const unreap = reapOnExit(() => child.kill('SIGTERM'));
+  void exited.then(unreap);
   const pattern = { gateway: /Isola gateway is up: (\S+)/, worker: /Isola worker node (\S+) is up: (\S+)/, scheduler: /Isola scheduler is up()/ }[role];
   const match = await new Promise<RegExpExecArray>((resolve, reject) => {
     const timer = setTimeout(() => fail('did not come up within 30 s'), 30_000);

@@ -1,2 +1,3 @@
 export * from './test-redis.js';
 export * from './pack-archive.js';
+export * from './reaper.js';

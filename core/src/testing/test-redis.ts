@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { createLogger } from '../logging/logger.js';
 import { startPrivateRedis } from '../redis/private-redis.js';
+import { reapOnExit } from './reaper.js';
 
 export interface TestRedis {
   url: string;
@@ -28,6 +29,7 @@ export async function startTestRedis(): Promise<TestRedis> {
   const logger = createLogger({ level: 'silent' });
   let server = await startPrivateRedis(dataDir, logger);
   const port = Number(new URL(server.url).port);
+  const unreap = reapOnExit(() => server.kill());
   const clients: Redis[] = [];
   const connect = () => {
     const client = new Redis(server.url, { lazyConnect: false, maxRetriesPerRequest: 1 });
@@ -47,6 +49,7 @@ export async function startTestRedis(): Promise<TestRedis> {
       server = await startPrivateRedis(dataDir, logger, { port });
     },
     async stop() {
+      unreap();
       for (const client of clients) client.disconnect();
       await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
