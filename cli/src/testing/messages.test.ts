@@ -89,6 +89,21 @@ describe('the message trigger', () => {
     assert.match(invalid.text, /specversion/);
   });
 
+  test('JSON nested too deeply to store is refused with 400 in every publish format (it used to be a 500)', async () => {
+    const deep = '['.repeat(5_000) + ']'.repeat(5_000);
+    for (const [query, contentType, body] of [
+      ['', 'application/json', deep],
+      ['?batch=true', 'application/json', `[${deep}]`],
+      ['', 'application/cloudevents+json', JSON.stringify({ specversion: '1.0', id: 'deep', source: '/t', type: 't' }).replace('}', `,"data":${deep}}`)],
+    ] as const) {
+      const answer = await api.call('POST', `/api/v1/topics/orders/messages${query}`, body, { 'content-type': contentType });
+      assert.equal(answer.status, 400, `${contentType}${query}: ${answer.text.slice(0, 200)}`);
+      assert.match(answer.text, /nested more than 100 levels/);
+    }
+    const fine = await api.call('POST', '/api/v1/topics/orders/messages', '['.repeat(50) + ']'.repeat(50), { 'content-type': 'application/json' });
+    assert.equal(fine.status, 202, fine.text);
+  });
+
   test('retry() redelivers with attempts counted; after maxRetries a message moves to its dead-letter topic', async () => {
     const [flaky] = await publish('orders', JSON.stringify({ flaky: true }), 'application/json');
     const [poison] = await publish('orders', JSON.stringify({ poison: true }), 'application/json');

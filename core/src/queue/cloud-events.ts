@@ -54,6 +54,25 @@ export function parseCloudEvent(value: unknown, where: (string | number)[] = [])
   throw new IsolaError('BAD_REQUEST', `not a valid CloudEvent: ${problems.map((p) => `${p.path || '(event)'}: ${p.message}`).join('; ')}`, { problems });
 }
 
+/**
+ * How deeply published JSON may nest. Deeper values cannot be stored: serialising them (JSON,
+ * BullMQ's msgpack) overflows the stack a few thousand levels down, and no consumer needs it.
+ */
+export const maxMessageJsonDepth = 100;
+
+/** Refuses (400) a JSON value nested deeper than maxMessageJsonDepth; checked without recursion. */
+export function checkJsonDepth(value: unknown, what: string): void {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth > maxMessageJsonDepth) {
+      throw new IsolaError('BAD_REQUEST', `${what} is JSON nested more than ${maxMessageJsonDepth} levels deep; flatten it`);
+    }
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+}
+
 /** Whether a media type is JSON (`application/json`, `text/json`, `*+json`), so `data` holds the value itself. */
 export function isJsonMediaType(contentType: string | undefined): boolean {
   if (contentType === undefined) return true;
@@ -78,12 +97,15 @@ export function wrapInCloudEvent(body: Uint8Array, contentType: string | undefin
   event.datacontenttype = mediaType;
   if (body.byteLength === 0) return event;
   if (isJsonMediaType(mediaType)) {
+    let data: unknown;
     try {
-      event.data = JSON.parse(Buffer.from(body).toString('utf8'));
-      return event;
+      data = JSON.parse(Buffer.from(body).toString('utf8'));
     } catch {
       throw new IsolaError('BAD_REQUEST', `the body is not valid JSON although its Content-Type is ${mediaType}`);
     }
+    checkJsonDepth(data, 'the body');
+    event.data = data;
+    return event;
   }
   if (/^text\//i.test(mediaType)) event.data = Buffer.from(body).toString('utf8');
   else event.data_base64 = Buffer.from(body).toString('base64');

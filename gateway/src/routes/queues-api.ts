@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  checkJsonDepth,
   componentName,
   inNamespace,
   IsolaError,
@@ -132,11 +133,14 @@ function eventsOf(body: Buffer, contentType: string | undefined, batch: boolean,
 }
 
 function parseJson(body: Buffer): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(body.toString('utf8'));
+    value = JSON.parse(body.toString('utf8'));
   } catch {
     throw new IsolaError('BAD_REQUEST', 'the body is not valid JSON');
   }
+  checkJsonDepth(value, 'the body');
+  return value;
 }
 
 /** `fn:<name>` is a function's async queue; anything else a topic. */
