@@ -53,43 +53,19 @@ export async function spawnPlatform(options: SpawnOptions = {}): Promise<Spawned
   if (token === null) delete env.ISOLA_ADMIN_TOKEN;
   else env.ISOLA_ADMIN_TOKEN = token;
 
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), bin.pathname, 'up', ...(options.args ?? [])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  // SIGTERM: `isola up` then stops its workers and private redis-server itself.
-  const unreap = reapOnExit(() => child.kill('SIGTERM'));
-  void exited.then(unreap);
+  const launched = await launch([...(options.nodeArgs ?? []), bin.pathname, 'up', ...(options.args ?? [])], env, /Isola is up: (\S+)/, 'isola up');
+  const { child, exited } = launched;
+  const url = launched.match[1] as string;
 
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => fail('did not come up within 30 s'), 30_000);
-    const onData = () => {
-      const match = /Isola is up: (\S+)/.exec(stdout);
-      if (match?.[1] === undefined) return;
-      clearTimeout(timer);
-      child.stdout.off('data', onData);
-      resolve(match[1]);
-    };
-    function fail(reason: string) {
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(new Error(`isola up ${reason}\nstdout:\n${stdout}\nstderr:\n${stderr}`));
-    }
-    child.stdout.on('data', onData);
-    void exited.then((code) => fail(`exited with code ${code}`));
-  });
-
-  const resolvedToken = token ?? /Admin token[^:]*: (\S+)$/m.exec(stdout)?.[1] ?? '';
+  const resolvedToken = token ?? /Admin token[^:]*: (\S+)$/m.exec(launched.output())?.[1] ?? '';
   return {
     url,
     token: resolvedToken,
     dataDir,
     client: new IsolaClient(url, resolvedToken),
     process: child,
-    output: () => stdout,
-    stderr: () => stderr,
+    output: launched.output,
+    stderr: launched.stderr,
     async stop(stopOptions = {}) {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
@@ -98,7 +74,7 @@ export async function spawnPlatform(options: SpawnOptions = {}): Promise<Spawned
         clearTimeout(timer);
       }
       if (!stopOptions.keepDataDir && options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
-      assertNoLeakWarnings(stderr);
+      assertNoLeakWarnings(launched.stderr());
       return child.exitCode;
     },
   };
@@ -148,42 +124,17 @@ export interface SpawnedRole {
  */
 export async function spawnRole(role: 'gateway' | 'worker' | 'scheduler', env: NodeJS.ProcessEnv, args: string[] = []): Promise<SpawnedRole> {
   const dataDir = mkdtempSync(join(tmpdir(), `isola-${role}-`));
-  const child = spawn(process.execPath, [bin.pathname, role, ...args], {
-    env: { ...process.env, ISOLA_PORT: '0', ISOLA_WORKERS: '1', ISOLA_LOG_LEVEL: 'warn', ISOLA_DATA_DIR: dataDir, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const unreap = reapOnExit(() => child.kill('SIGTERM'));
-  void exited.then(unreap);
+  const roleEnv = { ...process.env, ISOLA_PORT: '0', ISOLA_WORKERS: '1', ISOLA_LOG_LEVEL: 'warn', ISOLA_DATA_DIR: dataDir, ...env };
   const pattern = { gateway: /Isola gateway is up: (\S+)/, worker: /Isola worker node (\S+) is up: (\S+)/, scheduler: /Isola scheduler is up()/ }[role];
-  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
-    const timer = setTimeout(() => fail('did not come up within 30 s'), 30_000);
-    const onData = () => {
-      const found = pattern.exec(stdout);
-      if (found === null) return;
-      clearTimeout(timer);
-      child.stdout.off('data', onData);
-      resolve(found);
-    };
-    function fail(reason: string) {
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      reject(new Error(`isola ${role} ${reason}\nstdout:\n${stdout}\nstderr:\n${stderr}`));
-    }
-    child.stdout.on('data', onData);
-    void exited.then((code) => fail(`exited with code ${code}`));
-  });
+  const launched = await launch([bin.pathname, role, ...args], roleEnv, pattern, `isola ${role}`);
+  const { child, exited, match } = launched;
   const cleanup = () => rmSync(dataDir, { recursive: true, force: true });
   return {
     url: (role === 'worker' ? match[2] : match[1]) ?? '',
     nodeId: role === 'worker' ? (match[1] as string) : null,
     process: child,
-    output: () => stdout,
-    stderr: () => stderr,
+    output: launched.output,
+    stderr: launched.stderr,
     async stop(killAfterMs = 30_000) {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
@@ -192,7 +143,7 @@ export async function spawnRole(role: 'gateway' | 'worker' | 'scheduler', env: N
         clearTimeout(timer);
       }
       cleanup();
-      assertNoLeakWarnings(stderr);
+      assertNoLeakWarnings(launched.stderr());
       return child.exitCode;
     },
     async kill() {
@@ -212,4 +163,46 @@ export async function spawnRole(role: 'gateway' | 'worker' | 'scheduler', env: N
 function assertNoLeakWarnings(stderr: string): void {
   const warning = /^.*MaxListenersExceededWarning.*$/m.exec(stderr);
   if (warning !== null) throw new Error(`the platform process warned of a listener leak: ${warning[0]}`);
+}
+
+interface Launched {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  match: RegExpExecArray;
+  output(): string;
+  stderr(): string;
+}
+
+/**
+ * Starts the isola command with `args` and waits (30 s at most) until its stdout matches
+ * `ready`. The process is signalled if this test process ends first (SIGTERM: an `isola up`
+ * then also stops its workers and private redis-server).
+ */
+async function launch(args: string[], env: NodeJS.ProcessEnv, ready: RegExp, what: string): Promise<Launched> {
+  const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const unreap = reapOnExit(() => child.kill('SIGTERM'));
+  void exited.then(unreap);
+  const match = await new Promise<RegExpExecArray>((resolve, reject) => {
+    const timer = setTimeout(() => fail('did not come up within 30 s'), 30_000);
+    const onData = () => {
+      const found = ready.exec(stdout);
+      if (found === null) return;
+      clearTimeout(timer);
+      child.stdout.off('data', onData);
+      resolve(found);
+    };
+    function fail(reason: string) {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(new Error(`${what} ${reason}\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+    }
+    child.stdout.on('data', onData);
+    void exited.then((code) => fail(`exited with code ${code}`));
+  });
+  return { child, exited, match, output: () => stdout, stderr: () => stderr };
 }
