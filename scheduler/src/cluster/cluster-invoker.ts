@@ -93,11 +93,6 @@ export class ClusterInvoker implements Invoker {
     return this.nodes.reduce((sum, node) => sum + (node.local !== null ? node.local.invoker.readyWorkers() : node.downUntil > now ? 0 : node.info.workers), 0);
   }
 
-  /** The nodes as this gateway sees them (for tests and diagnostics). */
-  nodeIds(): string[] {
-    return this.nodes.map((node) => node.info.id);
-  }
-
   async invoke(request: InvocationRequest): Promise<InvocationOutcome> {
     const now = Date.now();
     if (this.nodes.length === 0 && this.options.local !== undefined) this.apply([]);

@@ -193,3 +193,6 @@ export interface IsolaRuntime {
   /** Exercises the dispatch path once with a built-in handler, before install (pool isolates). */
   warmup(): Promise<void>;
 }
+
+/** A result before its captured logs are attached (distributes over the union). */
+export type WithoutLogs<T> = T extends unknown ? Omit<T, 'logs' | 'logsTruncated'> : never;

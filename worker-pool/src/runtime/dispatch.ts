@@ -3,7 +3,7 @@
 // `ok: false` results with an error code; dispatch() rejects only when the host itself sent
 // something malformed. The scheduled and queue handlers have their own entry point
 // (event-dispatch.ts).
-import type { DispatchError, DispatchMeta, DispatchResult } from './contract.js';
+import type { DispatchError, DispatchMeta, DispatchResult, WithoutLogs } from './contract.js';
 import { createExecutionContext, logWaitUntilRejections } from './execution-context.js';
 import { functionError } from './function-error.js';
 import { installedFunction } from './installed-function.js';
@@ -83,8 +83,6 @@ interface WarmupGlobals {
   Response: { json(data: unknown, init?: { headers?: Record<string, string> }): Response };
 }
 
-/** A result before its logs are attached (distributes over the union). */
-type WithoutLogs<T> = T extends unknown ? Omit<T, 'logs' | 'logsTruncated'> : never;
 
 async function runFetch(
   target: Record<string, unknown>,

@@ -9,7 +9,7 @@
 // failing it would only redeliver messages or rerun the tick. The result then has no body, and
 // a warning in the invocation's log says why. Values JSON.stringify skips (undefined, functions,
 // symbols) give no body either, silently, as `undefined` does.
-import type { DispatchError, EventMeta, EventResult, MessageDecision, QueueMessageMeta } from './contract.js';
+import type { DispatchError, EventMeta, EventResult, MessageDecision, QueueMessageMeta, WithoutLogs } from './contract.js';
 import { createExecutionContext, logWaitUntilRejections } from './execution-context.js';
 import { functionError } from './function-error.js';
 import { installedFunction } from './installed-function.js';
@@ -29,8 +29,6 @@ const isArray = Array.isArray;
 const Uint8ArrayConstructor = Uint8Array;
 
 type HandlerOutcome = { ok: true; resultJson: string | null } | { ok: false; error: DispatchError };
-/** A result before its logs are attached (distributes over the union). */
-type WithoutLogs<T> = T extends unknown ? Omit<T, 'logs' | 'logsTruncated'> : never;
 
 /** Runs the scheduled or queue handler for one event and returns a plain, copyable result. */
 export async function dispatchEvent(eventJson: string, bodies: (Uint8Array | null)[] | undefined): Promise<EventResult> {
