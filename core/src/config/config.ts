@@ -16,6 +16,14 @@ const settings = {
   port: { env: 'ISOLA_PORT', schema: port.default(8080) },
   grpcPort: { env: 'ISOLA_GRPC_PORT', schema: port.default(50051) },
   sidecarPort: { env: 'ISOLA_SIDECAR_PORT', schema: port.default(3500) },
+  /** The interface the sidecar listens on: loopback, so only processes of this machine reach it (callers outside need a dapr-api-token). */
+  sidecarHost: { env: 'ISOLA_SIDECAR_HOST', schema: z.string().min(1).default('127.0.0.1') },
+  /** Where worker processes reach the sidecar, when not http://127.0.0.1:<ISOLA_SIDECAR_PORT> (e.g. another container of the pod). */
+  sidecarUrl: { env: 'ISOLA_SIDECAR_URL', schema: z.url({ protocol: /^https?$/, error: 'must be an http:// URL' }).optional() },
+  /** A folder of Dapr component YAML files; unset: <ISOLA_DATA_DIR>/components when it exists, else the default components on REDIS_URL. */
+  sidecarComponents: { env: 'ISOLA_SIDECAR_COMPONENTS', schema: z.string().min(1).optional() },
+  /** Where the sidecar reaches a gateway for service invocation, when not http://127.0.0.1:<ISOLA_PORT>. */
+  gatewayUrl: { env: 'ISOLA_GATEWAY_URL', schema: z.url({ protocol: /^https?$/, error: 'must be an http:// URL' }).optional() },
   dataDir: { env: 'ISOLA_DATA_DIR', schema: z.string().min(1).default('.isola') },
   adminToken: { env: 'ISOLA_ADMIN_TOKEN', schema: z.string().min(16, 'must be at least 16 characters').optional() },
   workers: { env: 'ISOLA_WORKERS', schema: z.coerce.number().int().min(1).max(256).default(availableParallelism()) },

@@ -58,6 +58,8 @@ interface InvocationRequestBase {
   invocationId: string;
   function: FunctionRef;
   limits: Limits;
+  /** Function-to-function calls that led to this invocation (absent or 0: a trigger's). */
+  callDepth?: number;
 }
 
 /**
