@@ -58,3 +58,4 @@ export * from './cron/cron-state.js';
 export * from './cron/cron-tick.js';
 export * from './queue/hand-back.js';
 export * from './sidecar/protocol.js';
+export * from './auth/token-verifier.js';
