@@ -3,6 +3,7 @@ import { resolveAdminToken, type AdminToken } from './admin-token.js';
 import { createPlatformContext } from './context.js';
 import { startGatewayRole } from './gateway-role.js';
 import { startSchedulerRole } from './scheduler-role.js';
+import { SidecarProcess } from './sidecar-process.js';
 import { startWorkerRole } from './worker-role.js';
 
 /** The roles one process runs; `isola up` runs them all, `isola gateway` etc. one each. */
@@ -22,6 +23,8 @@ export interface RunningPlatform {
   node: { id: string; url: string } | null;
   adminToken: AdminToken | null;
   redisUrl: string;
+  /** The sidecar `isola up` started (null for a single role). */
+  sidecarUrl: string | null;
   /** Stops every part, in reverse order of start. Safe to call twice. */
   stop(): Promise<void>;
   /**
@@ -42,20 +45,37 @@ export async function startPlatform(config: Config, logger: Logger, roles: Roles
   let stopped: Promise<void> | null = null;
   const stop = () => (stopped ??= ctx.stop());
   try {
-    const worker = roles.worker ? await startWorkerRole(ctx) : null;
+    // `isola up` runs the sidecar as a process of its own, started before the worker processes
+    // (they are told its URL) and stopped after them (steps stop last-in, first-out).
+    const sidecar = role === 'up' ? await startSidecarProcess(ctx.redisUrl, config, logger) : null;
+    if (sidecar !== null) ctx.atStop(() => sidecar.process.stop());
+    const worker = roles.worker ? await startWorkerRole(ctx, sidecar?.url) : null;
     if (roles.scheduler) await startSchedulerRole(ctx);
     const gateway =
       adminToken !== null ? await startGatewayRole(ctx, adminToken, worker === null ? undefined : { id: worker.nodeId, invoker: worker.scheduler }) : null;
+    if (sidecar !== null && gateway !== null) sidecar.process.setGatewayUrl(gateway.url);
     return {
       url: gateway?.url ?? null,
+      sidecarUrl: sidecar?.url ?? null,
       node: worker === null ? null : { id: worker.nodeId, url: worker.url },
       adminToken,
       redisUrl: ctx.redisUrl,
       stop,
-      kill: () => ctx.kill(),
+      kill: () => {
+        sidecar?.process.kill();
+        ctx.kill();
+      },
     };
   } catch (error) {
     await stop();
     throw error;
   }
+}
+
+async function startSidecarProcess(redisUrl: string, config: Config, logger: Logger): Promise<{ process: SidecarProcess; url: string }> {
+  const sidecar = new SidecarProcess({
+    env: { ...process.env, REDIS_URL: redisUrl, ISOLA_DATA_DIR: config.dataDir, ISOLA_SIDECAR_PORT: String(config.sidecarPort), ISOLA_LOG_LEVEL: config.logLevel },
+    logger,
+  });
+  return { process: sidecar, url: await sidecar.start() };
 }

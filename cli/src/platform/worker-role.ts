@@ -22,13 +22,14 @@ export interface WorkerRole {
  * hands back queued jobs it had not started, lets running invocations finish for up to
  * ISOLA_DRAIN_TIMEOUT_MS, then hands back what still runs, and only then stops its workers.
  */
-export async function startWorkerRole(ctx: PlatformContext): Promise<WorkerRole> {
+export async function startWorkerRole(ctx: PlatformContext, sidecarUrl?: string): Promise<WorkerRole> {
   const { config, logger } = ctx;
   const nodeId = newNodeId();
   const nodeLogger = logger.child({ component: 'node', node: nodeId });
   const supervisor = new Supervisor({
     workers: config.workers,
-    env: { ...process.env, REDIS_URL: ctx.redisUrl, ISOLA_DATA_DIR: config.dataDir },
+    // The worker processes call the sidecar for the functions' bindings: the one `isola up` started, or ISOLA_SIDECAR_URL / the default.
+    env: { ...process.env, REDIS_URL: ctx.redisUrl, ISOLA_DATA_DIR: config.dataDir, ...(sidecarUrl === undefined ? {} : { ISOLA_SIDECAR_URL: sidecarUrl }) },
     logger: logger.child({ component: 'supervisor' }),
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     recycle: { maxInvocations: config.workerMaxInvocations, maxRssBytes: config.workerMaxRssMb * 1024 * 1024 },
