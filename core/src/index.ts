@@ -7,6 +7,7 @@ export * from './logging/logger.js';
 export * from './invocation/types.js';
 export * from './invocation/outcomes.js';
 export * from './invocation/headers.js';
+export * from './invocation/rpc.js';
 export type * from './ipc/worker-messages.js';
 export * from './ipc/batcher.js';
 export * from './store/keys.js';
