@@ -24,6 +24,7 @@ import {
   type TokenVerifier,
 } from '@isola/core';
 import { grpcStatusOf } from './grpc-status.js';
+import { reflectionDefinition } from './reflection-descriptors.js';
 
 export interface GrpcTriggerOptions {
   invoker: Invoker;
@@ -49,17 +50,17 @@ export interface GrpcTrigger {
   close(): Promise<void>;
 }
 
-/** InvokeRequest and InvokeReply as proto-loader presents them (camelCase fields). */
+/** InvokeRequest and InvokeReply as proto-loader presents them (keepCase: the proto's field names). */
 interface InvokeRequest {
   function: string;
   method: string;
-  jsonArgs: string;
+  json_args: string;
   metadata: Record<string, string>;
 }
 
 interface InvokeReply {
-  jsonResult: string;
-  invocationId: string;
+  json_result: string;
+  invocation_id: string;
 }
 
 /** Metadata naming the alias to serve (default `latest`), as X-Isola-Alias does over HTTP. */
@@ -77,7 +78,7 @@ const replyOverheadBytes = 4 * 1024;
  */
 export async function startGrpcTrigger(options: GrpcTriggerOptions): Promise<GrpcTrigger> {
   const logger = options.logger.child({ component: 'grpc' });
-  const definition = protoLoader.loadSync(invokerProto.file, { includeDirs: [invokerProto.includeDir], defaults: true });
+  const definition = protoLoader.loadSync(invokerProto.file, { includeDirs: [invokerProto.includeDir], keepCase: true, defaults: true });
   const server = new grpc.Server({
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': options.maxMessageBytes + replyOverheadBytes,
@@ -87,7 +88,7 @@ export async function startGrpcTrigger(options: GrpcTriggerOptions): Promise<Grp
       void invoke(options, logger, call, callback);
     },
   });
-  new ReflectionService(definition).addToServer(server);
+  new ReflectionService(reflectionDefinition(definition, invokerProto.file)).addToServer(server);
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(`${host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (error, bound) => (error === null ? resolve(bound) : reject(error)));
@@ -120,7 +121,7 @@ async function invoke(
   const started = performance.now();
   let invocationId: string | undefined;
   try {
-    const { function: name, method, jsonArgs, metadata } = call.request;
+    const { function: name, method, json_args: jsonArgs, metadata } = call.request;
     const caller = await options.verifier.verify(presentedToken(call.metadata), 'the authorization metadata');
     if (!dnsLabel.safeParse(name).success) {
       throw new IsolaError('BAD_REQUEST', `function ${JSON.stringify(name)} is not a function name: set InvokeRequest.function to a deployed function's name ([a-z0-9-], 1..63)`);
@@ -146,7 +147,7 @@ async function invoke(
     replyMetadata.set(platformHeaders.version, String(fn.version));
     replyMetadata.set(platformHeaders.coldStart, String(outcome.coldStart));
     call.sendMetadata(replyMetadata);
-    if (outcome.ok) callback(null, { jsonResult: rpcResultJson(outcome.response), invocationId });
+    if (outcome.ok) callback(null, { json_result: rpcResultJson(outcome.response), invocation_id: invocationId });
     else callback(grpcError(outcome.error, invocationId));
   } catch (error) {
     if (!(error instanceof IsolaError)) logger.error({ err: error, invocationId }, 'the gRPC trigger failed to run a call');
