@@ -64,6 +64,8 @@ export interface Gateway {
   app: FastifyInstance;
   /** Verifies API tokens (cached; revocations arrive through onEvent): for other entry points such as the gRPC trigger. */
   verifier: TokenVerifier;
+  /** The invocation metrics of GET /metrics, for invocations other entry points run. */
+  metrics: InvocationMetrics;
   /** Feed every platform event here (token revocations, alias changes...). */
   onEvent(event: FunctionEvent): void;
   /** After the event subscription reconnected: forget what events would have invalidated. */
@@ -154,5 +156,5 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   registerApiRoutes(app, routes.filter((route) => !rawBodyRoutes.includes(route)), auth);
   registerHttpTrigger(app, trigger, rawBodyRoutes);
   await app.ready();
-  return { app, verifier: auth.verifier, onEvent: (event) => auth.onEvent(event), forgetCached: () => auth.clear() };
+  return { app, verifier: auth.verifier, metrics, onEvent: (event) => auth.onEvent(event), forgetCached: () => auth.clear() };
 }

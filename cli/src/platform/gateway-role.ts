@@ -58,6 +58,7 @@ export async function startGatewayRole(ctx: PlatformContext, adminToken: AdminTo
     functions: ctx.functions,
     verifier: gateway.verifier,
     recorder: ctx.recorder,
+    observe: (fn, httpStatus, outcome, seconds) => gateway.metrics.record(fn, httpStatus, outcome, seconds),
     host: config.host,
     port: config.grpcPort,
     maxMessageBytes: config.maxBodyBytes,

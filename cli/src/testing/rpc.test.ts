@@ -46,6 +46,7 @@ before(async () => {
   const manifest = { vars: { CURRENCY: 'EUR' }, limits: { timeoutMs: 30_000 } };
   await admin.deploy('shop-pricer', pricerSource, manifest);
   await admin.deploy('billing', pricerSource, manifest);
+  await admin.deploy('shop-metered', pricerSource, manifest);
   const created = await admin.call('POST', '/api/v1/tokens', { name: 'shop-invoker', role: 'invoker', namespace: 'shop' });
   assert.equal(created.status, 201, created.text);
   shopToken = created.json?.token as string;
@@ -251,6 +252,14 @@ describe('the gRPC trigger isola.v1.Invoker', () => {
     const failed = await eventuallyFailed('billing');
     assert.equal(failed.error?.code, 'FUNCTION_TIMEOUT');
     assert.ok(failed.durationMs < 25_000, `stopped after ${failed.durationMs} ms`);
+  });
+
+  test("gRPC calls count in the gateway's Prometheus metrics", async () => {
+    assert.equal((await grpcInvoke({ function: 'shop-metered', method: 'add', jsonArgs: '[1, 2]' })).reply?.jsonResult, '3');
+    assertStatus(await grpcInvoke({ function: 'shop-metered', method: 'fail', jsonArgs: '["x"]' }), grpc.status.INTERNAL);
+    const metrics = await (await fetch(`${platform.url}/metrics`)).text();
+    assert.match(metrics, /^isola_invocations_total\{function="shop-metered",status="200",code=""\} 1$/m);
+    assert.match(metrics, /^isola_invocations_total\{function="shop-metered",status="502",code="FUNCTION_ERROR"\} 1$/m);
   });
 
   test('server reflection lists isola.v1.Invoker', async () => {

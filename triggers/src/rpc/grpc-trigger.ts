@@ -18,6 +18,7 @@ import {
   statusOf,
   type AliasCache,
   type ErrorShape,
+  type InvocationOutcome,
   type InvocationRecorder,
   type Invoker,
   type Logger,
@@ -33,6 +34,8 @@ export interface GrpcTriggerOptions {
   /** Checks the `authorization: Bearer <token>` metadata. */
   verifier: TokenVerifier;
   recorder: InvocationRecorder;
+  /** Sees every finished invocation with the HTTP status its code stands for (the gateway's Prometheus metrics). */
+  observe?(fn: string, httpStatus: number, outcome: InvocationOutcome, seconds: number): void;
   host: string;
   /** 0 picks a free port (the result says which). */
   port: number;
@@ -141,7 +144,9 @@ async function invoke(
     const outcome = await options.invoker.invoke(invocation);
     const elapsedMs = performance.now() - started;
     logFunctionOutput(logger, outcome, { function: fn.name, version: fn.version, invocationId });
-    options.recorder.record({ request: invocation, outcome, trigger: 'rpc', elapsedMs, httpStatus: outcome.ok ? outcome.response.status : statusOf(outcome.error.code) });
+    const httpStatus = outcome.ok ? outcome.response.status : statusOf(outcome.error.code);
+    options.recorder.record({ request: invocation, outcome, trigger: 'rpc', elapsedMs, httpStatus });
+    options.observe?.(fn.name, httpStatus, outcome, elapsedMs / 1000);
     const replyMetadata = new grpc.Metadata();
     replyMetadata.set(platformHeaders.invocationId, invocationId);
     replyMetadata.set(platformHeaders.version, String(fn.version));
