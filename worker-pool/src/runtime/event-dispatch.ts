@@ -1,6 +1,7 @@
-// dispatchEvent(): runs the scheduled handler for a cron tick and the queue handler for a message
-// batch, and an RPC method for a call (rpc-dispatch.ts). As with dispatch() for fetch, user faults (no handler, a throw) come back as `ok: false`
-// results, and only malformed host input rejects. These invocations always take the host's
+// dispatchEvent(): runs the scheduled handler for a cron tick, the queue handler for a message
+// batch, and an RPC method for a call (rpc-dispatch.ts). As with dispatch() for fetch, user
+// faults (no handler, a throw) come back as `ok: false` results, and only malformed host input
+// rejects. These invocations always take the host's
 // asynchronous path; the fetch fast path (start/collect) is not involved.
 //
 // The success result carries the JSON of the handler's return value (the host turns it into the
@@ -32,7 +33,7 @@ const Uint8ArrayConstructor = Uint8Array;
 
 type HandlerOutcome = { ok: true; resultJson: string | null } | { ok: false; error: DispatchError };
 
-/** Runs the scheduled or queue handler for one event and returns a plain, copyable result. */
+/** Runs the scheduled or queue handler for one event, or an RPC method, and returns a plain, copyable result. */
 export async function dispatchEvent(eventJson: string, bodies: (Uint8Array | null)[] | undefined): Promise<EventResult> {
   const installed = installedFunction('dispatchEvent');
   const { handlers, env } = installed;
