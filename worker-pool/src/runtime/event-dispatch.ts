@@ -1,8 +1,8 @@
 // dispatchEvent(): runs the scheduled handler for a cron tick, the queue handler for a message
 // batch, and an RPC method for a call (rpc-dispatch.ts). As with dispatch() for fetch, user
 // faults (no handler, a throw) come back as `ok: false` results, and only malformed host input
-// rejects. These invocations always take the host's
-// asynchronous path; the fetch fast path (start/collect) is not involved.
+// rejects. These invocations always take the host's asynchronous path; the fetch fast path
+// (start/collect) is not involved.
 //
 // The success result carries the JSON of the handler's return value (the host turns it into the
 // body of a 200). A return value JSON cannot express — a BigInt, a cycle, a toJSON that throws —
