@@ -15,6 +15,7 @@ import {
   type RecordStore,
   type SecretStore,
   type TokenStore,
+  type TokenVerifier,
 } from '@isola/core';
 import { openApiDocument, registerApiRoutes, defineRoute, type AnyRoute } from './api/route-table.js';
 import { BearerAuth } from './auth/bearer.js';
@@ -28,6 +29,7 @@ import { InvocationMetrics } from './metrics/invocation-metrics.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerHealthRoutes, type HealthChecks } from './routes/health.js';
 import { invokeRoute, registerHttpTrigger } from './trigger/http-trigger.js';
+import { rpcRoute } from './trigger/rpc-route.js';
 
 export interface GatewayDeps {
   config: Config;
@@ -43,6 +45,11 @@ export interface GatewayDeps {
   logs: LogStore;
   functionMetrics: FunctionMetricsReader;
   adminToken: string;
+  /**
+   * The platform's internal credential (sidecarAuthToken of the secret key): platform processes
+   * (the sidecar) present it to call RPC methods without an API token. Unset: API tokens only.
+   */
+  internalToken?: string;
   /** Says where the token can be found, for 401 messages (never the token itself). */
   tokenHint: string;
   redisHealthy: HealthChecks['redis'];
@@ -55,6 +62,10 @@ export interface GatewayDeps {
 /** Builds the gateway's HTTP server: control-plane API, HTTP trigger, health. Not yet listening. */
 export interface Gateway {
   app: FastifyInstance;
+  /** Verifies API tokens (cached; revocations arrive through onEvent): for other entry points such as the gRPC trigger. */
+  verifier: TokenVerifier;
+  /** The invocation metrics of GET /metrics, for invocations other entry points run. */
+  metrics: InvocationMetrics;
   /** Feed every platform event here (token revocations, alias changes...). */
   onEvent(event: FunctionEvent): void;
   /** After the event subscription reconnected: forget what events would have invalidated. */
@@ -113,6 +124,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     ...queuesApiRoutes(queuesDeps),
     ...cronApiRoutes({ store: deps.store, queues: deps.queues, recorder: deps.recorder, redis: deps.redis }),
     ...rawBodyRoutes,
+    rpcRoute({ invoker: deps.invoker, metrics, recorder: deps.recorder, functions: deps.functions, internalToken: deps.internalToken }),
     defineRoute({
       method: 'GET',
       path: '/api/v1/schemas/manifest.json',
@@ -144,5 +156,5 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   registerApiRoutes(app, routes.filter((route) => !rawBodyRoutes.includes(route)), auth);
   registerHttpTrigger(app, trigger, rawBodyRoutes);
   await app.ready();
-  return { app, onEvent: (event) => auth.onEvent(event), forgetCached: () => auth.clear() };
+  return { app, verifier: auth.verifier, metrics, onEvent: (event) => auth.onEvent(event), forgetCached: () => auth.clear() };
 }

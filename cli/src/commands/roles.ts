@@ -43,7 +43,7 @@ async function runRole(roles: Roles, options: PlatformFlags): Promise<void> {
   if (platform.url !== null) {
     const token = platform.adminToken;
     const tokenLine = token?.generated ? `\nAdmin token (shown once; stored in ${token.file}): ${token.token}` : '';
-    console.log(`Isola gateway is up: ${platform.url}${tokenLine}`);
+    console.log(`Isola gateway is up: ${platform.url} (gRPC ${platform.grpcAddress as string})${tokenLine}`);
   }
   if (roles.scheduler) console.log('Isola scheduler is up: running the cron schedules');
   if (platform.node !== null) console.log(`Isola worker node ${platform.node.id} is up: ${platform.node.url} (${config.workers} worker${config.workers === 1 ? '' : 's'})`);

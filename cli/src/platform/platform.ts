@@ -19,6 +19,8 @@ export const allRoles: Roles = { gateway: true, worker: true, scheduler: true };
 export interface RunningPlatform {
   /** Base URL of the gateway, e.g. http://127.0.0.1:8080 (when this process runs one). */
   url: string | null;
+  /** Where the gRPC trigger listens, host:port (when this process runs a gateway). */
+  grpcAddress: string | null;
   /** The worker node's id and URL (when this process runs one). */
   node: { id: string; url: string } | null;
   adminToken: AdminToken | null;
@@ -57,6 +59,7 @@ export async function startPlatform(config: Config, logger: Logger, roles: Roles
     return {
       url: gateway?.url ?? null,
       sidecarUrl: sidecar?.url ?? null,
+      grpcAddress: gateway?.grpcAddress ?? null,
       node: worker === null ? null : { id: worker.nodeId, url: worker.url },
       adminToken,
       redisUrl: ctx.redisUrl,

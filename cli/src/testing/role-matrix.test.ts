@@ -61,7 +61,7 @@ let callers: Caller[] = [];
 const invocationIds = new Map<string, string>();
 let serial = 0;
 
-const functionSource = { 'index.js': 'export default { fetch: () => new Response("ok") };' };
+const functionSource = { 'index.js': 'export default { fetch: () => new Response("ok"), ping: () => "pong" };' };
 
 async function send(method: string, path: string, options: { authorization?: string; body?: unknown } = {}) {
   const { authorization, body } = options;
@@ -208,6 +208,12 @@ const documented: Record<string, Operation> = {
     scopedToFunction: true,
     ok: 200,
     request: (target) => ({ path: `/api/v1/functions/${target.fn}/invoke`, body: 'ping' }),
+  },
+  'POST /api/v1/functions/{name}/rpc/{method}': {
+    role: 'invoker',
+    scopedToFunction: true,
+    ok: 200,
+    request: (target) => ({ path: `/api/v1/functions/${target.fn}/rpc/ping`, body: [] }),
   },
   'POST /api/v1/topics/{topic}/messages': {
     role: 'invoker',

@@ -10,6 +10,8 @@ const bin = new URL('../bin.js', import.meta.url);
 
 export interface SpawnedPlatform {
   url: string;
+  /** Where the gRPC trigger listens, host:port. */
+  grpcAddress: string;
   token: string;
   dataDir: string;
   client: IsolaClient;
@@ -43,6 +45,7 @@ export async function spawnPlatform(options: SpawnOptions = {}): Promise<Spawned
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ISOLA_PORT: '0',
+    ISOLA_GRPC_PORT: '0',
     ISOLA_DATA_DIR: dataDir,
     ISOLA_WORKERS: '2',
     ISOLA_LOG_LEVEL: 'warn',
@@ -53,13 +56,14 @@ export async function spawnPlatform(options: SpawnOptions = {}): Promise<Spawned
   if (token === null) delete env.ISOLA_ADMIN_TOKEN;
   else env.ISOLA_ADMIN_TOKEN = token;
 
-  const launched = await launch([...(options.nodeArgs ?? []), bin.pathname, 'up', ...(options.args ?? [])], env, /Isola is up: (\S+)/, 'isola up');
+  const launched = await launch([...(options.nodeArgs ?? []), bin.pathname, 'up', ...(options.args ?? [])], env, /Isola is up: (\S+) \(gRPC (\S+)\)/, 'isola up');
   const { child, exited } = launched;
   const url = launched.match[1] as string;
 
   const resolvedToken = token ?? /Admin token[^:]*: (\S+)$/m.exec(launched.output())?.[1] ?? '';
   return {
     url,
+    grpcAddress: launched.match[2] as string,
     token: resolvedToken,
     dataDir,
     client: new IsolaClient(url, resolvedToken),
@@ -106,6 +110,8 @@ export function workerPids(platform: { process: ChildProcess }): number[] {
 export interface SpawnedRole {
   /** The gateway's URL (gateway role), the node's URL (worker role); empty for the scheduler. */
   url: string;
+  /** Where the gateway's gRPC trigger listens, host:port (gateway role). */
+  grpcAddress: string | null;
   /** The worker node's id (worker role). */
   nodeId: string | null;
   process: ChildProcess;
@@ -124,13 +130,14 @@ export interface SpawnedRole {
  */
 export async function spawnRole(role: 'gateway' | 'worker' | 'scheduler', env: NodeJS.ProcessEnv, args: string[] = []): Promise<SpawnedRole> {
   const dataDir = mkdtempSync(join(tmpdir(), `isola-${role}-`));
-  const roleEnv = { ...process.env, ISOLA_PORT: '0', ISOLA_WORKERS: '1', ISOLA_LOG_LEVEL: 'warn', ISOLA_DATA_DIR: dataDir, ...env };
-  const pattern = { gateway: /Isola gateway is up: (\S+)/, worker: /Isola worker node (\S+) is up: (\S+)/, scheduler: /Isola scheduler is up()/ }[role];
+  const roleEnv = { ...process.env, ISOLA_PORT: '0', ISOLA_GRPC_PORT: '0', ISOLA_WORKERS: '1', ISOLA_LOG_LEVEL: 'warn', ISOLA_DATA_DIR: dataDir, ...env };
+  const pattern = { gateway: /Isola gateway is up: (\S+) \(gRPC (\S+)\)/, worker: /Isola worker node (\S+) is up: (\S+)/, scheduler: /Isola scheduler is up()/ }[role];
   const launched = await launch([bin.pathname, role, ...args], roleEnv, pattern, `isola ${role}`);
   const { child, exited, match } = launched;
   const cleanup = () => rmSync(dataDir, { recursive: true, force: true });
   return {
     url: (role === 'worker' ? match[2] : match[1]) ?? '',
+    grpcAddress: role === 'gateway' ? (match[2] as string) : null,
     nodeId: role === 'worker' ? (match[1] as string) : null,
     process: child,
     output: launched.output,

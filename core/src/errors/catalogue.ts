@@ -11,6 +11,7 @@ export const errorCatalogue = {
   FORBIDDEN: { status: 403, fault: 'user', summary: 'the token is valid but its role does not allow this' },
   NOT_FOUND: { status: 404, fault: 'user', summary: 'no such route' },
   FUNCTION_NOT_FOUND: { status: 404, fault: 'user', summary: 'no function (or version) with that name is deployed' },
+  RPC_METHOD_NOT_FOUND: { status: 404, fault: 'user', summary: 'the function has no RPC method of that name; the message lists the methods it has' },
   METHOD_NOT_ALLOWED: { status: 405, fault: 'user', summary: 'the route exists but not for this method' },
   REQUEST_TIMEOUT: { status: 408, fault: 'user', summary: 'the request did not arrive in time' },
   CONFLICT: { status: 409, fault: 'user', summary: 'the request conflicts with the current state' },
@@ -30,6 +31,7 @@ export const errorCatalogue = {
   FUNCTION_MEMORY_LIMIT: { status: 502, fault: 'user', summary: 'the function exceeded limits.memoryMb' },
   FUNCTION_CRASHED: { status: 502, fault: 'user', summary: 'the worker running the function died during the invocation' },
   FUNCTION_TIMEOUT: { status: 504, fault: 'user', summary: 'the function exceeded limits.timeoutMs' },
+  CALL_DEPTH_EXCEEDED: { status: 508, fault: 'user', summary: 'a chain of function-to-function calls went deeper than the platform allows (functions calling each other in a loop?)' },
 
   // The platform is at fault or overloaded.
   FUNCTION_QUARANTINED: { status: 503, fault: 'user', summary: 'the function crashed its worker repeatedly; redeploy to lift the quarantine' },

@@ -54,6 +54,15 @@ export interface QueueBatchPayload {
   messages: QueueMessagePayload[];
 }
 
+/** A call of one RPC method: any function-valued property of the default export but fetch, scheduled and queue. */
+export interface RpcCallPayload {
+  method: string;
+  /** The arguments: a JSON array (checked by the trigger, see checkRpcArgs). */
+  argsJson: string;
+  /** The caller's metadata (gRPC metadata, for the gRPC trigger): the method sees it as `this.ctx.metadata`. */
+  metadata?: Record<string, string>;
+}
+
 interface InvocationRequestBase {
   invocationId: string;
   function: FunctionRef;
@@ -64,13 +73,15 @@ interface InvocationRequestBase {
 
 /**
  * One invocation as it crosses to a worker: which handler runs is the trigger's kind —
- * `fetch` for HTTP, `scheduled` for cron ticks, `queue` for message batches.
+ * `fetch` for HTTP, `scheduled` for cron ticks, `queue` for message batches, an RPC method
+ * for `rpc` (gRPC, the RPC route, service bindings).
  */
 export type InvocationRequest = InvocationRequestBase &
   (
     | { trigger: 'http'; request: HttpRequestPayload }
     | { trigger: 'scheduled'; scheduled: ScheduledEventPayload }
     | { trigger: 'queue'; batch: QueueBatchPayload }
+    | { trigger: 'rpc'; rpc: RpcCallPayload }
   );
 
 /** What happens to one message of a batch: `ack` (done) or `retry` (redeliver, after a delay if given). */
@@ -123,7 +134,8 @@ interface OutcomeCommon {
 
 /**
  * `response`: what `fetch` returned; for `scheduled` and `queue` a 200 whose body is the JSON of
- * the handler's return value (no body when it returned undefined).
+ * the handler's return value (no body when it returned undefined); for `rpc` a 200 whose body is
+ * always JSON (`null` when the method returned undefined).
  */
 export type InvocationOutcome =
   | (OutcomeCommon & { ok: true; response: HttpResponsePayload })

@@ -3,7 +3,7 @@
 // the headers below; callers outside the platform send `dapr-api-token` (an Isola API token)
 // instead. The sidecar, in turn, calls other functions' RPC methods through a gateway with the
 // same internal credential.
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
  * The credential worker processes (and the sidecar, towards gateways) present: derived from the
@@ -12,6 +12,13 @@ import { createHmac } from 'node:crypto';
  */
 export function sidecarAuthToken(secretKey: Buffer): string {
   return createHmac('sha256', secretKey).update('isola sidecar v1').digest('hex');
+}
+
+/** Whether `presented` is the credential `expected` (sidecarAuthToken), compared in constant time. */
+export function isSidecarAuthToken(presented: string, expected: string): boolean {
+  // Digests, so that neither the length nor a prefix of the credential shows in the timing.
+  const digestOf = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digestOf(presented), digestOf(expected));
 }
 
 export const sidecarHeaders = {

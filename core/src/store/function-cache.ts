@@ -1,3 +1,4 @@
+import { IsolaError } from '../errors/isola-error.js';
 import { defaultAlias, targetVersions, type AliasTarget, type FunctionEvent, type FunctionStore, type FunctionVersion } from './function-store.js';
 
 /** An alias with the versions it names, read once; `pick()` chooses one per request by weight. */
@@ -132,4 +133,23 @@ export class AliasCache {
     const aliases = this.entries.get(name);
     if (aliases?.get(alias) === entry) aliases.delete(alias);
   }
+}
+
+/** FUNCTION_NOT_FOUND for `name`, saying how to deploy it. */
+export function functionNotFound(name: string): IsolaError {
+  return new IsolaError('FUNCTION_NOT_FOUND', `no function named "${name}" is deployed; deploy it with POST /api/v1/functions (or isola deploy)`);
+}
+
+/**
+ * The version that serves one call of `name` through `alias` (by weight when its traffic is
+ * split). Throws FUNCTION_NOT_FOUND, or NOT_FOUND when the function exists but not the alias;
+ * `aliasSource` says where the alias was named (e.g. the X-Isola-Alias header).
+ */
+export async function servingVersion(functions: AliasCache, name: string, alias: string, aliasSource: string): Promise<FunctionVersion> {
+  const resolved = await functions.resolve(name, alias);
+  if (resolved !== null) return resolved.pick();
+  if (alias !== defaultAlias && (await functions.resolve(name)) !== null) {
+    throw new IsolaError('NOT_FOUND', `function "${name}" has no alias "${alias}" (${aliasSource}); GET /api/v1/functions/${name} lists its aliases`);
+  }
+  throw functionNotFound(name);
 }

@@ -36,6 +36,12 @@ export interface ApiRoute<P = unknown, Q = unknown, B = unknown> {
   role: Role | null;
   /** The route acts on the function named by the `name` path parameter: namespaces apply. */
   scopedToFunction?: boolean;
+  /**
+   * A credential the route takes instead of a bearer token (the platform's internal one): the
+   * caller it proves, null when the request does not carry it (the bearer token is then
+   * required), or a throw when it carries a bad one.
+   */
+  otherCredential?(request: FastifyRequest): Caller | null;
   params?: z.ZodType<P>;
   query?: z.ZodType<Q>;
   body?: z.ZodType<B>;
@@ -68,7 +74,8 @@ export function registerApiRoutes(app: FastifyInstance, routes: readonly AnyRout
         const caller =
           route.role === null
             ? { tokenId: '', name: 'anonymous', role: 'invoker' as const, namespace: null }
-            : await auth.require(request, route.role, route.scopedToFunction ? (params as { name: string }).name : undefined);
+            : (route.otherCredential?.(request) ??
+              (await auth.require(request, route.role, route.scopedToFunction ? (params as { name: string }).name : undefined)));
         const query = parse(route.query, request.query, 'query');
         // Archive types are read raw for every route (the deploy route's); only that route takes them.
         if (route.body !== undefined && route.decodeBody === undefined && Buffer.isBuffer(request.body)) {

@@ -6,6 +6,7 @@ import {
   cronTimeZone,
   dnsLabel,
   enqueueScheduled,
+  functionNotFound,
   functionQueueName,
   IsolaError,
   nextCronTicks,
@@ -17,7 +18,6 @@ import {
   type QueueClient,
 } from '@isola/core';
 import { defineRoute, type AnyRoute } from '../api/route-table.js';
-import { functionNotFound } from './functions-api.js';
 
 export interface CronApiDeps {
   store: FunctionStore;

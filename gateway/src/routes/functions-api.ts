@@ -20,6 +20,7 @@ import {
   type FunctionVersion,
   type TokenStore,
   type QueueClient,
+  functionNotFound,
   functionQueueName,
 } from '@isola/core';
 import { defineRoute, type AnyRoute } from '../api/route-table.js';
@@ -307,10 +308,6 @@ export function functionsApiRoutes(deps: FunctionsApiDeps): AnyRoute[] {
       },
     }),
   ];
-}
-
-export function functionNotFound(name: string): IsolaError {
-  return new IsolaError('FUNCTION_NOT_FOUND', `no function named "${name}" is deployed; deploy it with POST /api/v1/functions (or isola deploy)`);
 }
 
 function toVersionInfo(version: FunctionVersion) {

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
   dnsLabel,
+  functionNotFound,
   inNamespace,
   invocationStatuses,
   isStreamId,
@@ -14,7 +15,6 @@ import {
   type StoredLogLine,
 } from '@isola/core';
 import { defineRoute, type AnyRoute } from '../api/route-table.js';
-import { functionNotFound } from './functions-api.js';
 
 export interface ObservabilityApiDeps {
   store: FunctionStore;

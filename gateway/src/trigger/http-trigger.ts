@@ -4,12 +4,10 @@ import { z } from 'zod';
 import {
   defaultAlias,
   dnsLabel,
-  errorBody,
   IsolaError,
-  platformHeaders,
-  statusOf,
+  servingVersion,
   type AliasCache,
-  type InvocationOutcome,
+  type FunctionVersion,
   type InvocationRecorder,
   type InvocationRequest,
   type Invoker,
@@ -17,8 +15,8 @@ import {
 import { defineRoute, registerApiRoutes, type AnyRoute } from '../api/route-table.js';
 import type { BearerAuth } from '../auth/bearer.js';
 import type { InvocationMetrics } from '../metrics/invocation-metrics.js';
-import { functionNotFound } from '../routes/functions-api.js';
 import { submitAsync, wantsAsync, type AsyncSubmitDeps } from './async-submit.js';
+import { invokeSync, sendFailure } from './sync-invocation.js';
 
 export interface HttpTriggerDeps {
   invoker: Invoker;
@@ -36,6 +34,13 @@ const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'trans
 const setByGateway = new Set([...hopByHop, 'content-length']);
 /** Request header naming the alias to serve (default `latest`). */
 const aliasHeader = 'x-isola-alias';
+
+/** The version that serves this request: the alias X-Isola-Alias names (default `latest`), by weight. */
+export function servingVersionFor(request: FastifyRequest, functions: AliasCache, name: string): Promise<FunctionVersion> {
+  const aliasValue = request.headers[aliasHeader];
+  const alias = typeof aliasValue === 'string' && aliasValue !== '' ? aliasValue : defaultAlias;
+  return servingVersion(functions, name, alias, 'X-Isola-Alias');
+}
 
 /**
  * The HTTP trigger (SPEC §5): `ANY /fn/{name}/{path...}` runs the function's `fetch` handler
@@ -90,16 +95,7 @@ async function runFunction(
 ): Promise<FastifyReply> {
   const started = performance.now();
   const { name } = target;
-  const aliasValue = request.headers[aliasHeader];
-  const alias = typeof aliasValue === 'string' && aliasValue !== '' ? aliasValue : defaultAlias;
-  const resolved = await deps.functions.resolve(name, alias);
-  if (resolved === null) {
-    if (alias !== defaultAlias && (await deps.functions.resolve(name)) !== null) {
-      throw new IsolaError('NOT_FOUND', `function "${name}" has no alias "${alias}" (X-Isola-Alias); GET /api/v1/functions/${name} lists its aliases`);
-    }
-    throw functionNotFound(name);
-  }
-  const fn = resolved.pick();
+  const fn = await servingVersionFor(request, deps.functions, name);
   const authenticated = target.authorized === true || !fn.manifest.public;
   if (authenticated && target.authorized !== true) await deps.auth.require(request, 'invoker', name);
 
@@ -119,23 +115,8 @@ async function runFunction(
     trigger: 'http',
     request: payload,
   };
-  const outcome = await deps.invoker.invoke(invocation);
-
-  logFunctionOutput(request, outcome, { function: fn.name, version: fn.version, invocationId });
-  const elapsedMs = performance.now() - started;
-  const platformMs = elapsedMs - outcome.timings.runMs;
-  const httpStatus = outcome.ok ? outcome.response.status : statusOf(outcome.error.code);
-  deps.metrics.record(fn.name, httpStatus, outcome, elapsedMs / 1000);
-  deps.recorder.record({ request: invocation, outcome, trigger: target.trigger, elapsedMs, httpStatus });
-  reply.header(platformHeaders.invocationId, invocationId);
-  reply.header(platformHeaders.version, String(fn.version));
-  reply.header(platformHeaders.coldStart, String(outcome.coldStart));
-  reply.header('server-timing', serverTiming(platformMs, outcome));
-
-  if (!outcome.ok) {
-    if (outcome.error.retryAfterMs !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(outcome.error.retryAfterMs / 1000))));
-    return reply.code(statusOf(outcome.error.code)).type('application/json').send(errorBody(outcome.error, invocationId));
-  }
+  const outcome = await invokeSync(deps, request, reply, invocation, target.trigger, started);
+  if (!outcome.ok) return sendFailure(reply, outcome.error, invocationId);
   const { status, headers, body: responseBody } = outcome.response;
   const cookies: string[] = [];
   for (const [headerName, value] of headers) {
@@ -199,29 +180,4 @@ function forwardedHeaders(rawHeaders: string[], dropAuthorization: boolean): [st
     headers.push([headerName, rawHeaders[index + 1] as string]);
   }
   return headers;
-}
-
-function serverTiming(platformMs: number, outcome: InvocationOutcome): string {
-  const parts = [`isola;dur=${platformMs.toFixed(2)};desc="platform"`];
-  if (outcome.timings.loadMs > 0) parts.push(`load;dur=${outcome.timings.loadMs.toFixed(2)};desc="cold start"`);
-  parts.push(`fn;dur=${outcome.timings.runMs.toFixed(2)};desc="function"`);
-  const { cpuMs, heapBytes } = outcome.timings;
-  if (cpuMs !== undefined) parts.push(`cpu;dur=${cpuMs.toFixed(3)};desc="function CPU"`);
-  if (heapBytes !== undefined) parts.push(`heap;desc="${heapBytes} bytes used"`);
-  return parts.join(', ');
-}
-
-/** Whether a pino level (the logger's threshold) lets `info` lines through. */
-function infoEnabled(level: string): boolean {
-  return level === 'info' || level === 'debug' || level === 'trace';
-}
-
-function logFunctionOutput(
-  request: FastifyRequest,
-  outcome: InvocationOutcome,
-  keys: { function: string; version: number; invocationId: string },
-): void {
-  if ((outcome.logs.length === 0 && outcome.ok) || !infoEnabled(request.log.level)) return;
-  for (const line of outcome.logs) request.log.info({ ...keys, source: 'function', fnLevel: line.level, fnTime: line.time }, line.message);
-  if (!outcome.ok) request.log.info({ ...keys, error: outcome.error }, 'invocation failed');
 }

@@ -28,7 +28,12 @@ export interface DispatchMeta {
 }
 
 /** The user faults dispatch() reports instead of rejecting. */
-export type DispatchErrorCode = 'FUNCTION_HANDLER_MISSING' | 'FUNCTION_ERROR' | 'FUNCTION_INVALID_RESPONSE' | 'FUNCTION_RESPONSE_TOO_LARGE';
+export type DispatchErrorCode =
+  | 'FUNCTION_HANDLER_MISSING'
+  | 'FUNCTION_ERROR'
+  | 'FUNCTION_INVALID_RESPONSE'
+  | 'FUNCTION_RESPONSE_TOO_LARGE'
+  | 'RPC_METHOD_NOT_FOUND';
 
 export interface DispatchError {
   code: DispatchErrorCode;
@@ -60,12 +65,24 @@ export interface DispatchFailure extends CapturedLogs {
 export type DispatchResult = DispatchSuccess | DispatchFailure;
 
 /**
- * `eventJson` of dispatchEvent(), parsed: a cron tick for `scheduled`, or a message batch for
- * `queue` (mirrors ScheduledEventPayload and QueueBatchPayload in @isola/core).
+ * `eventJson` of dispatchEvent(), parsed: a cron tick for `scheduled`, a message batch for
+ * `queue`, or a call of an RPC method (mirrors ScheduledEventPayload, QueueBatchPayload and
+ * RpcCallPayload in @isola/core).
  */
 export type EventMeta =
   | { invocationId: string; trigger: 'scheduled'; cron: string; scheduledTime: number }
-  | { invocationId: string; trigger: 'queue'; queue: string; messages: QueueMessageMeta[] };
+  | { invocationId: string; trigger: 'queue'; queue: string; messages: QueueMessageMeta[] }
+  | RpcMeta;
+
+/** A call of an RPC method; `argsJson` is a JSON array (the trigger checked it). */
+export interface RpcMeta {
+  invocationId: string;
+  trigger: 'rpc';
+  method: string;
+  argsJson: string;
+  /** The caller's metadata; the method sees it as `this.ctx.metadata`. */
+  metadata?: Record<string, string>;
+}
 
 /**
  * One message of a queue batch. A binary message has no `data`: its bytes travel beside the
@@ -99,7 +116,11 @@ interface EventReport extends CapturedLogs {
 
 export interface EventSuccess extends EventReport {
   ok: true;
-  /** JSON of the handler's return value; null when it returned undefined or something JSON cannot express. */
+  /**
+   * JSON of the handler's return value; null when it returned undefined or something JSON cannot
+   * express. An RPC method's is never null: `"null"` for undefined, and a value JSON cannot
+   * express fails the call (FUNCTION_INVALID_RESPONSE).
+   */
   resultJson: string | null;
 }
 
@@ -179,8 +200,8 @@ export interface IsolaRuntime {
   /** Runs the fetch handler for one request. Rejects only on host faults (bad metaJson). */
   dispatch(metaJson: string, body: Uint8Array | undefined): Promise<DispatchResult>;
   /**
-   * Runs the scheduled or queue handler for one event (always asynchronous: there is no fast
-   * path for these). `bodies` holds the bytes of binary queue messages at their message's index
+   * Runs the scheduled or queue handler for one event, or an RPC method for a call (always
+   * asynchronous: there is no fast path for these). `bodies` holds the bytes of binary queue messages at their message's index
    * (null for the others). Rejects only on host faults (malformed eventJson or bodies).
    */
   dispatchEvent(eventJson: string, bodies: (Uint8Array | null)[] | undefined): Promise<EventResult>;

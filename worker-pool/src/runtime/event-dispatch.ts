@@ -1,14 +1,16 @@
-// dispatchEvent(): runs the scheduled handler for a cron tick and the queue handler for a message
-// batch. As with dispatch() for fetch, user faults (no handler, a throw) come back as `ok: false`
-// results, and only malformed host input rejects. These invocations always take the host's
-// asynchronous path; the fetch fast path (start/collect) is not involved.
+// dispatchEvent(): runs the scheduled handler for a cron tick, the queue handler for a message
+// batch, and an RPC method for a call (rpc-dispatch.ts). As with dispatch() for fetch, user
+// faults (no handler, a throw) come back as `ok: false` results, and only malformed host input
+// rejects. These invocations always take the host's asynchronous path; the fetch fast path
+// (start/collect) is not involved.
 //
 // The success result carries the JSON of the handler's return value (the host turns it into the
 // body of a 200). A return value JSON cannot express — a BigInt, a cycle, a toJSON that throws —
 // does not fail the invocation: its work is done (and for a queue its decisions are made), so
 // failing it would only redeliver messages or rerun the tick. The result then has no body, and
 // a warning in the invocation's log says why. Values JSON.stringify skips (undefined, functions,
-// symbols) give no body either, silently, as `undefined` does.
+// symbols) give no body either, silently, as `undefined` does. (An RPC method's return value is
+// its caller's answer: there, one JSON cannot express fails the call.)
 import type { DispatchError, EventMeta, EventResult, MessageDecision, QueueMessageMeta, WithoutLogs } from './contract.js';
 import { createExecutionContext, logWaitUntilRejections } from './execution-context.js';
 import { functionError } from './function-error.js';
@@ -16,6 +18,7 @@ import { installedFunction } from './installed-function.js';
 import { beginInvocationScope, endInvocationScope } from './invocation-scope.js';
 import { beginInvocationLog, endInvocationLog, writeLogTo, type InvocationLog } from './log-capture.js';
 import { createMessageBatch } from './message-batch.js';
+import { runRpc } from './rpc-dispatch.js';
 import { createScheduledController } from './scheduled-controller.js';
 import { jsonParse, jsonStringify, promiseAllSettled } from './primordials.js';
 
@@ -30,16 +33,21 @@ const Uint8ArrayConstructor = Uint8Array;
 
 type HandlerOutcome = { ok: true; resultJson: string | null } | { ok: false; error: DispatchError };
 
-/** Runs the scheduled or queue handler for one event and returns a plain, copyable result. */
+/** Runs the scheduled or queue handler for one event, or an RPC method, and returns a plain, copyable result. */
 export async function dispatchEvent(eventJson: string, bodies: (Uint8Array | null)[] | undefined): Promise<EventResult> {
-  const { handlers, env } = installedFunction('dispatchEvent');
+  const installed = installedFunction('dispatchEvent');
+  const { handlers, env } = installed;
   const meta = parseEventMeta(eventJson, bodies);
   const log = beginInvocationLog();
   const scope = beginInvocationScope(meta.invocationId);
   let result: WithoutLogs<EventResult>;
   try {
     result =
-      meta.trigger === 'scheduled' ? await runScheduled(handlers, env, meta, log) : await runQueue(handlers, env, meta, bodies, log);
+      meta.trigger === 'scheduled'
+        ? await runScheduled(handlers, env, meta, log)
+        : meta.trigger === 'queue'
+          ? await runQueue(handlers, env, meta, bodies, log)
+          : await runRpc(installed, meta, log);
   } catch (fault) {
     // Not a user fault (those are results): stop capturing for this invocation, then reject.
     endInvocationLog(log);
@@ -116,6 +124,11 @@ function parseEventMeta(eventJson: string, bodies: (Uint8Array | null)[] | undef
   if (typeof meta !== 'object' || meta === null || typeof meta.invocationId !== 'string') throw new TypeError('dispatchEvent: eventJson needs an invocationId');
   if (meta.trigger === 'scheduled') {
     if (typeof meta.cron !== 'string' || typeof meta.scheduledTime !== 'number') throw new TypeError('dispatchEvent: a scheduled event needs cron and scheduledTime');
+    return meta;
+  }
+  if (meta.trigger === 'rpc') {
+    if (typeof meta.method !== 'string' || typeof meta.argsJson !== 'string') throw new TypeError('dispatchEvent: an RPC call needs method and argsJson');
+    if (meta.metadata !== undefined && (typeof meta.metadata !== 'object' || meta.metadata === null)) throw new TypeError('dispatchEvent: RPC metadata must be an object');
     return meta;
   }
   if (meta.trigger !== 'queue') throw new TypeError(`dispatchEvent: unknown trigger ${jsonStringify((meta as { trigger?: unknown }).trigger) ?? 'undefined'}`);

@@ -1,5 +1,5 @@
-// The host side of scheduled and queue invocations: what goes into the runtime's dispatchEvent()
-// (runtime/event-dispatch.ts) and what its result becomes in the InvocationOutcome.
+// The host side of scheduled, queue and RPC invocations: what goes into the runtime's
+// dispatchEvent() (runtime/event-dispatch.ts) and what its result becomes in the InvocationOutcome.
 import type { ErrorShape, HttpResponsePayload, InvocationRequest, LogLine, MessageDecision, QueueMessagePayload } from '@isola/core';
 
 /** The invocations dispatchEvent() runs. */
@@ -21,6 +21,7 @@ const maxRetryDelaySeconds = 43_200;
  */
 export function eventArguments(request: EventRequest): [eventJson: string, bodies: (Uint8Array | null)[]] {
   const { invocationId } = request;
+  if (request.trigger === 'rpc') return [JSON.stringify({ invocationId, trigger: 'rpc', ...request.rpc }), []];
   if (request.trigger === 'scheduled') {
     const { cron, scheduledTime } = request.scheduled;
     return [JSON.stringify({ invocationId, trigger: 'scheduled', cron, scheduledTime }), []];
@@ -39,7 +40,7 @@ export function eventArguments(request: EventRequest): [eventJson: string, bodie
   return [JSON.stringify({ invocationId, trigger: 'queue', queue: request.batch.queue, messages }), bodies];
 }
 
-/** The 200 of a scheduled or queue handler that returned: its return value as a JSON body, if any. */
+/** The 200 of a handler or RPC method that returned: its return value as a JSON body, if any. */
 export function eventResponse(resultJson: string | null): HttpResponsePayload {
   if (resultJson === null) return { status: 200, statusText: 'OK', headers: [] };
   return { status: 200, statusText: 'OK', headers: [['content-type', 'application/json']], body: new TextEncoder().encode(resultJson) };

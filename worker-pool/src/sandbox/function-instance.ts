@@ -214,12 +214,14 @@ export class FunctionInstance {
   }
 
   /**
-   * A scheduled or queue invocation: always the asynchronous path, under the same limits as
+   * A scheduled, queue or RPC invocation: always the asynchronous path, under the same limits as
    * fetch. When the handler never finishes (timeout, memory, crash) the outcome carries no
    * decisions and no noRetry: the trigger then treats every message, or the tick, as failed.
+   * An RPC call may come with a shorter timeout than the version's (its caller's deadline).
    */
   private async dispatchEvent(request: EventRequest): Promise<DispatchOutcome> {
-    const { timeoutMs, memoryMb } = this.version.manifest.limits;
+    const { memoryMb } = this.version.manifest.limits;
+    const timeoutMs = Math.min(request.limits.timeoutMs, this.version.manifest.limits.timeoutMs);
     const args = eventArguments(request);
     const cpuBefore = this.prepared.isolate.cpuTime;
     this.prepared.bridges.beginInvocation(request.invocationId, timeoutMs);

@@ -1,7 +1,7 @@
 // Functions loaded the way the worker loads them (a prepared pool isolate, FunctionInstance),
 // for the sandbox's tests. Not a test file itself.
 import assert from 'node:assert/strict';
-import { parseManifest, type InvocationRequest, type LogLine, type QueueBatchPayload, type ScheduledEventPayload } from '@isola/core';
+import { parseManifest, type InvocationRequest, type LogLine, type QueueBatchPayload, type RpcCallPayload, type ScheduledEventPayload } from '@isola/core';
 import { FunctionInstance, ModuleCodeCache, type DispatchOutcome } from '../function-instance.js';
 import { prepareIsolate } from '../prepared-isolate.js';
 import { RuntimeScript } from '../runtime-script.js';
@@ -65,6 +65,12 @@ export function invokeScheduled(instance: FunctionInstance, scheduled: Scheduled
 /** One message batch, as the worker dispatches it to the queue handler. */
 export function invokeQueue(instance: FunctionInstance, batch: QueueBatchPayload): Promise<DispatchOutcome> {
   return instance.dispatch({ ...requestBase(), trigger: 'queue', batch });
+}
+
+/** One RPC call, as the worker dispatches it; `timeoutMs` as a caller's deadline lowers it. */
+export function invokeRpc(instance: FunctionInstance, rpc: RpcCallPayload, timeoutMs = 2_000): Promise<DispatchOutcome> {
+  const base = requestBase();
+  return instance.dispatch({ ...base, limits: { ...base.limits, timeoutMs }, trigger: 'rpc', rpc });
 }
 
 /** The JSON body of a successful outcome. */
