@@ -1,5 +1,4 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { defaultAsync, functionQueueName, loadConfig, platformHeaders, queuePrefix, redisKeys } from '@isola/core';
 import { Redis } from 'ioredis';
@@ -69,7 +68,7 @@ const timeoutMs = 120_000;
 export async function measureAsync(platform: BenchPlatform, options: AsyncOptions): Promise<AsyncResult> {
   // The platform's settings resolved as `isola up` resolves them (same environment, same cwd).
   const config = loadConfig();
-  const redisUrl = platformRedisUrl(platform.pid);
+  const redisUrl = platform.redisUrl;
   await platform.deploy(noopFunction.manifest, noopFunction.files);
 
   const common = { redisUrl, inFlight: options.inFlight, rawJobAttempts: defaultAsync.retries + 1, keepCompletedSeconds, timeoutMs };
@@ -172,16 +171,6 @@ function checkBurst(result: BurstResult, label: string, platform: BenchPlatform)
 }
 
 /** The URL of the platform's private redis-server, from its command line (its title names the port). */
-function platformRedisUrl(rootPid: number): string {
-  const redis = processTree(rootPid).find((process) => process.role === 'redis-server');
-  if (redis === undefined) throw new Error('the platform runs no redis-server of its own (is REDIS_URL set?)');
-  const cmdline = readFileSync(`/proc/${redis.pid}/cmdline`, 'utf8');
-  // redis-server rewrites its title to "redis-server <bind>:<port>"; the original had --port N.
-  const port = /--port\0(\d+)/.exec(cmdline)?.[1] ?? /:(\d+)/.exec(cmdline)?.[1];
-  if (port === undefined) throw new Error(`cannot read the port of redis-server ${redis.pid} from its command line ${JSON.stringify(cmdline.replaceAll('\0', ' ').trim())}`);
-  return `redis://127.0.0.1:${port}`;
-}
-
 async function cpuDuring<T>(processes: { role: string; pid: number }[], run: () => Promise<T>): Promise<{ result: T; cpu: CpuSample }> {
   const before = processes.map((process) => cpuSeconds(process.pid));
   const machineBefore = machineCpuSeconds();

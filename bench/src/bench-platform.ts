@@ -1,6 +1,8 @@
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { cpus } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { spawnPlatform, type SpawnedPlatform } from '@isola/cli/testing';
+import { processTree } from './process-tree.js';
 import { parseServerTiming, serverTimingDurations, type ServerTiming } from './server-timing.js';
 
 /** Workers the bench runs with: ISOLA_WORKERS, else one per core (the platform's default). */
@@ -59,6 +61,30 @@ export class BenchPlatform {
 
   get url(): string {
     return this.platform.url;
+  }
+
+  get token(): string {
+    return this.platform.token;
+  }
+
+  get sidecarUrl(): string {
+    return this.platform.sidecarUrl;
+  }
+
+  /** The port of the gRPC trigger. */
+  get grpcPort(): number {
+    return Number(this.platform.grpcAddress.split(':').at(-1));
+  }
+
+  /** The platform's private redis-server, read from its command line. */
+  get redisUrl(): string {
+    const redis = processTree(this.pid).find((process) => process.role === 'redis-server');
+    if (redis === undefined) throw new Error('the platform runs no redis-server of its own (is REDIS_URL set?)');
+    const cmdline = readFileSync(`/proc/${redis.pid}/cmdline`, 'utf8');
+    // redis-server rewrites its title to "redis-server <bind>:<port>"; the original had --port N.
+    const port = /--port\0(\d+)/.exec(cmdline)?.[1] ?? /:(\d+)/.exec(cmdline)?.[1];
+    if (port === undefined) throw new Error(`cannot read the port of redis-server ${redis.pid} from its command line ${JSON.stringify(cmdline.replaceAll('\0', ' ').trim())}`);
+    return `redis://127.0.0.1:${port}`;
   }
 
   get pid(): number {

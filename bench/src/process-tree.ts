@@ -61,6 +61,7 @@ function roleOf(pid: number, isRoot: boolean): string {
   if (isRoot) return 'isola up';
   const cmdline = (readProcFile(pid, 'cmdline') ?? '').split('\0');
   if (cmdline.some((arg) => arg.endsWith('worker/main.js'))) return 'worker';
+  if (cmdline.at(-1) === 'sidecar') return 'sidecar';
   const command = cmdline[0] ?? '';
   if (command.includes('redis-server')) return 'redis-server';
   if (command.includes('esbuild')) return 'esbuild';

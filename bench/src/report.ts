@@ -4,6 +4,7 @@ import type { ColdResult } from './cold.js';
 import type { DensityResult } from './density.js';
 import { totalRssKib, type ProcessMemory } from './process-tree.js';
 import { fmt, grouped, mib, percentile, verdict } from './stats.js';
+import type { SidecarResult } from './sidecar.js';
 import type { WarmResult } from './warm.js';
 
 /** Goals from issue 3 ("Performance": cold, warm, density) and issue 5 ("Chaos and numbers": async). */
@@ -16,6 +17,7 @@ export const goals = {
   densityLastColdMs: 5,
   asyncThroughputRatio: 0.8,
   asyncP50Ms: 2,
+  bindingP50OverheadMs: 0.5,
 };
 
 /** Functions at each end of the invocation order whose first requests are compared. */
@@ -294,6 +296,50 @@ export function asyncSection(result: AsyncResult): ReportSection {
     `Redis per job during the bursts, all clients (the client's polling included): socket reads / writes (about one each per round trip) ` +
       `raw BullMQ ${fmt(raw.redisReads / raw.burst.count, 1)} / ${fmt(raw.redisWrites / raw.burst.count, 1)}, Isola ${fmt(isola.redisReads / isola.burst.count, 1)} / ${fmt(isola.redisWrites / isola.burst.count, 1)}; ` +
       `commands (INFO commandstats, where those BullMQ's Lua scripts run count under their own names) raw BullMQ ${commandsPerJob(raw)}, Isola ${commandsPerJob(isola)}.`,
+    '',
+    ...targetsTable(targets),
+  ];
+  return { lines, targets };
+}
+
+export function sidecarSection(result: SidecarResult): ReportSection {
+  const p50 = (values: readonly number[]) => percentile(values, 50);
+  const one = { noop: result.noop[0], binding: result.binding[0] };
+  const bindingOverhead = one.noop && one.binding ? one.binding.p50Ms - one.noop.p50Ms : Number.NaN;
+  const roundTripOverhead = p50(result.sidecarGetMs) - p50(result.redisGetMs);
+  const targets = [
+    row(['one `env.STATE.get` per request, p50 above the same function without it (1 connection)', `≤ ${goals.bindingP50OverheadMs} ms`, `${fmt(bindingOverhead)} ms`, verdict(bindingOverhead, goals.bindingP50OverheadMs)]),
+  ];
+  const lines = [
+    ...header('connections', 'no-op req/s', 'no-op p50 ms', 'no-op p99 ms', '`env.STATE.get` req/s', 'p50 ms', 'p99 ms', 'throughput ratio'),
+    ...result.noop.map((noop, index) => {
+      const binding = result.binding[index];
+      if (binding === undefined) throw new Error(`no binding run at ${noop.connections} connections`);
+      return row([
+        noop.connections,
+        fmt(noop.requestsPerSecond, 0),
+        fmt(noop.p50Ms),
+        fmt(noop.p99Ms),
+        fmt(binding.requestsPerSecond, 0),
+        fmt(binding.p50Ms),
+        fmt(binding.p99Ms),
+        fmt(binding.requestsPerSecond / noop.requestsPerSecond),
+      ]);
+    }),
+    '',
+    `One key read ${grouped(result.sidecarGetMs.length)} times in a row (ms):`,
+    '',
+    ...header('path', 'p50', 'p99', 'min', 'max'),
+    spread('sidecar `GET /v1.0/state/statestore/{key}` (HTTP, auth, component, Redis)', result.sidecarGetMs, 3),
+    spread('ioredis `HGETALL` of the same key (the command the component makes)', result.redisGetMs, 3),
+    row(['sidecar round trip above the direct read, p50', fmt(roundTripOverhead, 3), '', '', '']),
+    '',
+    `gRPC \`isola.v1.Invoker/Invoke\` of a no-op RPC method (@grpc/grpc-js client in the bench process, sharing the cores):`,
+    '',
+    ...header('measure', 'value'),
+    row(['sequential calls, p50 ms', fmt(p50(result.grpc.sequentialMs), 3)]),
+    row(['sequential calls, p99 ms', fmt(percentile(result.grpc.sequentialMs, 99), 3)]),
+    row([`calls/s with ${result.grpc.inFlight} in flight`, fmt(result.grpc.requestsPerSecond, 0)]),
     '',
     ...targetsTable(targets),
   ];

@@ -15,11 +15,12 @@ import { BenchPlatform, benchWorkers } from './bench-platform.js';
 import { asyncWarmupJobs, measureAsync, type AsyncResult } from './async.js';
 import { measureColdStarts, type ColdResult } from './cold.js';
 import { measureDensity, type DensityResult } from './density.js';
-import { asyncSection, coldSection, densitySection, machine, targetsTable, warmSection, type ReportSection } from './report.js';
+import { asyncSection, coldSection, densitySection, machine, sidecarSection, targetsTable, warmSection, type ReportSection } from './report.js';
+import { measureSidecar, sidecarConnectionLevels, type SidecarResult } from './sidecar.js';
 import { grouped } from './stats.js';
 import { connectionLevels, measureBaseline, measureDirect, measureWarm, type WarmResult } from './warm.js';
 
-const sections = ['cold', 'warm', 'density', 'async'] as const;
+const sections = ['cold', 'warm', 'density', 'async', 'sidecar'] as const;
 type Section = (typeof sections)[number];
 
 const durationSeconds = positiveNumber('BENCH_DURATION', 10);
@@ -52,6 +53,7 @@ interface Results {
   warm?: WarmResult;
   density?: DensityResult;
   async?: AsyncResult;
+  sidecar?: SidecarResult;
 }
 
 async function withPlatform<T>(run: (platform: BenchPlatform) => Promise<T>, section: string): Promise<T> {
@@ -105,12 +107,18 @@ async function main(): Promise<void> {
     results.async = await withPlatform((platform) => measureAsync(platform, asyncOptions), 'async');
   }
 
+  if (selected.includes('sidecar')) {
+    console.log(`(e) bindings and RPC: wrk at ${sidecarConnectionLevels.join(', ')} connections, ${durationSeconds} s each, sidecar and gRPC round trips...`);
+    results.sidecar = await withPlatform((platform) => measureSidecar(platform, durationSeconds), 'sidecar');
+  }
+
   const empty: ReportSection = { lines: [], targets: [] };
   const tables: Record<Section, ReportSection> = {
     cold: results.cold === undefined ? empty : coldSection(results.cold),
     warm: results.warm === undefined ? empty : warmSection(results.warm),
     density: results.density === undefined ? empty : densitySection(results.density, benchWorkers),
     async: results.async === undefined ? empty : asyncSection(results.async),
+    sidecar: results.sidecar === undefined ? empty : sidecarSection(results.sidecar),
   };
   for (const section of selected) console.log(`\n${section}\n\n${tables[section].lines.join('\n')}`);
   const seconds = (performance.now() - started) / 1000;
@@ -140,7 +148,7 @@ Any section runs alone with \`npm run bench -- <section>\` (or \`BENCH_ONLY=<sec
 example \`npm run bench -- async\` (about half a minute); a partial run prints its tables and leaves this file as it is.
 \`BENCH_CPU_PROF=<dir>\` runs each \`isola up\` under \`--cpu-prof\` and leaves its CPU profile in that folder.
 
-## Targets (issue 3, "Performance"; issue 5, the async path)
+## Targets (issue 3, "Performance"; issue 5, the async path; issue 6, bindings)
 
 ${targets.join('\n')}
 
@@ -233,6 +241,18 @@ of \`queued\` records (throughput unchanged, p50 +0.6 ms from the deferral), and
 and queue connections (throughput unchanged, p50 worse). The submit → completion p50 sits at 2.0–2.5 ms across runs:
 the 202 alone takes about 1 ms (an HTTP round trip plus the job add), and the rest is BullMQ's pick-up, the isolate call
 and two Redis round trips (record, completion) that raw BullMQ does not make.
+
+## (e) Bindings, the sidecar and RPC
+
+A fresh platform (\`isola up\` with its sidecar process and default components). Two public functions: \`noop\` (returns
+\`ok\`) and \`stateget\`, which reads one key through its state binding (\`await env.STATE.get('k')\`: isolate → worker
+process → the sidecar over HTTP → Redis, and back) before answering. Both are driven by \`wrk\` for ${durationSeconds} s at each of
+${sidecarConnectionLevels.join(' and ')} connections; the difference of their p50 at one connection is what the binding adds to an invocation.
+Then one key read sequentially through the sidecar's Dapr state API (an admin \`dapr-api-token\`, keep-alive node:http)
+against the command the state.redis component makes for it, from ioredis on the same Redis; and the gRPC trigger called
+with a no-op RPC method (\`isola.v1.Invoker/Invoke\`, token in the \`authorization\` metadata).
+
+${tables.sidecar.lines.join('\n')}
 `;
 }
 

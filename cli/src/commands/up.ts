@@ -46,7 +46,7 @@ async function up(options: UpOptions): Promise<void> {
       ? `Admin token: ${token}`
       : `Admin token: ${file === null ? 'ISOLA_ADMIN_TOKEN' : `stored in ${file}`}`;
   // One write, so whoever waits for the "up" line reads the token line with it.
-  console.log(`Isola is up: ${url} (gRPC ${platform.grpcAddress as string})\n${tokenLine}`);
+  console.log(`Isola is up: ${url} (gRPC ${platform.grpcAddress as string}, sidecar ${platform.sidecarUrl as string})\n${tokenLine}`);
 
   const folders = [...(options.deploy ?? []), ...(options.deployExamples ? exampleFolders() : [])];
   if (folders.length > 0) await deployFolders(url, token, folders);

@@ -12,6 +12,8 @@ export interface SpawnedPlatform {
   url: string;
   /** Where the gRPC trigger listens, host:port. */
   grpcAddress: string;
+  /** The sidecar `isola up` started (Dapr HTTP API). */
+  sidecarUrl: string;
   token: string;
   dataDir: string;
   client: IsolaClient;
@@ -46,6 +48,7 @@ export async function spawnPlatform(options: SpawnOptions = {}): Promise<Spawned
     ...process.env,
     ISOLA_PORT: '0',
     ISOLA_GRPC_PORT: '0',
+    ISOLA_SIDECAR_PORT: '0',
     ISOLA_DATA_DIR: dataDir,
     ISOLA_WORKERS: '2',
     ISOLA_LOG_LEVEL: 'warn',
@@ -56,7 +59,7 @@ export async function spawnPlatform(options: SpawnOptions = {}): Promise<Spawned
   if (token === null) delete env.ISOLA_ADMIN_TOKEN;
   else env.ISOLA_ADMIN_TOKEN = token;
 
-  const launched = await launch([...(options.nodeArgs ?? []), bin.pathname, 'up', ...(options.args ?? [])], env, /Isola is up: (\S+) \(gRPC (\S+)\)/, 'isola up');
+  const launched = await launch([...(options.nodeArgs ?? []), bin.pathname, 'up', ...(options.args ?? [])], env, /Isola is up: (\S+) \(gRPC (\S+), sidecar (\S+)\)/, 'isola up');
   const { child, exited } = launched;
   const url = launched.match[1] as string;
 
@@ -64,6 +67,7 @@ export async function spawnPlatform(options: SpawnOptions = {}): Promise<Spawned
   return {
     url,
     grpcAddress: launched.match[2] as string,
+    sidecarUrl: launched.match[3] as string,
     token: resolvedToken,
     dataDir,
     client: new IsolaClient(url, resolvedToken),
