@@ -52,8 +52,8 @@ export async function measureSidecar(platform: BenchPlatform, durationSeconds: n
   const storedKey = `stateget||${stateKey}`;
   await sidecar.save(storedKey, 'hello');
   try {
-    const noop = [];
-    const binding = [];
+    const noop: LoadResult[] = [];
+    const binding: LoadResult[] = [];
     for (const connections of sidecarConnectionLevels) {
       for (const [label, path, into] of [
         ['noop', '/fn/noop/', noop],

@@ -31,8 +31,8 @@ export interface SidecarOptions {
   componentsDir?: string | undefined;
   /** Components given directly (tests, embedding); beats componentsDir. */
   components?: readonly ComponentDefinition[];
-  /** Where function calls go: a gateway's base URL. */
-  gatewayUrl: string;
+  /** Where function calls go: a gateway's base URL (or later, with setGatewayUrl). */
+  gatewayUrl?: string | undefined;
   /** Dapr's app channel, for configuration subscriptions in Dapr's form; optional. */
   appUrl?: string | undefined;
   /** The id `GET /v1.0/metadata` answers. Default "isola". */
@@ -43,6 +43,8 @@ export interface Sidecar {
   /** Where it listens, e.g. http://127.0.0.1:3500. */
   url: string;
   app: FastifyInstance;
+  /** Where function calls go from now on. */
+  setGatewayUrl(url: string): void;
   close(): Promise<void>;
 }
 
@@ -116,6 +118,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     return {
       url,
       app,
+      setGatewayUrl: (gatewayUrl) => gateway.setUrl(gatewayUrl),
       async close() {
         await app.close();
         for (const step of cleanup) await step().catch(() => undefined);

@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
 import { createLogger } from '@isola/core';
+import { resolveAdminToken } from '../platform/admin-token.js';
+import { createPlatformContext } from '../platform/context.js';
 import { startPlatform, type Roles } from '../platform/platform.js';
+import type { SidecarChildMessage, SidecarParentMessage } from '../platform/sidecar-process.js';
+import { startSidecarRole } from '../platform/sidecar-role.js';
 import { configFromFlags, stopOnSignals, type PlatformFlags } from './signals.js';
 
 const settingsHelp =
@@ -32,6 +36,44 @@ export function registerRoleCommands(program: Command): void {
     .option('--data-dir <dir>', 'data directory (ISOLA_DATA_DIR, default .isola)')
     .addHelpText('after', settingsHelp)
     .action((options: PlatformFlags) => runRole({ gateway: false, worker: false, scheduler: true }, options));
+  program
+    .command('sidecar')
+    .description("run the sidecar alone (one per worker node): the Dapr-compatible API — state, pub/sub, configuration, secrets, locks, service invocation — the functions' bindings call")
+    .option('--port <port>', 'sidecar port (ISOLA_SIDECAR_PORT, default 3500; 0 picks a free one)')
+    .option('--data-dir <dir>', 'data directory (ISOLA_DATA_DIR, default .isola)')
+    .addHelpText(
+      'after',
+      `${settingsHelp}\nComponents: Dapr component YAML files in ISOLA_SIDECAR_COMPONENTS (or <data dir>/components); without them statestore, pubsub, configstore, lockstore and secretstore on REDIS_URL (docs/sidecar.md).`,
+    )
+    .action((options: PlatformFlags) => runSidecar(options));
+}
+
+async function runSidecar(options: PlatformFlags): Promise<void> {
+  const { port, ...rest } = options;
+  const config = configFromFlags(rest, port === undefined ? {} : { sidecarPort: port });
+  const logger = createLogger({ level: config.logLevel });
+  const ctx = await createPlatformContext(config, logger, { role: 'sidecar', privateRedisAllowed: false });
+  let stopped: Promise<void> | null = null;
+  const stop = () => (stopped ??= ctx.stop());
+  const sidecar = await startSidecarRole(ctx, resolveAdminToken(config.adminToken, config.dataDir)).catch(async (error: unknown) => {
+    await stop();
+    throw error;
+  });
+  console.log(`Isola sidecar is up: ${sidecar.url}`);
+  if (process.send === undefined) {
+    stopOnSignals({ stop, kill: () => ctx.kill() }, 'the Isola sidecar');
+    return;
+  }
+  // Forked by \`isola up\`: report the URL, take the gateway's, and stop when the parent says so
+  // (SIGTERM) or goes. Ctrl+C reaches the whole process group: the parent decides when this stops.
+  const exit = () => void stop().finally(() => process.exit(0));
+  process.on('SIGINT', () => undefined);
+  process.once('SIGTERM', exit);
+  process.once('disconnect', exit);
+  process.on('message', (message: SidecarParentMessage) => {
+    if (message.type === 'gateway') sidecar.setGatewayUrl(message.url);
+  });
+  process.send({ type: 'ready', url: sidecar.url, port: sidecar.port } satisfies SidecarChildMessage);
 }
 
 async function runRole(roles: Roles, options: PlatformFlags): Promise<void> {

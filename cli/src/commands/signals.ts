@@ -8,8 +8,8 @@ export interface PlatformFlags {
   dataDir?: string;
 }
 
-export function configFromFlags(flags: PlatformFlags): Config {
-  const overrides: ConfigOverrides = {};
+export function configFromFlags(flags: PlatformFlags, extra: ConfigOverrides = {}): Config {
+  const overrides: ConfigOverrides = { ...extra };
   if (flags.port !== undefined) overrides.port = flags.port;
   if (flags.workers !== undefined) overrides.workers = flags.workers;
   if (flags.dataDir !== undefined) overrides.dataDir = flags.dataDir;

@@ -16,12 +16,18 @@ export interface GatewayReply {
  * id and trace context. One keep-alive pool for every call.
  */
 export class GatewayClient {
-  private readonly pool: Pool;
+  private pool: Pool | null = null;
   private readonly token: string;
 
-  constructor(gatewayUrl: string, secretKey: Buffer) {
-    this.pool = new Pool(gatewayUrl, { connections: 64, pipelining: 1 });
+  constructor(gatewayUrl: string | undefined, secretKey: Buffer) {
+    if (gatewayUrl !== undefined) this.setUrl(gatewayUrl);
     this.token = sidecarAuthToken(secretKey);
+  }
+
+  /** Points the client at another gateway (`isola up` tells its sidecar once its gateway listens). */
+  setUrl(gatewayUrl: string): void {
+    void this.pool?.close();
+    this.pool = new Pool(gatewayUrl, { connections: 64, pipelining: 1 });
   }
 
   /** Invokes `fn.method(...args)`; `argsJson` is the JSON array of the arguments. */
@@ -40,6 +46,7 @@ export class GatewayClient {
       if (caller.invocationId !== undefined) headers[sidecarHeaders.invocationId] = caller.invocationId;
     }
     if (caller.traceparent !== undefined) headers[sidecarHeaders.traceparent] = caller.traceparent;
+    if (this.pool === null) throw new DaprError(503, 'ERR_DIRECT_INVOKE', `fail to invoke, id: ${fn}, err: the sidecar knows no gateway yet (ISOLA_GATEWAY_URL)`);
     let response;
     try {
       response = await this.pool.request({
@@ -57,6 +64,6 @@ export class GatewayClient {
   }
 
   async close(): Promise<void> {
-    await this.pool.close();
+    await this.pool?.close();
   }
 }
