@@ -2,7 +2,7 @@ import { networkInterfaces } from 'node:os';
 import { NodeAnnouncer, newNodeId, nodeAuthToken, QueueWorkerSet, type NodeInfo } from '@isola/core';
 import { AdmittingInvoker, CallbackSender, InvocationConsumer, NodeServer, Scheduler, SlotGate } from '@isola/scheduler';
 import { TopicConsumers } from '@isola/triggers';
-import { Supervisor } from '@isola/worker-pool';
+import { sidecarUrlFrom, Supervisor } from '@isola/worker-pool';
 import type { PlatformContext } from './context.js';
 
 export interface WorkerRole {
@@ -28,7 +28,8 @@ export async function startWorkerRole(ctx: PlatformContext): Promise<WorkerRole>
   const nodeLogger = logger.child({ component: 'node', node: nodeId });
   const supervisor = new Supervisor({
     workers: config.workers,
-    env: { ...process.env, REDIS_URL: ctx.redisUrl, ISOLA_DATA_DIR: config.dataDir },
+    // The sidecar's address as this process resolved it (flags and config file included), for the workers' binding calls.
+    env: { ...process.env, REDIS_URL: ctx.redisUrl, ISOLA_DATA_DIR: config.dataDir, ISOLA_SIDECAR_URL: sidecarUrlFrom(config) },
     logger: logger.child({ component: 'supervisor' }),
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     recycle: { maxInvocations: config.workerMaxInvocations, maxRssBytes: config.workerMaxRssMb * 1024 * 1024 },
