@@ -9,7 +9,7 @@ const numberIsInteger = Number.isInteger;
 export const callName = (binding: string, operation: string): string => `env.${binding}.${operation}()`;
 
 function describe(value: unknown): string {
-  if (value === null) return 'null';
+  if (value === null || value === undefined) return String(value);
   if (isArray(value)) return 'an array';
   return typeof value === 'string' ? `"${value}"` : typeof value === 'object' ? 'an object' : typeof value === 'number' ? String(value) : `a ${typeof value}`;
 }
