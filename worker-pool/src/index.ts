@@ -1,1 +1,2 @@
 export { Supervisor, type SupervisorOptions } from './supervisor/supervisor.js';
+export { sidecarUrlFrom } from './sandbox/bridges/sidecar-client.js';

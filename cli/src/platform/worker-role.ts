@@ -2,7 +2,7 @@ import { networkInterfaces } from 'node:os';
 import { NodeAnnouncer, newNodeId, nodeAuthToken, QueueWorkerSet, type NodeInfo } from '@isola/core';
 import { AdmittingInvoker, CallbackSender, InvocationConsumer, NodeServer, Scheduler, SlotGate } from '@isola/scheduler';
 import { TopicConsumers } from '@isola/triggers';
-import { Supervisor } from '@isola/worker-pool';
+import { sidecarUrlFrom, Supervisor } from '@isola/worker-pool';
 import type { PlatformContext } from './context.js';
 
 export interface WorkerRole {
@@ -28,8 +28,9 @@ export async function startWorkerRole(ctx: PlatformContext, sidecarUrl?: string)
   const nodeLogger = logger.child({ component: 'node', node: nodeId });
   const supervisor = new Supervisor({
     workers: config.workers,
-    // The worker processes call the sidecar for the functions' bindings: the one `isola up` started, or ISOLA_SIDECAR_URL / the default.
-    env: { ...process.env, REDIS_URL: ctx.redisUrl, ISOLA_DATA_DIR: config.dataDir, ...(sidecarUrl === undefined ? {} : { ISOLA_SIDECAR_URL: sidecarUrl }) },
+    // The worker processes call the sidecar for the functions' bindings: the one `isola up` started,
+    // else the address this process resolved (flags and config file included).
+    env: { ...process.env, REDIS_URL: ctx.redisUrl, ISOLA_DATA_DIR: config.dataDir, ISOLA_SIDECAR_URL: sidecarUrl ?? sidecarUrlFrom(config) },
     logger: logger.child({ component: 'supervisor' }),
     heartbeatTimeoutMs: config.heartbeatTimeoutMs,
     recycle: { maxInvocations: config.workerMaxInvocations, maxRssBytes: config.workerMaxRssMb * 1024 * 1024 },

@@ -37,6 +37,8 @@ const settings = {
   workerMaxInvocations: { env: 'ISOLA_WORKER_MAX_INVOCATIONS', schema: z.coerce.number().int().min(0).default(0) },
   workerMaxRssMb: { env: 'ISOLA_WORKER_MAX_RSS_MB', schema: z.coerce.number().int().min(0).default(3_072) },
   maxFetches: { env: 'ISOLA_MAX_FETCHES', schema: z.coerce.number().int().min(0).max(10_000).default(50) },
+  /** Binding calls (sidecar requests) one invocation may make. */
+  maxBindingCalls: { env: 'ISOLA_MAX_BINDING_CALLS', schema: z.coerce.number().int().min(0).max(100_000).default(1_000) },
   heartbeatTimeoutMs: { env: 'ISOLA_HEARTBEAT_TIMEOUT_MS', schema: z.coerce.number().int().min(100).max(600_000).default(5_000) },
   /** AES-256-GCM key for secrets at rest: 32 bytes as base64 or hex; generated into the data dir when unset. */
   secretKey: { env: 'ISOLA_SECRET_KEY', schema: z.string().min(1).optional() },

@@ -116,6 +116,14 @@ describe('manifest schema', () => {
     ]);
   });
 
+  test('a queue binding publishes to its topic on the "pubsub" component unless it names another', () => {
+    const manifest = parseManifest({ name: 'x', main: 'i.js', bindings: { JOBS: { type: 'queue', topic: 'jobs' }, AUDIT: { type: 'queue', topic: 'audit', pubsub: 'events' } } });
+    assert.deepEqual(manifest.bindings.JOBS, { type: 'queue', topic: 'jobs', pubsub: 'pubsub' });
+    assert.deepEqual(manifest.bindings.AUDIT, { type: 'queue', topic: 'audit', pubsub: 'events' });
+    const result = validateManifest({ name: 'x', main: 'i.js', bindings: { Q: { type: 'queue' }, R: { type: 'queue', topic: 'a b' } } });
+    assert.deepEqual(result.ok ? [] : result.problems.map((problem) => problem.path).sort(), ['bindings.Q.topic', 'bindings.R.topic']);
+  });
+
   test('rejects names that collide in env', () => {
     const result = validateManifest({ name: 'x', main: 'i.js', vars: { KEY: 'a' }, secrets: ['KEY'] });
     assert.equal(result.ok, false);

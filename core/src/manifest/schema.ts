@@ -81,6 +81,7 @@ const asyncSchema = z.strictObject({
   maxQueueDepth: z.number().int().min(1).max(10_000_000).default(defaultAsync.maxQueueDepth),
 });
 
+/** `bindings:` entries: what env.<NAME> holds (docs/bindings.md). Each names a sidecar component, or a function for `service`. */
 const bindingSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('state'), store: componentName }),
   z.strictObject({ type: z.literal('pubsub'), pubsub: componentName, topic: componentName }),
@@ -88,6 +89,9 @@ const bindingSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('lock'), store: componentName }),
   z.strictObject({ type: z.literal('secret'), store: componentName }),
   z.strictObject({ type: z.literal('service'), function: dnsLabel }),
+  // A queue producer: messages published to `topic` on the pub/sub component (by default the one
+  // `isola up` starts, defaultComponentNames.pubsub), where queue() consumers receive them.
+  z.strictObject({ type: z.literal('queue'), topic: componentName, pubsub: componentName.default('pubsub') }),
 ]);
 
 const egressHost = z
@@ -142,5 +146,7 @@ export type Limits = Manifest['limits'];
 /** `limits.rateLimit` with its burst filled in. */
 export type RateLimit = NonNullable<Limits['rateLimit']>;
 export type Binding = Manifest['bindings'][string];
+/** The kinds of binding, by `type`. */
+export type BindingType = Binding['type'];
 /** One `queues:` entry: the function consumes that topic. */
 export type QueueConsumerConfig = Manifest['queues'][number];

@@ -1,6 +1,7 @@
 // The contract between the host (worker-pool/src/sandbox) and this runtime. Everything that
 // crosses the isolate boundary is a plain, structured-cloneable value: strings, numbers,
 // arrays, plain objects and Uint8Array — never a class instance.
+import type { BindingErrorCode, BindingType } from './bindings/types.js';
 import type { LogLevel } from './web/console.js';
 
 export type { LogLevel };
@@ -164,6 +165,28 @@ export type OutboundResult =
   | { ok: false; errorName: 'TypeError' | 'TimeoutError' | 'AbortError'; message: string };
 
 /**
+ * A binding call as the runtime hands it to the host (sidecarCall). It names the binding, never a
+ * component: the host looks the binding up in the loaded function's manifest and refuses others.
+ */
+export interface SidecarRequest {
+  /** The invocation the call is made for; null only for `unsubscribe`, which may come between invocations. */
+  invocationId: string | null;
+  /** The binding's name in the manifest (`CART` for env.CART). */
+  binding: string;
+  /** The method called: `get`, `put`, `publish`..., or for a service binding the RPC method's name. */
+  operation: string;
+  /** The method's arguments as a JSON array, checked and written inside the isolate. */
+  argsJson: string;
+  /** `subscribe` and `unsubscribe` of a config binding: the subscription, numbered by the runtime. */
+  subscriptionId?: number;
+}
+
+/** What the host's sidecarCall resolves with; never rejects. */
+export type SidecarResult =
+  | { ok: true; resultJson: string }
+  | { ok: false; code: BindingErrorCode; message: string; remote?: { code: string; message: string; invocationId?: string } };
+
+/**
  * The host capabilities the runtime may call, connected once per isolate (connectHost) as
  * isolated-vm References. Arguments and results are copied; the host validates both.
  */
@@ -177,6 +200,8 @@ export interface HostFunctions {
   /** Called with apply (async): the result is a promise. */
   fetch(request: OutboundRequest): Promise<OutboundResult>;
   abortFetch(fetchId: number): void;
+  /** Called with apply (async): one call of a binding method through the sidecar. */
+  sidecarCall(request: SidecarRequest): Promise<SidecarResult>;
 }
 
 export type HostFunctionName = keyof HostFunctions;
@@ -195,8 +220,16 @@ export interface IsolaRuntime {
    * when none is pending.
    */
   runTimers(): number;
-  /** Called once per isolate, after the user module was evaluated. Throws on a bad module. */
-  install(namespace: object, envJson: string, maxLogBytes: number): void;
+  /**
+   * Called once per isolate, after the user module was evaluated. Throws on a bad module.
+   * `bindingsJson` maps each binding's name to its type (`{"CART":"state"}`); absent: no bindings.
+   */
+  install(namespace: object, envJson: string, maxLogBytes: number, bindingsJson?: string): void;
+  /**
+   * Hands a config subscription's changed items (JSON of `{key: {value, version, metadata}}`) to
+   * its onChange callback; null: the sidecar ended the subscription. Runs outside invocations.
+   */
+  deliverConfigUpdate(subscriptionId: number, itemsJson: string | null): void;
   /** Runs the fetch handler for one request. Rejects only on host faults (bad metaJson). */
   dispatch(metaJson: string, body: Uint8Array | undefined): Promise<DispatchResult>;
   /**
@@ -214,6 +247,9 @@ export interface IsolaRuntime {
   /** Exercises the dispatch path once with a built-in handler, before install (pool isolates). */
   warmup(): Promise<void>;
 }
+
+/** `bindingsJson` of install(), parsed. */
+export type BindingTypes = Record<string, BindingType>;
 
 /** A result before its captured logs are attached (distributes over the union). */
 export type WithoutLogs<T> = T extends unknown ? Omit<T, 'logs' | 'logsTruncated'> : never;

@@ -86,7 +86,7 @@ interface WarmupGlobals {
 
 async function runFetch(
   target: Record<string, unknown>,
-  env: Readonly<Record<string, string>>,
+  env: Readonly<Record<string, unknown>>,
   meta: DispatchMeta,
   body: Uint8Array | undefined,
   log: InvocationLog,

@@ -60,7 +60,7 @@ export async function dispatchEvent(eventJson: string, bodies: (Uint8Array | nul
 
 async function runScheduled(
   target: Record<string, unknown>,
-  env: Readonly<Record<string, string>>,
+  env: Readonly<Record<string, unknown>>,
   meta: Extract<EventMeta, { trigger: 'scheduled' }>,
   log: InvocationLog,
 ): Promise<WithoutLogs<EventResult>> {
@@ -74,7 +74,7 @@ async function runScheduled(
 
 async function runQueue(
   target: Record<string, unknown>,
-  env: Readonly<Record<string, string>>,
+  env: Readonly<Record<string, unknown>>,
   meta: Extract<EventMeta, { trigger: 'queue' }>,
   bodies: (Uint8Array | null)[] | undefined,
   log: InvocationLog,

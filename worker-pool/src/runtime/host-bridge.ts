@@ -1,4 +1,4 @@
-// The host's capabilities (random bytes, hashing, timers, fetch) as isolated-vm References,
+// The host's capabilities (random bytes, hashing, timers, fetch, binding calls) as isolated-vm References,
 // handed over by connectHost() when the pool isolate is prepared, before any user code runs.
 // They live only in this module's closure. User code must never reach a Reference: one that
 // points at a host function lets its holder call into the host with arguments of its choice,
@@ -18,6 +18,7 @@ const hostFunctionNames: readonly string[] = [
   'scheduleTimers',
   'fetch',
   'abortFetch',
+  'sidecarCall',
 ] satisfies HostFunctionName[];
 
 // isolated-vm reads transfer options through the prototype chain: with ordinary objects, user
@@ -53,14 +54,15 @@ function referenceTo(name: HostFunctionName): HostReference {
   return reference;
 }
 
+type AsyncHostFunctionName = 'fetch' | 'sidecarCall';
 type Call<K extends HostFunctionName> = HostFunctions[K] extends (...args: infer A) => infer R ? { args: A; result: R } : never;
 
 /** Calls a synchronous host function; arguments and result are copied. */
-export function callHost<K extends Exclude<HostFunctionName, 'fetch'>>(name: K, args: Call<K>['args']): Call<K>['result'] {
+export function callHost<K extends Exclude<HostFunctionName, AsyncHostFunctionName>>(name: K, args: Call<K>['args']): Call<K>['result'] {
   return referenceTo(name).applySync(undefined, args, syncOptions) as Call<K>['result'];
 }
 
 /** Calls an asynchronous host function; the isolate is free while the host works. */
-export function callHostAsync<K extends 'fetch'>(name: K, args: Call<K>['args']): Call<K>['result'] {
+export function callHostAsync<K extends AsyncHostFunctionName>(name: K, args: Call<K>['args']): Call<K>['result'] {
   return referenceTo(name).apply(undefined, args, asyncOptions) as Call<K>['result'];
 }

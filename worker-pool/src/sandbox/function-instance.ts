@@ -8,6 +8,8 @@ import {
   type LogLine,
   type MessageDecision,
 } from '@isola/core';
+import type { BindingCallContext } from './bridges/binding-bridge.js';
+import type { SidecarClient } from './bridges/sidecar-client.js';
 import type { PreparedIsolate } from './prepared-isolate.js';
 import type { CompiledWithCache } from './runtime-script.js';
 import { eventArguments, eventResponse, checkedDecisions, type EventRequest, type RuntimeEventResult } from './event-invocation.js';
@@ -69,6 +71,8 @@ export interface LoadOptions {
   /** Outbound fetch() requests per invocation. */
   maxFetches: number;
   codeCache: ModuleCodeCache;
+  /** Where binding calls go, and how many one invocation may make (ISOLA_MAX_BINDING_CALLS); needed only by functions with bindings. */
+  sidecar?: { client: SidecarClient; maxCalls: number };
 }
 
 /**
@@ -126,14 +130,29 @@ export class FunctionInstance {
     const { isolate, context } = prepared;
     const limits = version.manifest.limits;
     prepared.owner.key = instanceKey(version);
+    const { bindings } = version.manifest;
+    const bindingNames = Object.keys(bindings);
     prepared.bridges.configure({
       egress: version.manifest.egress,
       timeoutMs: limits.timeoutMs,
       memoryMb: limits.memoryMb,
       maxFetches: options.maxFetches,
       maxFetchResponseBytes: options.maxResponseBytes,
+      ...(bindingNames.length > 0 && options.sidecar !== undefined
+        ? {
+            bindings: {
+              bindings,
+              client: options.sidecar.client,
+              functionName: version.name,
+              version: version.version,
+              maxCalls: options.sidecar.maxCalls,
+              maxRequestBytes: options.maxResponseBytes,
+            },
+          }
+        : {}),
     });
     try {
+      if (bindingNames.length > 0 && options.sidecar === undefined) throw new Error('this worker has no sidecar to send binding calls to');
       const cachedData = options.codeCache.get(version.codeHash);
       const filename = `isola:///${version.name}@${version.version}.js`;
       // Compiling, linking and install run no user code and are bounded by the bundle's size:
@@ -150,7 +169,9 @@ export class FunctionInstance {
       await module.evaluate({ timeout: limits.timeoutMs });
       const secretValues = await secrets;
       const env = JSON.stringify({ ...version.manifest.vars, ...secretValues });
-      prepared.install.applySync(undefined, [module.namespace.derefInto(), env, options.maxLogBytes], { timeout: limits.timeoutMs });
+      // The runtime needs only each binding's type: what it refers to stays on this side.
+      const bindingTypes = bindingNames.length === 0 ? undefined : JSON.stringify(Object.fromEntries(bindingNames.map((name) => [name, bindings[name]?.type])));
+      prepared.install.applySync(undefined, [module.namespace.derefInto(), env, options.maxLogBytes, bindingTypes], { timeout: limits.timeoutMs });
       return new FunctionInstance(prepared, version, options, SecretRedactor.for(secretValues));
     } catch (error) {
       prepared.bridges.close();
@@ -168,7 +189,7 @@ export class FunctionInstance {
     const { isolate } = this.prepared;
     const cpuBefore = isolate.cpuTime;
     const startedAt = performance.now();
-    this.prepared.bridges.beginInvocation(request.invocationId, timeoutMs);
+    this.prepared.bridges.beginInvocation(request.invocationId, timeoutMs, this.prepared.bridges.hasBindings ? bindingCallContext(request) : undefined);
     let deadline: NodeJS.Timeout | undefined;
     try {
       let run: Promise<RuntimeResult>;
@@ -224,7 +245,7 @@ export class FunctionInstance {
     const timeoutMs = Math.min(request.limits.timeoutMs, this.version.manifest.limits.timeoutMs);
     const args = eventArguments(request);
     const cpuBefore = this.prepared.isolate.cpuTime;
-    this.prepared.bridges.beginInvocation(request.invocationId, timeoutMs);
+    this.prepared.bridges.beginInvocation(request.invocationId, timeoutMs, this.prepared.bridges.hasBindings ? bindingCallContext(request) : undefined);
     let deadline: NodeJS.Timeout | undefined;
     try {
       const run = this.prepared.dispatchEvent.apply(undefined, args, {
@@ -328,6 +349,13 @@ export class FunctionInstance {
     };
     this.dispose();
   }
+}
+
+/** What the invocation's binding calls tell the sidecar: its call depth, and the trace context an HTTP caller sent. */
+function bindingCallContext(request: InvocationRequest): BindingCallContext {
+  const callDepth = request.callDepth ?? 0;
+  const traceparent = request.trigger === 'http' ? request.request.headers.find(([name]) => name.toLowerCase() === 'traceparent')?.[1] : undefined;
+  return traceparent === undefined ? { callDepth } : { callDepth, traceparent };
 }
 
 /** A Node Buffer from IPC may view a larger pooled ArrayBuffer; hand the isolate just the bytes. */

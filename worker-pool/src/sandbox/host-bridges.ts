@@ -1,13 +1,15 @@
 // The host side of an isolate's bridges: the capabilities the in-isolate runtime may call
-// (random bytes, digests and HMACs, timers, fetch), wired in once when a pool isolate is
-// prepared, and the per-function state they enforce (egress, limits), set when a function is
-// loaded. Used by prepared-isolate.ts and by the runtime's conformance tests, so both connect
+// (random bytes, digests and HMACs, timers, fetch, binding calls), wired in once when a pool
+// isolate is prepared, and the per-function state they enforce (egress, bindings, limits), set
+// when a function is loaded. Used by prepared-isolate.ts and by the runtime's conformance tests, so both connect
 // the runtime the same way.
 import ivm from 'isolated-vm';
 import type { ErrorShape } from '@isola/core';
+import { BindingBridge, type BindingCallContext, type BindingSettings, type SidecarCallResult } from './bridges/binding-bridge.js';
 import { compileEgress, type EgressRule } from './bridges/egress.js';
 import { digest, hmac, randomBytes } from './bridges/host-crypto.js';
 import { HostTimers } from './bridges/host-timers.js';
+import { OpenSlots } from './bridges/open-slots.js';
 import { abortedResult, FetchTimeout, performFetch, requestProblem, type OutboundRequest, type OutboundResult } from './bridges/outbound-fetch.js';
 import { classifyVmError } from './vm-errors.js';
 
@@ -22,6 +24,8 @@ export interface BridgeSettings {
   maxFetches: number;
   /** Largest response body fetch buffers (ISOLA_MAX_BODY_BYTES). */
   maxFetchResponseBytes: number;
+  /** The manifest's bindings and how to reach the sidecar; absent or empty: the function has none. */
+  bindings?: BindingSettings;
 }
 
 /** Timers before a function is loaded cannot exist; this bounds a stray callback anyway. */
@@ -47,10 +51,10 @@ export class HostBridges {
   /** Outbound requests made, for invocations that made any. */
   private readonly fetchCounts = new Map<string, number>();
   private readonly inFlight = new Map<number, AbortController>();
-  private openFetches = 0;
-  /** Requests waiting for one of the open slots, in order. */
-  private readonly waitingForSlot: (() => void)[] = [];
+  private readonly fetchSlots = new OpenSlots(MAX_OPEN_FETCHES_PER_ISOLATE);
   private readonly timers: HostTimers;
+  /** Only for functions with bindings. */
+  private bindings: BindingBridge | null = null;
   private closed = false;
   /**
    * Bridged work broke a limit outside any dispatch call (a timer callback ran out of CPU time
@@ -58,33 +62,51 @@ export class HostBridges {
    */
   onFault: (error: ErrorShape) => void = () => undefined;
 
-  constructor(runTimers: ivm.Reference<() => number>) {
+  constructor(
+    runTimers: ivm.Reference<() => number>,
+    private readonly deliverConfigUpdate: ivm.Reference<(subscriptionId: number, itemsJson: string | null) => void>,
+  ) {
     this.timers = new HostTimers(
       runTimers,
       () => this.settings?.timeoutMs ?? DEFAULT_CPU_TIMEOUT_MS,
-      (error) => this.timerFault(error),
+      (error) => this.bridgedWorkFault(error, 'a setTimeout/setInterval callback'),
     );
   }
 
   configure(settings: BridgeSettings): void {
     this.settings = settings;
     this.rules = null;
+    this.bindings?.close();
+    const bindings = settings.bindings;
+    this.bindings = bindings !== undefined && Object.keys(bindings.bindings).length > 0 ? new BindingBridge(bindings, (id, items) => this.deliver(id, items)) : null;
   }
 
-  /** An invocation enters the isolate; `timeoutMs` from now its time is up. */
-  beginInvocation(invocationId: string, timeoutMs: number): void {
-    this.deadlines.set(invocationId, performance.now() + timeoutMs);
+  /**
+   * An invocation enters the isolate; `timeoutMs` from now its time is up. `call` (only needed
+   * when the function has bindings) is what its binding calls tell the sidecar.
+   */
+  beginInvocation(invocationId: string, timeoutMs: number, call?: BindingCallContext): void {
+    const deadline = performance.now() + timeoutMs;
+    this.deadlines.set(invocationId, deadline);
+    this.bindings?.beginInvocation(invocationId, deadline, call ?? { callDepth: 0 });
   }
 
   endInvocation(invocationId: string): void {
     this.deadlines.delete(invocationId);
     if (this.fetchCounts.size > 0) this.fetchCounts.delete(invocationId);
+    this.bindings?.endInvocation(invocationId);
+  }
+
+  /** Whether the loaded function has bindings (its invocations then pass a BindingCallContext). */
+  get hasBindings(): boolean {
+    return this.bindings !== null;
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.timers.close();
+    this.bindings?.close();
     for (const controller of this.inFlight.values()) controller.abort(new Error('the function instance was discarded'));
     this.inFlight.clear();
   }
@@ -100,7 +122,25 @@ export class HostBridges {
       abortFetch: (fetchId: unknown) => {
         if (typeof fetchId === 'number') this.inFlight.get(fetchId)?.abort(new Error('The operation was aborted.'));
       },
+      sidecarCall: (request: unknown) => this.sidecarCall(request),
     };
+  }
+
+  private async sidecarCall(request: unknown): Promise<SidecarCallResult> {
+    if (this.bindings === null) return { ok: false, code: 'PERMISSION_DENIED', message: 'this function has no bindings; declare them under bindings: in isola.yaml' };
+    return this.bindings.call(request);
+  }
+
+  /** Runs a config subscription's onChange in the isolate, under the CPU time limit of a timer callback. */
+  private async deliver(subscriptionId: number, itemsJson: string | null): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.deliverConfigUpdate.apply(undefined, [subscriptionId, itemsJson], { timeout: this.settings?.timeoutMs ?? DEFAULT_CPU_TIMEOUT_MS });
+    } catch (error) {
+      if (this.closed) return;
+      this.close();
+      this.bridgedWorkFault(error, "a config subscription's onChange callback");
+    }
   }
 
   private async fetch(request: unknown): Promise<OutboundResult> {
@@ -128,49 +168,23 @@ export class HostBridges {
     this.inFlight.set(outbound.fetchId, controller);
     let holdsSlot = false;
     try {
-      holdsSlot = await this.openSlot(controller.signal);
+      holdsSlot = await this.fetchSlots.take(controller.signal);
       if (!holdsSlot) return abortedResult(controller.signal);
       this.rules ??= compileEgress(settings.egress);
       return await performFetch(outbound, { rules: this.rules, maxResponseBytes: settings.maxFetchResponseBytes }, controller.signal);
     } finally {
       clearTimeout(timer);
       this.inFlight.delete(outbound.fetchId);
-      if (holdsSlot) this.releaseSlot();
+      if (holdsSlot) this.fetchSlots.release();
     }
   }
 
-  /** Resolves true once this request may open a connection, false if it was aborted while waiting. */
-  private openSlot(signal: AbortSignal): Promise<boolean> {
-    if (this.openFetches < MAX_OPEN_FETCHES_PER_ISOLATE) {
-      this.openFetches += 1;
-      return Promise.resolve(true);
-    }
-    return new Promise<boolean>((resolve) => {
-      const take = () => {
-        signal.removeEventListener('abort', abandon);
-        this.openFetches += 1;
-        resolve(true);
-      };
-      const abandon = () => {
-        const index = this.waitingForSlot.indexOf(take);
-        if (index !== -1) this.waitingForSlot.splice(index, 1);
-        resolve(false);
-      };
-      this.waitingForSlot.push(take);
-      signal.addEventListener('abort', abandon, { once: true });
-    });
-  }
-
-  private releaseSlot(): void {
-    this.openFetches -= 1;
-    this.waitingForSlot.shift()?.();
-  }
-
-  private timerFault(error: unknown): void {
+  /** Work the host started in the isolate outside any dispatch (`what`) broke a limit. */
+  private bridgedWorkFault(error: unknown, what: string): void {
     const limits = { timeoutMs: this.settings?.timeoutMs ?? DEFAULT_CPU_TIMEOUT_MS, memoryMb: this.settings?.memoryMb ?? 0, phase: 'run' as const };
     const shape = classifyVmError(error, limits);
     if (shape.code === 'FUNCTION_TIMEOUT') {
-      shape.message = `a setTimeout/setInterval callback ran longer than limits.timeoutMs (${limits.timeoutMs} ms); the instance was discarded`;
+      shape.message = `${what} ran longer than limits.timeoutMs (${limits.timeoutMs} ms); the instance was discarded`;
     }
     this.onFault(shape);
   }
@@ -184,7 +198,8 @@ export class HostBridges {
 export function connectHostBridges(runtimeEntry: ivm.Reference<Record<string, unknown>>): HostBridges {
   const connectHost = runtimeEntry.getSync('connectHost', { reference: true }) as ivm.Reference<(...pairs: unknown[]) => void>;
   const runTimers = runtimeEntry.getSync('runTimers', { reference: true }) as ivm.Reference<() => number>;
-  const bridges = new HostBridges(runTimers);
+  const deliverConfigUpdate = runtimeEntry.getSync('deliverConfigUpdate', { reference: true }) as ivm.Reference<(subscriptionId: number, itemsJson: string | null) => void>;
+  const bridges = new HostBridges(runTimers, deliverConfigUpdate);
   const pairs = Object.entries(bridges.hostFunctions()).flatMap(([name, hostFunction]) => [name, new ivm.Reference(hostFunction)]);
   connectHost.applySync(undefined, pairs);
   connectHost.release();

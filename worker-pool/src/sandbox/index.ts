@@ -3,3 +3,4 @@
 export { RuntimeScript } from './runtime-script.js';
 export { prepareIsolate, type PreparedIsolate, type PrepareOptions } from './prepared-isolate.js';
 export { FunctionInstance, ModuleCodeCache, type DispatchOutcome, type LoadOptions } from './function-instance.js';
+export { SidecarClient, sidecarUrlFrom } from './bridges/sidecar-client.js';

@@ -9,7 +9,7 @@ export interface PreparedIsolate {
   memoryMb: number;
   /** The instance key of the function loaded into it, once one is (for crash attribution). */
   owner: { key: string | null };
-  install: ivm.Reference<(namespace: unknown, envJson: string, maxLogBytes: number) => void>;
+  install: ivm.Reference<(namespace: unknown, envJson: string, maxLogBytes: number, bindingsJson?: string) => void>;
   dispatch: ivm.Reference<(metaJson: string, body: Uint8Array | undefined) => Promise<unknown>>;
   /** Scheduled and queue invocations (runtime/event-dispatch.ts). */
   dispatchEvent: ivm.Reference<(eventJson: string, bodies: (Uint8Array | null)[]) => Promise<unknown>>;

@@ -12,6 +12,7 @@ import {
   MessageBatcher,
   resolveSecretKey,
   SecretStore,
+  sidecarAuthToken,
   unbatch,
   type BatchMessage,
   type SupervisorToWorker,
@@ -20,6 +21,7 @@ import {
 import { RuntimeScript } from '../sandbox/runtime-script.js';
 import { PreparedIsolatePool } from '../sandbox/prepared-isolate.js';
 import { ModuleCodeCache } from '../sandbox/function-instance.js';
+import { SidecarClient, sidecarUrlFrom } from '../sandbox/bridges/sidecar-client.js';
 import { InstanceRegistry } from './instance-registry.js';
 import { VersionSource } from './version-source.js';
 import { runInvocation } from './run-invocation.js';
@@ -59,12 +61,21 @@ const pool = new PreparedIsolatePool(new RuntimeScript(), {
   },
 });
 const versions = new VersionSource(new FunctionStore(redis));
-const secrets = new SecretStore(redis, secretKey());
+const key = secretKey();
+const secrets = new SecretStore(redis, key);
+// Binding calls present a credential derived from the secret key; neither enters an isolate.
+const sidecar = new SidecarClient(sidecarUrlFrom(config), sidecarAuthToken(key), config.maxBodyBytes);
 const registry = new InstanceRegistry(
   versions,
   secrets,
   pool,
-  { maxLogBytes: config.maxLogBytes, maxResponseBytes: config.maxBodyBytes, maxFetches: config.maxFetches, codeCache: new ModuleCodeCache() },
+  {
+    maxLogBytes: config.maxLogBytes,
+    maxResponseBytes: config.maxBodyBytes,
+    maxFetches: config.maxFetches,
+    codeCache: new ModuleCodeCache(),
+    sidecar: { client: sidecar, maxCalls: config.maxBindingCalls },
+  },
   { idleTtlMs: config.instanceIdleTtlMs, memoryBudgetBytes: config.workerMemoryBudgetMb * 1024 * 1024, maxInstances: config.workerMaxInstances },
   (instanceKeys) => send({ type: 'evicted', requestId: 0, instanceKeys }),
 );
@@ -117,6 +128,7 @@ function shutdown(code: number): void {
   outbox.flush();
   registry.close();
   pool.close();
+  void sidecar.close();
   redis.disconnect();
   subscriber.disconnect();
   process.exit(code);

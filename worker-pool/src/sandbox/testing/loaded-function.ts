@@ -2,7 +2,7 @@
 // for the sandbox's tests. Not a test file itself.
 import assert from 'node:assert/strict';
 import { parseManifest, type InvocationRequest, type LogLine, type QueueBatchPayload, type RpcCallPayload, type ScheduledEventPayload } from '@isola/core';
-import { FunctionInstance, ModuleCodeCache, type DispatchOutcome } from '../function-instance.js';
+import { FunctionInstance, ModuleCodeCache, type DispatchOutcome, type LoadOptions } from '../function-instance.js';
 import { prepareIsolate } from '../prepared-isolate.js';
 import { RuntimeScript } from '../runtime-script.js';
 
@@ -16,16 +16,34 @@ export interface LoadSettings {
   maxResponseBytes?: number;
   /** Decrypted secrets, as the worker passes them (redacted from logs and errors). */
   secrets?: Record<string, string>;
+  /** Manifest vars and bindings. */
+  vars?: Record<string, string>;
+  bindings?: Record<string, unknown>;
+  /** Where binding calls go. */
+  sidecar?: LoadOptions['sidecar'];
 }
 
 /** Loads `code` (an ES module with a default export) into a fresh prepared isolate. */
 export async function load(code: string, settings: LoadSettings = {}): Promise<FunctionInstance> {
-  const manifest = parseManifest({ name: 'bridged', main: 'index.js', egress: settings.egress ?? [], limits: { timeoutMs: settings.timeoutMs ?? 2_000 } });
+  const manifest = parseManifest({
+    name: 'bridged',
+    main: 'index.js',
+    egress: settings.egress ?? [],
+    limits: { timeoutMs: settings.timeoutMs ?? 2_000 },
+    vars: settings.vars ?? {},
+    bindings: settings.bindings ?? {},
+  });
   const prepared = await prepareIsolate(runtime, { memoryMb: 64, onCatastrophicError: () => process.abort() });
   const instance = await FunctionInstance.load(
     prepared,
     { name: 'bridged', version: 1, codeHash: `hash-${instances.length}`, manifest, createdAt: new Date().toISOString(), code },
-    { maxLogBytes: 64 * 1024, maxResponseBytes: settings.maxResponseBytes ?? 1024 * 1024, maxFetches: settings.maxFetches ?? 50, codeCache: new ModuleCodeCache() },
+    {
+      maxLogBytes: 64 * 1024,
+      maxResponseBytes: settings.maxResponseBytes ?? 1024 * 1024,
+      maxFetches: settings.maxFetches ?? 50,
+      codeCache: new ModuleCodeCache(),
+      ...(settings.sidecar === undefined ? {} : { sidecar: settings.sidecar }),
+    },
     settings.secrets ?? {},
   );
   instances.push(instance);
@@ -39,15 +57,16 @@ export function disposeLoaded(): void {
 
 let invocations = 0;
 
-/** One GET invocation at `path`, as the worker dispatches it. */
-export function invoke(instance: FunctionInstance, path = '/'): Promise<DispatchOutcome> {
+/** One GET invocation at `path`, as the worker dispatches it (with request headers and a call depth when given). */
+export function invoke(instance: FunctionInstance, path = '/', options: { headers?: [string, string][]; callDepth?: number; invocationId?: string } = {}): Promise<DispatchOutcome> {
   invocations += 1;
   const request: InvocationRequest = {
-    invocationId: `inv-${invocations}`,
+    invocationId: options.invocationId ?? `inv-${invocations}`,
     function: { name: 'bridged', version: 1, codeHash: 'h' },
     limits: { memoryMb: 64, timeoutMs: 2_000, concurrency: 1 },
     trigger: 'http',
-    request: { method: 'GET', url: `https://fn.example${path}`, headers: [] },
+    request: { method: 'GET', url: `https://fn.example${path}`, headers: options.headers ?? [] },
+    ...(options.callDepth === undefined ? {} : { callDepth: options.callDepth }),
   };
   return instance.dispatch(request);
 }
