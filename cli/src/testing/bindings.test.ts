@@ -1,7 +1,5 @@
-// NEEDS THE SIDECAR: env bindings end to end against a real `isola up`, which must start the
-// sidecar (`isola sidecar`, SPEC §6) with its default components on the platform's Redis. Written
-// before the sidecar was wired into `isola up`; until then set ISOLA_E2E_NO_SIDECAR=1 to skip
-// this file (and only then: the escape hatch goes once the sidecar is wired).
+// Env bindings end to end against a real `isola up`, which starts the sidecar (`isola sidecar`,
+// SPEC §6) with its default components on the platform's Redis.
 //
 // Functions bind the default components (statestore, pubsub, configstore, lockstore) and other
 // functions; the tests check key prefix isolation between functions, that nothing unbound is
@@ -15,7 +13,6 @@ import { startTestRedis, type TestRedis } from '@isola/core/testing';
 import { eventually, TestApi } from './e2e-helpers.js';
 import { spawnPlatform, type SpawnedPlatform } from './spawn-platform.js';
 
-const skip = process.env.ISOLA_E2E_NO_SIDECAR === undefined ? false : 'ISOLA_E2E_NO_SIDECAR is set: the sidecar is not wired into isola up yet';
 
 /** A function answering `?op=` with the JSON of what its STORE binding did (errors as {name, code, message}). */
 const stateSource = `export default { async fetch(request, env) {
@@ -56,7 +53,7 @@ async function call(name: string, path: string): Promise<unknown> {
   return answer.json ?? JSON.parse(answer.text);
 }
 
-describe('bindings end to end (needs the sidecar)', { skip }, () => {
+describe('bindings end to end', () => {
   before(async () => {
     redis = await startTestRedis();
     sidecarPort = await freePort();
@@ -156,8 +153,11 @@ describe('bindings end to end (needs the sidecar)', { skip }, () => {
   });
 
   test('config get reads items from the configuration store', async () => {
-    // Dapr's configuration.redis format: the item's key holds "value||version".
-    await redis.redis.set('theme', 'dark||1');
+    // Dapr's configuration.redis format: the item's key holds "value||version". The default
+    // configstore keeps its items in Redis DB 1, apart from the platform's keys.
+    const items1 = redis.redis.duplicate({ db: 1 });
+    await items1.set('theme', 'dark||1');
+    items1.disconnect();
     const items = (await call('flags', '/')) as Record<string, { value: string; version: string }>;
     assert.deepEqual(Object.keys(items), ['theme']);
     assert.equal(items.theme?.value, 'dark');

@@ -283,7 +283,7 @@ describe('config, lock, secret', () => {
 
 describe('service', () => {
   test("env.PRICER.method(...args) posts the arguments as a JSON array and resolves with the other function's result", async () => {
-    dapr.invoke = (fn, method, args) => ({ status: 200, body: JSON.stringify({ result: { fn, method, sum: (args as number[]).reduce((a, b) => a + b, 0) } }) });
+    dapr.invoke = (fn, method, args) => ({ status: 200, body: JSON.stringify({ fn, method, sum: (args as number[]).reduce((a, b) => a + b, 0) }) });
     const answer = await run(`return Response.json({ quote: await env.PRICER.quote(1, 2, 3), none: await env.PRICER['empty']() });`);
     assert.deepEqual(answer, { quote: { fn: 'pricer', method: 'quote', sum: 6 }, none: { fn: 'pricer', method: 'empty', sum: 0 } });
     assert.deepEqual(dapr.requests.map(simplified)[0], { method: 'POST', path: '/v1.0/invoke/pricer/method/quote', query: '', body: '[1,2,3]' });

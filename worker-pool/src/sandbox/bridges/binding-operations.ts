@@ -180,11 +180,8 @@ const RPC_METHOD = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 async function invokeService({ binding, send }: OperationContext<BindingOf<'service'>>, args: unknown[], method: string): Promise<unknown> {
   const path = `/v1.0/invoke/${segment(binding.function)}/method/${segment(method)}`;
   const response = await send({ method: 'POST', path, body: JSON.stringify(args) });
-  if (response.status === 200) {
-    const answer = parsedBody(response) as { result?: unknown } | null;
-    if (typeof answer !== 'object' || answer === null || !('result' in answer)) throw unexpected(response);
-    return answer.result ?? null;
-  }
+  // The method's result as JSON, as Dapr passes on the app's body.
+  if (response.status === 200) return response.body === '' ? null : parsedBody(response);
   const remote = isolaError(response);
   if (remote !== null && remote.code.startsWith('FUNCTION_') && remote.code !== 'FUNCTION_NOT_FOUND') {
     throw new BindingFailure('CALL_FAILED', `function "${binding.function}" failed: ${remote.code}: ${remote.message}`, remote);

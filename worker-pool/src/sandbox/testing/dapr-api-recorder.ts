@@ -36,7 +36,7 @@ export class DaprApiRecorder {
   readonly locks = new Map<string, string>();
   readonly secrets = new Map<string, string>();
   /** Service invocation: what the called function's RPC method answers. */
-  invoke: (fn: string, method: string, args: unknown[]) => CannedAnswer = (_fn, _method, args) => ({ status: 200, body: JSON.stringify({ result: args }) });
+  invoke: (fn: string, method: string, args: unknown[]) => CannedAnswer = (_fn, _method, args) => ({ status: 200, body: JSON.stringify(args) });
   /** When set and it returns an answer, that answer is sent instead of the emulated one. */
   override: ((request: RecordedRequest) => CannedAnswer | undefined) | null = null;
   readonly configStreams = new Set<ConfigStream>();
@@ -84,7 +84,7 @@ export class DaprApiRecorder {
     this.secrets.clear();
     this.etags = 0;
     this.override = null;
-    this.invoke = (_fn, _method, args) => ({ status: 200, body: JSON.stringify({ result: args }) });
+    this.invoke = (_fn, _method, args) => ({ status: 200, body: JSON.stringify(args) });
   }
 
   /** Sends a change of `items` to every open config subscription that follows one of their keys. */
