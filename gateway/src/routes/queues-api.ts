@@ -1,17 +1,14 @@
 import { z } from 'zod';
 import {
-  checkJsonDepth,
   componentName,
+  eventsOfPublishedBody,
   inNamespace,
   IsolaError,
-  parseCloudEvent,
   queueNameOf,
   queueRefId,
   queueRefOfName,
   topicQueueName,
-  wrapInCloudEvent,
   type Caller,
-  type CloudEvent,
   type FunctionStore,
   type QueueClient,
   type QueueRef,
@@ -25,9 +22,6 @@ export interface QueuesApiDeps {
   /** Largest message (its data), as for async invocation bodies. */
   maxMessageBytes: number;
 }
-
-/** Messages one publish call takes at most. */
-export const maxMessagesPerPublish = 1_000;
 
 const queueSchema = z.object({
   id: z.string(),
@@ -98,49 +92,12 @@ export function publishRoute(deps: QueuesApiDeps): AnyRoute {
     handler: async ({ request, reply, params, query, caller }) => {
       authorize(caller, 'invoker', params.topic);
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const events = eventsOf(raw, request.headers['content-type'], query.batch === 'true', deps.maxMessageBytes);
+      const events = eventsOfPublishedBody(raw, request.headers['content-type'], { batch: query.batch === 'true', maxBytes: deps.maxMessageBytes, source: '/isola/api' });
       await deps.queues.publish(params.topic, events);
       const consumer = (await deps.store.topicConsumers()).get(params.topic)?.function ?? null;
       return reply.code(202).send({ topic: params.topic, ids: events.map((event) => event.id), consumer });
     },
   });
-}
-
-function eventsOf(body: Buffer, contentType: string | undefined, batch: boolean, maxBytes: number): CloudEvent[] {
-  const mediaType = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  const source = '/isola/api';
-  let events: CloudEvent[];
-  if (mediaType === 'application/cloudevents+json') {
-    events = [parseCloudEvent(parseJson(body))];
-  } else if (mediaType === 'application/cloudevents-batch+json') {
-    const list = parseJson(body);
-    if (!Array.isArray(list)) throw new IsolaError('BAD_REQUEST', 'an application/cloudevents-batch+json body must be a JSON array of events');
-    events = list.map((event, index) => parseCloudEvent(event, [index]));
-  } else if (batch) {
-    const list = parseJson(body);
-    if (!Array.isArray(list)) throw new IsolaError('BAD_REQUEST', 'with ?batch=true the body must be a JSON array of message payloads');
-    events = list.map((data: unknown) => wrapInCloudEvent(Buffer.from(JSON.stringify(data)), 'application/json', { source }));
-  } else {
-    events = [wrapInCloudEvent(body, contentType, { source })];
-  }
-  if (events.length === 0) throw new IsolaError('BAD_REQUEST', 'the batch is empty: publish at least one message');
-  if (events.length > maxMessagesPerPublish) throw new IsolaError('PAYLOAD_TOO_LARGE', `a publish takes at most ${maxMessagesPerPublish} messages; this one has ${events.length}`);
-  events.forEach((event, index) => {
-    const bytes = Buffer.byteLength(JSON.stringify(event));
-    if (bytes > maxBytes) throw new IsolaError('PAYLOAD_TOO_LARGE', `message ${index} is ${bytes} bytes as a CloudEvent; a message may have at most ${maxBytes} (ISOLA_ASYNC_MAX_BODY_BYTES)`);
-  });
-  return events;
-}
-
-function parseJson(body: Buffer): unknown {
-  let value: unknown;
-  try {
-    value = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new IsolaError('BAD_REQUEST', 'the body is not valid JSON');
-  }
-  checkJsonDepth(value, 'the body');
-  return value;
 }
 
 /** `fn:<name>` is a function's async queue; anything else a topic. */

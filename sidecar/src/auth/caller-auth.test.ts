@@ -70,8 +70,10 @@ describe('sidecar auth and isolation', () => {
     assert.equal(await cart.json(), 'cart-basket');
     const shop = await test.call('/v1.0/state/statestore/basket', { headers: test.functionHeaders('shop', shopVersion) });
     assert.equal(await shop.json(), 'shop-basket');
+    const sneaky = await test.call(`/v1.0/state/statestore/${encodeURIComponent('cart||basket')}`, { headers: test.functionHeaders('shop', shopVersion) });
+    assert.equal(sneaky.status, 400, "a function's keys cannot hold ||, so no function names another prefix");
     const admin = await test.call(`/v1.0/state/statestore/${encodeURIComponent('cart||basket')}`, { headers: { 'dapr-api-token': test.adminToken } });
-    assert.equal(admin.status, 400, 'keys cannot hold ||, so nobody names another prefix');
+    assert.equal(await admin.json(), 'cart-basket', 'an admin names raw keys, prefixes included');
     const raw = test.redis.connect();
     await raw.select(1);
     assert.equal(await raw.hget('cart||basket', 'data'), '"cart-basket"');
