@@ -206,7 +206,9 @@ describe('a stopping node hands its async jobs back', () => {
     await api.deploy('long-b', sleeperSource);
     const first = await api.submit('/fn/long-a/?ms=4000', 'a');
     const second = await api.submit('/fn/long-b/?ms=4000', 'b');
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Time for the leaving node to take both and start one (under a loaded CI machine 500 ms was
+    // sometimes too little: both still waited, were handed back untried, and no try was lost).
+    await new Promise((resolve) => setTimeout(resolve, 1500));
     roles.push(await spawnRole('worker', shared));
 
     const stopStarted = Date.now();
