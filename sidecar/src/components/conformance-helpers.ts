@@ -1,26 +1,7 @@
-import { it } from 'node:test';
-
 /**
  * What the building blocks' conformance suites share: keys no other test uses, waiting for an
- * effect by polling (never a fixed sleep), collecting what a callback is given, and marking the
- * tests an implementation is known to fail.
+ * effect by polling (never a fixed sleep), and collecting what a callback is given.
  */
-
-export interface ConformanceOptions {
-  /**
-   * Tests (by title) the implementation is known to fail, with why: they still run and report,
-   * as node:test todos, without failing the run. Each is a bug to fix, not a waiver.
-   */
-  knownFailures?: Readonly<Record<string, string>>;
-}
-
-/** `it`, marking the test a todo when the implementation is known to fail it. */
-export function conformanceTest(options: ConformanceOptions): (title: string, body: () => Promise<void>) => void {
-  return (title, body) => {
-    const known = options.knownFailures?.[title];
-    it(title, known === undefined ? {} : { todo: known }, body);
-  };
-}
 
 /** A generator of keys unique to this process and run, so a suite may share its store. */
 export function uniqueKeys(): () => string {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, describe } from 'node:test';
-import { conformanceTest, Inbox, uniqueKeys, type ConformanceOptions } from '../conformance-helpers.js';
+import { after, before, describe, it } from 'node:test';
+import { Inbox, uniqueKeys } from '../conformance-helpers.js';
 import type { ConfigurationItems, ConfigurationStore } from './configuration-store.js';
 
 /** A configuration store under test, and how the suite changes its items behind its back (as an operator would). */
@@ -19,9 +19,9 @@ export interface ConfigurationStoreUnderTest {
  * delivered" is checked without sleeping: a later change another subscription sees marks the
  * point by which the earlier one would have arrived (a store delivers changes in order).
  */
-export function configurationStoreConformance(name: string, open: () => Promise<ConfigurationStoreUnderTest>, options: ConformanceOptions = {}): void {
+export function configurationStoreConformance(name: string, open: () => Promise<ConfigurationStoreUnderTest>): void {
   describe(`configuration store conformance: ${name}`, () => {
-    const test = conformanceTest(options);
+
     let under: ConfigurationStoreUnderTest;
     const key = uniqueKeys();
     const item = (value: string, version: string) => ({ value, version, metadata: {} });
@@ -41,7 +41,7 @@ export function configurationStoreConformance(name: string, open: () => Promise<
     });
     after(async () => under.close());
 
-    test('gets the items of given keys with their versions, leaving out missing keys', async () => {
+    it('gets the items of given keys with their versions, leaving out missing keys', async () => {
       const [a, b, missing] = [key(), key(), key()];
       await under.set(a, 'one', '1');
       await under.set(b, 'two', '');
@@ -49,7 +49,7 @@ export function configurationStoreConformance(name: string, open: () => Promise<
       assert.deepEqual(await under.store.get([missing]), {});
     });
 
-    test('keeps a value holding the version separator whole, and takes the latest write', async () => {
+    it('keeps a value holding the version separator whole, and takes the latest write', async () => {
       const k = key();
       await under.set(k, 'a||b', '5');
       assert.deepEqual(await under.store.get([k]), { [k]: item('a||b', '5') });
@@ -57,7 +57,7 @@ export function configurationStoreConformance(name: string, open: () => Promise<
       assert.deepEqual(await under.store.get([k]), { [k]: item('{"on":true}', '6') });
     });
 
-    test('gets every item when no key is given', async () => {
+    it('gets every item when no key is given', async () => {
       const [a, b] = [key(), key()];
       await under.set(a, 'one', '1');
       await under.set(b, 'two', '2');
@@ -65,7 +65,7 @@ export function configurationStoreConformance(name: string, open: () => Promise<
       assert.deepEqual([all[a], all[b]], [item('one', '1'), item('two', '2')]);
     });
 
-    test('delivers sets and deletes of subscribed keys, and nothing of other keys', async () => {
+    it('delivers sets and deletes of subscribed keys, and nothing of other keys', async () => {
       const [k, other] = [key(), key()];
       const watching = await subscribe([k]);
       const watchingOther = await subscribe([other]);
@@ -81,7 +81,7 @@ export function configurationStoreConformance(name: string, open: () => Promise<
       await watchingOther.unsubscribe();
     });
 
-    test('delivers changes of every key to a subscription without keys', async () => {
+    it('delivers changes of every key to a subscription without keys', async () => {
       const [a, b] = [key(), key()];
       const everything = await subscribe([]);
       await under.set(a, 'one', '1');
@@ -91,7 +91,7 @@ export function configurationStoreConformance(name: string, open: () => Promise<
       await everything.unsubscribe();
     });
 
-    test('stops delivering to a subscription once unsubscribed, and only to that one', async () => {
+    it('stops delivering to a subscription once unsubscribed, and only to that one', async () => {
       const k = key();
       const first = await subscribe([k]);
       const second = await subscribe([k]);
@@ -104,7 +104,7 @@ export function configurationStoreConformance(name: string, open: () => Promise<
       await second.unsubscribe();
     });
 
-    test('stops delivering to a subscription without keys once unsubscribed', async () => {
+    it('stops delivering to a subscription without keys once unsubscribed', async () => {
       const [k, marker] = [key(), key()];
       const everything = await subscribe([]);
       await under.set(k, 'v1', '1');
@@ -118,7 +118,7 @@ export function configurationStoreConformance(name: string, open: () => Promise<
       await watchingMarker.unsubscribe();
     });
 
-    test('delivers each change once to each subscription, with and without keys alike', async () => {
+    it('delivers each change once to each subscription, with and without keys alike', async () => {
       const k = key();
       const keyed = await subscribe([k]);
       const everything = await subscribe([]);
@@ -136,7 +136,7 @@ export function configurationStoreConformance(name: string, open: () => Promise<
       await everything.unsubscribe();
     });
 
-    test('subscribes again to a key after its last subscription ended', async () => {
+    it('subscribes again to a key after its last subscription ended', async () => {
       const k = key();
       await (await subscribe([k])).unsubscribe();
       const again = await subscribe([k]);

@@ -25,12 +25,6 @@ configurationStoreConformance(
     },
   };
   },
-  {
-    knownFailures: {
-      'delivers each change once to each subscription, with and without keys alike':
-        'bug in configuration/redis.ts: a key with both a keyed and a keyless subscription is heard on its channel (message) and the pattern (pmessage), and changed() notifies every listener on each, so each gets the change twice',
-    },
-  },
 );
 
 describe('configuration.redis in a shared database', () => {

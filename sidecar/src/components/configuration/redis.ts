@@ -23,9 +23,11 @@ export class RedisConfigurationStore implements ConfigurationStore {
     private readonly logger: Logger,
   ) {
     this.channelPrefix = `__keyspace@${database}__:`;
-    const onMessage = (channel: string) => void this.changed(channel.slice(this.channelPrefix.length));
-    subscriber.on('message', onMessage);
-    subscriber.on('pmessage', (_pattern: string, channel: string) => onMessage(channel));
+    // A key's change arrives once on its own channel (for that key's listeners) and once through
+    // the all-keys pattern (for the all-keys listeners): each message goes to its own listeners only.
+    const key = (channel: string) => channel.slice(this.channelPrefix.length);
+    subscriber.on('message', (channel: string) => void this.changed(key(channel), this.listeners.get(key(channel)) ?? []));
+    subscriber.on('pmessage', (_pattern: string, channel: string) => void this.changed(key(channel), this.everyKey));
     redis.on('ready', () => {
       enableNotifications(redis).catch((error: Error) => logger.error({ component: name, err: error }, error.message));
     });
@@ -106,9 +108,9 @@ export class RedisConfigurationStore implements ConfigurationStore {
     return keys;
   }
 
-  private async changed(key: string): Promise<void> {
-    const listeners = [...(this.listeners.get(key) ?? []), ...this.everyKey];
-    if (listeners.length === 0) return;
+  private async changed(key: string, listeners: Iterable<(items: ConfigurationItems) => void>): Promise<void> {
+    const targets = [...listeners];
+    if (targets.length === 0) return;
     let items: ConfigurationItems;
     try {
       const value = await this.redis.get(key);
@@ -119,7 +121,7 @@ export class RedisConfigurationStore implements ConfigurationStore {
       this.logger.warn({ component: this.name, key, err: error }, 'could not read a changed configuration item');
       return;
     }
-    for (const listener of listeners) listener(items);
+    for (const listener of targets) listener(items);
   }
 }
 
