@@ -62,4 +62,5 @@ export * from './cron/cron-tick.js';
 export * from './queue/hand-back.js';
 export * from './sidecar/protocol.js';
 export * from './auth/token-verifier.js';
+export * from './auth/credentials.js';
 export * from './queue/published-events.js';

@@ -1,6 +1,7 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
+import { derivedCredential } from '../auth/credentials.js';
 import type { Logger } from '../logging/logger.js';
 import type { FunctionEvent } from '../store/function-store.js';
 import { redisKeys } from '../store/keys.js';
@@ -26,20 +27,9 @@ export function newNodeId(): string {
   return `${host}-${process.pid}-${randomBytes(2).toString('hex')}`;
 }
 
-/**
- * The credential gateways present to worker nodes: derived from the platform's secret key,
- * which every process of a platform already shares (secrets would not open otherwise), so
- * there is nothing more to configure. Node servers refuse calls without it.
- */
+/** The credential gateways present to worker nodes (see derivedCredential); node servers refuse calls without it. */
 export function nodeAuthToken(secretKey: Buffer): string {
-  return createHmac('sha256', secretKey).update('isola node invocation v1').digest('hex');
-}
-
-export function nodeTokenMatches(expected: string, given: string | undefined): boolean {
-  if (given === undefined) return false;
-  const givenBytes = Buffer.from(given);
-  const expectedBytes = Buffer.from(expected);
-  return givenBytes.byteLength === expectedBytes.byteLength && timingSafeEqual(givenBytes, expectedBytes);
+  return derivedCredential(secretKey, 'isola node invocation v1');
 }
 
 export interface NodeAnnouncerOptions {

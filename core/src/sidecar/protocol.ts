@@ -3,22 +3,11 @@
 // the headers below; callers outside the platform send `dapr-api-token` (an Isola API token)
 // instead. The sidecar, in turn, calls other functions' RPC methods through a gateway with the
 // same internal credential.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { derivedCredential } from '../auth/credentials.js';
 
-/**
- * The credential worker processes (and the sidecar, towards gateways) present: derived from the
- * platform's secret key, which every process of a platform already holds, so there is nothing
- * more to configure. It is never given to user code.
- */
+/** The credential worker processes (and the sidecar, towards gateways) present (see derivedCredential). */
 export function sidecarAuthToken(secretKey: Buffer): string {
-  return createHmac('sha256', secretKey).update('isola sidecar v1').digest('hex');
-}
-
-/** Whether `presented` is the credential `expected` (sidecarAuthToken), compared in constant time. */
-export function isSidecarAuthToken(presented: string, expected: string): boolean {
-  // Digests, so that neither the length nor a prefix of the credential shows in the timing.
-  const digestOf = (value: string) => createHash('sha256').update(value).digest();
-  return timingSafeEqual(digestOf(presented), digestOf(expected));
+  return derivedCredential(secretKey, 'isola sidecar v1');
 }
 
 export const sidecarHeaders = {

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
+  credentialMatches,
   dnsLabel,
   IsolaError,
-  isSidecarAuthToken,
   maxCallDepth,
   parseCallerHeader,
   rpcInvocation,
@@ -74,7 +74,7 @@ export function rpcRoute(deps: RpcRouteDeps): AnyRoute {
 function internalCaller(request: FastifyRequest, internalToken: string | undefined): Caller | null {
   const presented = request.headers[sidecarHeaders.token];
   if (presented === undefined) return null;
-  if (internalToken === undefined || typeof presented !== 'string' || !isSidecarAuthToken(presented, internalToken)) {
+  if (internalToken === undefined || !credentialMatches(internalToken, presented)) {
     throw new IsolaError(
       'UNAUTHORIZED',
       `${sidecarHeaders.token} does not hold this platform's internal credential: it is derived from the secret key, so every Isola process of a platform needs the same ISOLA_SECRET_KEY (outside callers send Authorization: Bearer <token> instead)`,

@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  credentialMatches,
   decodeInvocationRequest,
   encodeInvocationOutcome,
   invocationFrameType,
-  nodeTokenMatches,
   type Invoker,
   type Logger,
 } from '@isola/core';
@@ -112,7 +112,7 @@ export class NodeServer {
       reply(response, 404, 'text/plain', 'not found');
       return;
     }
-    if (!nodeTokenMatches(this.options.token, headerValue(request.headers[nodeTokenHeader]))) {
+    if (!credentialMatches(this.options.token, headerValue(request.headers[nodeTokenHeader]))) {
       request.resume();
       reply(response, 401, 'text/plain', 'a valid node token is required: every process of the platform needs the same secret key');
       return;

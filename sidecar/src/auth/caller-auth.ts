@@ -1,6 +1,6 @@
-import { timingSafeEqual } from 'node:crypto';
 import {
   authorize,
+  credentialMatches,
   IsolaError,
   maxCallDepth,
   parseCallerHeader,
@@ -39,7 +39,7 @@ const maxCachedVersions = 10_000;
  * Isola API token in `dapr-api-token`, which must have role admin. Neither: 401.
  */
 export class CallerAuth {
-  private readonly internalToken: Buffer;
+  private readonly internalToken: string;
   private readonly grants = new Map<string, Promise<Grants>>();
 
   constructor(
@@ -47,15 +47,14 @@ export class CallerAuth {
     private readonly verifier: TokenVerifier,
     private readonly store: FunctionStore,
   ) {
-    this.internalToken = Buffer.from(sidecarAuthToken(secretKey));
+    this.internalToken = sidecarAuthToken(secretKey);
   }
 
   async resolve(headers: Headers): Promise<SidecarCaller> {
     const traceparent = single(headers[sidecarHeaders.traceparent]);
     const internal = single(headers[sidecarHeaders.token]);
     if (internal !== undefined) {
-      const given = Buffer.from(internal);
-      if (given.length !== this.internalToken.length || !timingSafeEqual(given, this.internalToken)) {
+      if (!credentialMatches(this.internalToken, internal)) {
         throw new DaprError(401, 'ERR_UNAUTHORIZED', `invalid ${sidecarHeaders.token}: it is derived from the platform's secret key; check that the worker and the sidecar share ISOLA_SECRET_KEY`);
       }
       return this.functionCaller(headers, traceparent);
