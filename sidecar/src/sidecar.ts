@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { FunctionStore, TokenVerifier, type Config, type Logger, type TokenStore } from '@isola/core';
+import { FunctionStore, TokenStore, TokenVerifier, type Config, type Logger } from '@isola/core';
 import { registerConfigurationApi } from './api/configuration-api.js';
 import { installErrorHandling } from './api/error-handling.js';
 import { registerInvokeApi } from './api/invoke-api.js';
@@ -26,7 +26,6 @@ export interface SidecarOptions {
   /** The platform's secret key: the internal credential, and the platform's secret store. */
   secretKey: Buffer;
   adminToken: string;
-  tokens: TokenStore;
   /** A folder of Dapr component YAML files; undefined: the default components. */
   componentsDir?: string | undefined;
   /** Components given directly (tests, embedding); beats componentsDir. */
@@ -68,7 +67,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   try {
     const components = await Components.start(definitions, { connections, logger, secretKey: options.secretKey, metrics });
     cleanup.unshift(() => components.close());
-    const auth = new CallerAuth(options.secretKey, new TokenVerifier(options.adminToken, options.tokens, 'use an admin token: ISOLA_ADMIN_TOKEN or one from POST /api/v1/tokens'), new FunctionStore(platform));
+    const auth = new CallerAuth(options.secretKey, new TokenVerifier(options.adminToken, new TokenStore(platform), 'use an admin token: ISOLA_ADMIN_TOKEN or one from POST /api/v1/tokens'), new FunctionStore(platform));
     const unsubscribe = await FunctionStore.subscribe(subscriber, (event) => auth.onEvent(event));
     subscriber.on('ready', () => auth.clear());
     cleanup.unshift(unsubscribe);

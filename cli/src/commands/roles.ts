@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { createLogger } from '@isola/core';
 import { resolveAdminToken } from '../platform/admin-token.js';
-import { createPlatformContext } from '../platform/context.js';
 import { startPlatform, type Roles } from '../platform/platform.js';
 import type { SidecarChildMessage, SidecarParentMessage } from '../platform/sidecar-process.js';
 import { startSidecarRole } from '../platform/sidecar-role.js';
@@ -52,16 +51,12 @@ async function runSidecar(options: PlatformFlags): Promise<void> {
   const { port, ...rest } = options;
   const config = configFromFlags(rest, port === undefined ? {} : { sidecarPort: port });
   const logger = createLogger({ level: config.logLevel });
-  const ctx = await createPlatformContext(config, logger, { role: 'sidecar', privateRedisAllowed: false });
+  const sidecar = await startSidecarRole(config, logger, resolveAdminToken(config.adminToken, config.dataDir));
   let stopped: Promise<void> | null = null;
-  const stop = () => (stopped ??= ctx.stop());
-  const sidecar = await startSidecarRole(ctx, resolveAdminToken(config.adminToken, config.dataDir)).catch(async (error: unknown) => {
-    await stop();
-    throw error;
-  });
+  const stop = () => (stopped ??= sidecar.close());
   console.log(`Isola sidecar is up: ${sidecar.url}`);
   if (process.send === undefined) {
-    stopOnSignals({ stop, kill: () => ctx.kill() }, 'the Isola sidecar');
+    stopOnSignals({ stop, kill: () => undefined }, 'the Isola sidecar');
     return;
   }
   // Forked by \`isola up\`: report the URL, take the gateway's, and stop when the parent says so
@@ -73,7 +68,7 @@ async function runSidecar(options: PlatformFlags): Promise<void> {
   process.on('message', (message: SidecarParentMessage) => {
     if (message.type === 'gateway') sidecar.setGatewayUrl(message.url);
   });
-  process.send({ type: 'ready', url: sidecar.url, port: sidecar.port } satisfies SidecarChildMessage);
+  process.send({ type: 'ready', url: sidecar.url } satisfies SidecarChildMessage);
 }
 
 async function runRole(roles: Roles, options: PlatformFlags): Promise<void> {

@@ -9,7 +9,7 @@ import { IsolaError, type Logger } from '@isola/core';
 const binPath = fileURLToPath(new URL('../bin.js', import.meta.url));
 
 /** What the child and this process say to each other over IPC. */
-export type SidecarChildMessage = { type: 'ready'; url: string; port: number };
+export type SidecarChildMessage = { type: 'ready'; url: string };
 export type SidecarParentMessage = { type: 'gateway'; url: string };
 
 export interface SidecarProcessOptions {
@@ -37,9 +37,9 @@ export class SidecarProcess {
 
   /** Forks the sidecar and resolves with its URL once it listens. */
   async start(): Promise<string> {
-    const ready = await this.spawn();
-    this.port = ready.port;
-    return ready.url;
+    const { url } = await this.spawn();
+    this.port = Number(new URL(url).port);
+    return url;
   }
 
   /** Gives the sidecar the gateway it forwards service invocations to (now, and after every restart). */

@@ -112,7 +112,7 @@ export function workerPids(platform: { process: ChildProcess }): number[] {
 }
 
 export interface SpawnedRole {
-  /** The gateway's URL (gateway role), the node's URL (worker role); empty for the scheduler. */
+  /** The gateway's URL (gateway role), the node's URL (worker role), the sidecar's (sidecar role); empty for the scheduler. */
   url: string;
   /** Where the gateway's gRPC trigger listens, host:port (gateway role). */
   grpcAddress: string | null;
@@ -128,14 +128,14 @@ export interface SpawnedRole {
 }
 
 /**
- * Runs one role alone (`isola gateway` or `isola worker`) against an existing Redis, as a
- * multi-process deployment does: `env` must carry REDIS_URL, ISOLA_SECRET_KEY and (gateways)
- * ISOLA_ADMIN_TOKEN shared by every role.
+ * Runs one role alone (`isola gateway`, `isola worker`, `isola scheduler`, `isola sidecar`)
+ * against an existing Redis, as a multi-process deployment does: `env` must carry REDIS_URL,
+ * ISOLA_SECRET_KEY and (gateways, sidecars) ISOLA_ADMIN_TOKEN shared by every role.
  */
-export async function spawnRole(role: 'gateway' | 'worker' | 'scheduler', env: NodeJS.ProcessEnv, args: string[] = []): Promise<SpawnedRole> {
+export async function spawnRole(role: 'gateway' | 'worker' | 'scheduler' | 'sidecar', env: NodeJS.ProcessEnv, args: string[] = []): Promise<SpawnedRole> {
   const dataDir = mkdtempSync(join(tmpdir(), `isola-${role}-`));
-  const roleEnv = { ...process.env, ISOLA_PORT: '0', ISOLA_GRPC_PORT: '0', ISOLA_WORKERS: '1', ISOLA_LOG_LEVEL: 'warn', ISOLA_DATA_DIR: dataDir, ...env };
-  const pattern = { gateway: /Isola gateway is up: (\S+) \(gRPC (\S+)\)/, worker: /Isola worker node (\S+) is up: (\S+)/, scheduler: /Isola scheduler is up()/ }[role];
+  const roleEnv = { ...process.env, ISOLA_PORT: '0', ISOLA_GRPC_PORT: '0', ISOLA_SIDECAR_PORT: '0', ISOLA_WORKERS: '1', ISOLA_LOG_LEVEL: 'warn', ISOLA_DATA_DIR: dataDir, ...env };
+  const pattern = { gateway: /Isola gateway is up: (\S+) \(gRPC (\S+)\)/, worker: /Isola worker node (\S+) is up: (\S+)/, scheduler: /Isola scheduler is up()/, sidecar: /Isola sidecar is up: (\S+)/ }[role];
   const launched = await launch([bin.pathname, role, ...args], roleEnv, pattern, `isola ${role}`);
   const { child, exited, match } = launched;
   const cleanup = () => rmSync(dataDir, { recursive: true, force: true });

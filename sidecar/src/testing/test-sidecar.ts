@@ -7,7 +7,6 @@ import {
   manifestSchema,
   sidecarAuthToken,
   sidecarHeaders,
-  TokenStore,
   type ConfigOverrides,
 } from '@isola/core';
 import { startTestRedis, type TestRedis } from '@isola/core/testing';
@@ -49,8 +48,7 @@ export async function startTestSidecar(options: TestSidecarOptions = {}): Promis
     redisUrl: redis.url,
     secretKey,
     adminToken,
-    tokens: new TokenStore(redis.redis),
-    gatewayUrl: options.gatewayUrl ?? 'http://127.0.0.1:9',
+    ...(options.gatewayUrl === undefined ? {} : { gatewayUrl: options.gatewayUrl }),
     appUrl: options.appUrl,
   };
   if (options.components !== undefined) sidecarOptions.components = options.components(redis);
