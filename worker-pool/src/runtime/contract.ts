@@ -181,7 +181,7 @@ export interface SidecarRequest {
   subscriptionId?: number;
 }
 
-/** What the host's sidecarCall resolves with; never rejects. */
+/** What the host hands back for a binding call (completeSidecarCall); a failure is a result, never a throw. */
 export type SidecarResult =
   | { ok: true; resultJson: string }
   | { ok: false; code: BindingErrorCode; message: string; remote?: { code: string; message: string; invocationId?: string } };
@@ -200,8 +200,14 @@ export interface HostFunctions {
   /** Called with apply (async): the result is a promise. */
   fetch(request: OutboundRequest): Promise<OutboundResult>;
   abortFetch(fetchId: number): void;
-  /** Called with apply (async): one call of a binding method through the sidecar. */
-  sidecarCall(request: SidecarRequest): Promise<SidecarResult>;
+  /**
+   * Starts one call of a binding method through the sidecar and returns at once; the host hands
+   * the result back with completeSidecarCall(callId, result) from its own thread, so a binding
+   * call costs no trip through isolated-vm's asynchronous machinery.
+   */
+  sidecarCall(callId: number, request: SidecarRequest): void;
+  /** A dispatch that collect() found still running has settled: collect it (see IsolaRuntime.collect). */
+  dispatchSettled(ticket: number): void;
 }
 
 export type HostFunctionName = keyof HostFunctions;
@@ -230,6 +236,8 @@ export interface IsolaRuntime {
    * its onChange callback; null: the sidecar ended the subscription. Runs outside invocations.
    */
   deliverConfigUpdate(subscriptionId: number, itemsJson: string | null): void;
+  /** Settles the binding call `callId` (see HostFunctions.sidecarCall); the caller's code runs on in its microtasks. */
+  completeSidecarCall(callId: number, result: SidecarResult): void;
   /** Runs the fetch handler for one request. Rejects only on host faults (bad metaJson). */
   dispatch(metaJson: string, body: Uint8Array | undefined): Promise<DispatchResult>;
   /**
@@ -238,12 +246,14 @@ export interface IsolaRuntime {
    * (null for the others). Rejects only on host faults (malformed eventJson or bodies).
    */
   dispatchEvent(eventJson: string, bodies: (Uint8Array | null)[] | undefined): Promise<EventResult>;
-  /** Starts a dispatch (the synchronous fast path); returns a ticket for collect()/wait(). */
+  /** Starts a dispatch (the synchronous fast path); returns a ticket for collect(). */
   start(metaJson: string, body: Uint8Array | undefined): number;
-  /** The result of a started dispatch, or null while it is still waiting for I/O or timers. */
+  /**
+   * The result of a started dispatch, or null while it is still waiting for I/O or timers; after
+   * a null, the runtime calls the host's dispatchSettled(ticket) once it has settled, and the host
+   * collects it then.
+   */
   collect(ticket: number): DispatchResult | null;
-  /** The result of a started dispatch that collect() found still running. */
-  wait(ticket: number): Promise<DispatchResult>;
   /** Exercises the dispatch path once with a built-in handler, before install (pool isolates). */
   warmup(): Promise<void>;
 }

@@ -6,6 +6,7 @@
 import type { DispatchError, DispatchMeta, DispatchResult, WithoutLogs } from './contract.js';
 import { createExecutionContext, logWaitUntilRejections } from './execution-context.js';
 import { functionError } from './function-error.js';
+import { callHost } from './host-bridge.js';
 import { installedFunction } from './installed-function.js';
 import { beginInvocationScope, endInvocationScope } from './invocation-scope.js';
 import { beginInvocationLog, endInvocationLog, type InvocationLog } from './log-capture.js';
@@ -202,28 +203,40 @@ function safeConstructorName(value: object): string | undefined {
 // The synchronous fast path. The host runs start() with applySync on its own thread: the
 // handler runs until its first real wait, and the microtask checkpoint at the end of that call
 // settles handlers that never wait for I/O. collect() then hands over the result, or null when
-// the invocation is still waiting (a timer, a fetch); the host then awaits it with wait().
-// Two synchronous calls cost a few microseconds; one asynchronous call costs tens.
+// the invocation is still waiting (a timer, a fetch, a binding call); the runtime then tells the
+// host when it has settled (dispatchSettled) and the host collects it. Synchronous calls cost a
+// few microseconds; an asynchronous call through isolated-vm's thread pool costs tens.
+
+interface StartedDispatch {
+  settled: boolean;
+  /** collect() found it running: the host waits for dispatchSettled. */
+  awaited: boolean;
+  result?: DispatchResult;
+  fault?: unknown;
+}
 
 /** Dispatches started by start() and not yet handed to the host, by ticket. */
-const started = new Map<number, { settled: boolean; result?: DispatchResult; fault?: unknown; promise: Promise<DispatchResult> }>();
+const started = new Map<number, StartedDispatch>();
 let lastTicket = 0;
 
-/** Starts one dispatch; returns a ticket for collect()/wait(). */
+/** Starts one dispatch; returns a ticket for collect(). */
 export function start(metaJson: string, body: Uint8Array | undefined): number {
   lastTicket += 1;
   const ticket = lastTicket;
-  const promise = dispatch(metaJson, body);
-  const entry: { settled: boolean; result?: DispatchResult; fault?: unknown; promise: Promise<DispatchResult> } = { settled: false, promise };
+  const entry: StartedDispatch = { settled: false, awaited: false };
   started.set(ticket, entry);
-  promise.then(
+  const settle = () => {
+    entry.settled = true;
+    if (entry.awaited) callHost('dispatchSettled', [ticket]);
+  };
+  dispatch(metaJson, body).then(
     (result) => {
-      entry.settled = true;
       entry.result = result;
+      settle();
     },
     (fault: unknown) => {
-      entry.settled = true;
       entry.fault = fault;
+      settle();
     },
   );
   return ticket;
@@ -233,16 +246,11 @@ export function start(metaJson: string, body: Uint8Array | undefined): number {
 export function collect(ticket: number): DispatchResult | null {
   const entry = started.get(ticket);
   if (entry === undefined) throw new Error(`no dispatch was started with ticket ${ticket}`);
-  if (!entry.settled) return null;
+  if (!entry.settled) {
+    entry.awaited = true;
+    return null;
+  }
   started.delete(ticket);
   if (entry.result === undefined) throw entry.fault;
   return entry.result;
-}
-
-/** The result of a started dispatch that was still running at collect() (and forgets it). */
-export function wait(ticket: number): Promise<DispatchResult> {
-  const entry = started.get(ticket);
-  if (entry === undefined) throw new Error(`no dispatch was started with ticket ${ticket}`);
-  started.delete(ticket);
-  return entry.promise;
 }

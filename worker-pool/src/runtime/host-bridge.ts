@@ -19,6 +19,7 @@ const hostFunctionNames: readonly string[] = [
   'fetch',
   'abortFetch',
   'sidecarCall',
+  'dispatchSettled',
 ] satisfies HostFunctionName[];
 
 // isolated-vm reads transfer options through the prototype chain: with ordinary objects, user
@@ -54,7 +55,7 @@ function referenceTo(name: HostFunctionName): HostReference {
   return reference;
 }
 
-type AsyncHostFunctionName = 'fetch' | 'sidecarCall';
+type AsyncHostFunctionName = 'fetch';
 type Call<K extends HostFunctionName> = HostFunctions[K] extends (...args: infer A) => infer R ? { args: A; result: R } : never;
 
 /** Calls a synchronous host function; arguments and result are copied. */

@@ -2,7 +2,8 @@
 // calls. Bundled into one IIFE script (scripts/build-runtime.mjs) that every pool isolate runs
 // before user code. It uses no Node APIs: there are none in an isolate.
 import { deliverConfigUpdate } from './bindings/config.js';
-import { collect, dispatch, start, wait, warmup } from './dispatch.js';
+import { completeSidecarCall } from './bindings/sidecar-call.js';
+import { collect, dispatch, start, warmup } from './dispatch.js';
 import { dispatchEvent } from './event-dispatch.js';
 import { install } from './installed-function.js';
 import type { IsolaRuntime } from './contract.js';
@@ -103,6 +104,6 @@ defineGlobal('crypto', createCrypto());
 registerPlatformClasses(webClasses);
 setListenerErrorReporter((error) => writeLog('error', `[isola] uncaught error in an event listener: ${formatValue(error)}`));
 
-const runtime: IsolaRuntime = { install, dispatch, dispatchEvent, start, collect, wait, warmup, connectHost, runTimers, deliverConfigUpdate };
+const runtime: IsolaRuntime = { install, dispatch, dispatchEvent, start, collect, warmup, connectHost, runTimers, deliverConfigUpdate, completeSidecarCall };
 // Configurable, so the host can delete it once it holds References to its functions.
 Object.defineProperty(globalThis, '__isolaRuntime', { value: Object.freeze(runtime), configurable: true, enumerable: false });

@@ -16,6 +16,15 @@ export function append<T>(list: T[], item: T): void {
 const promise = Promise;
 export const promiseResolve: <T>(value: T) => Promise<Awaited<T>> = promise.resolve.bind(promise);
 export const promiseAllSettled: <T>(values: readonly T[]) => Promise<PromiseSettledResult<Awaited<T>>[]> = promise.allSettled.bind(promise);
+/** A promise of the Promise the runtime loaded with, and the function that resolves it. */
+export function pendingPromise<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
+  let resolve: ((value: T) => void) | undefined;
+  const created = new promise<T>((settle) => {
+    resolve = settle;
+  });
+  return { promise: created, resolve: resolve as (value: T) => void };
+}
+
 /** `value instanceof Promise` against the Promise the runtime loaded with, not the current global. */
 export function isPromise(value: unknown): value is Promise<unknown> {
   return value instanceof promise;

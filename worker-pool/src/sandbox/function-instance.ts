@@ -95,6 +95,8 @@ export class FunctionInstance {
    */
   runsSynchronously = false;
   private demoted = false;
+  /** Fast-path dispatches that were still running when collected, by ticket: settled through dispatchSettled. */
+  private readonly awaitedDispatches = new Map<number, { resolve(result: RuntimeResult): void; reject(error: unknown): void }>();
 
   private constructor(
     private readonly prepared: PreparedIsolate,
@@ -106,6 +108,9 @@ export class FunctionInstance {
     this.heapTotalBytes = prepared.isolate.getHeapStatisticsSync().total_heap_size;
     // A timer callback that breaks a limit runs outside any dispatch call: discard from here.
     prepared.bridges.onFault = (error) => this.discard(error);
+    prepared.bridges.completesSynchronously = () => this.runsSynchronously;
+    // Called from inside the isolate (a synchronous host call): collect once the call has returned.
+    prepared.bridges.onDispatchSettled = (ticket) => queueMicrotask(() => this.collectSettled(ticket));
   }
 
   get usable(): boolean {
@@ -191,6 +196,7 @@ export class FunctionInstance {
     const startedAt = performance.now();
     this.prepared.bridges.beginInvocation(request.invocationId, timeoutMs, this.prepared.bridges.hasBindings ? bindingCallContext(request) : undefined);
     let deadline: NodeJS.Timeout | undefined;
+    let awaited: number | undefined;
     try {
       let run: Promise<RuntimeResult>;
       if (this.runsSynchronously) {
@@ -204,7 +210,8 @@ export class FunctionInstance {
           this.demoted = true;
         }
         if (settled !== null) return this.toOutcome(settled, cpuBefore);
-        run = this.prepared.wait.apply(undefined, [ticket], { result: { promise: true, copy: true } }) as unknown as Promise<RuntimeResult>;
+        awaited = ticket;
+        run = new Promise<RuntimeResult>((resolve, reject) => this.awaitedDispatches.set(ticket, { resolve, reject }));
       } else {
         run = this.prepared.dispatch.apply(undefined, args, {
           arguments: { copy: true },
@@ -230,6 +237,7 @@ export class FunctionInstance {
       return this.failed(error, timeoutMs, memoryMb);
     } finally {
       clearTimeout(deadline);
+      if (awaited !== undefined) this.awaitedDispatches.delete(awaited);
       this.prepared.bridges.endInvocation(request.invocationId);
     }
   }
@@ -273,6 +281,20 @@ export class FunctionInstance {
   dispose(): void {
     this.prepared.bridges.close();
     if (!this.prepared.isolate.isDisposed) this.prepared.isolate.dispose();
+    for (const waiter of this.awaitedDispatches.values()) waiter.reject(new Error('the function instance was discarded'));
+    this.awaitedDispatches.clear();
+  }
+
+  /** The runtime said the fast-path dispatch `ticket` settled: hand its result to the invocation waiting for it. */
+  private collectSettled(ticket: number): void {
+    const waiter = this.awaitedDispatches.get(ticket);
+    if (waiter === undefined) return; // its time ran out meanwhile
+    this.awaitedDispatches.delete(ticket);
+    try {
+      waiter.resolve(this.prepared.collect.applySync(undefined, [ticket], { result: { copy: true } }) as RuntimeResult);
+    } catch (error) {
+      waiter.reject(error);
+    }
   }
 
   private toOutcome(unredacted: RuntimeResult, cpuBefore: bigint): DispatchOutcome {

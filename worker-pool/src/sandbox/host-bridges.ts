@@ -61,10 +61,20 @@ export class HostBridges {
    * or memory): the owner must discard the instance.
    */
   onFault: (error: ErrorShape) => void = () => undefined;
+  /**
+   * Whether binding results go back into the isolate synchronously (on this thread, no trip
+   * through isolated-vm's thread pool): true while the owner runs its invocations on the fast
+   * path, where a handler holds the isolate only briefly. Otherwise asynchronously, so a handler
+   * busy on another thread never blocks this one.
+   */
+  completesSynchronously: () => boolean = () => false;
+  /** A fast-path dispatch that was still running when collected has settled (the owner collects it). */
+  onDispatchSettled: (ticket: number) => void = () => undefined;
 
   constructor(
     runTimers: ivm.Reference<() => number>,
     private readonly deliverConfigUpdate: ivm.Reference<(subscriptionId: number, itemsJson: string | null) => void>,
+    private readonly completeSidecarCall: ivm.Reference<(callId: number, result: SidecarCallResult) => void>,
   ) {
     this.timers = new HostTimers(
       runTimers,
@@ -122,13 +132,41 @@ export class HostBridges {
       abortFetch: (fetchId: unknown) => {
         if (typeof fetchId === 'number') this.inFlight.get(fetchId)?.abort(new Error('The operation was aborted.'));
       },
-      sidecarCall: (request: unknown) => this.sidecarCall(request),
+      sidecarCall: (callId: unknown, request: unknown) => this.sidecarCall(callId, request),
+      dispatchSettled: (ticket: unknown) => {
+        if (typeof ticket === 'number') this.onDispatchSettled(ticket);
+      },
     };
   }
 
-  private async sidecarCall(request: unknown): Promise<SidecarCallResult> {
-    if (this.bindings === null) return { ok: false, code: 'PERMISSION_DENIED', message: 'this function has no bindings; declare them under bindings: in isola.yaml' };
-    return this.bindings.call(request);
+  /** Starts a binding call; its result goes back through completeSidecarCall. */
+  private sidecarCall(callId: unknown, request: unknown): void {
+    if (typeof callId !== 'number') throw new TypeError('sidecarCall: the call needs a numeric id');
+    const result: Promise<SidecarCallResult> =
+      this.bindings === null
+        ? Promise.resolve({ ok: false, code: 'PERMISSION_DENIED', message: 'this function has no bindings; declare them under bindings: in isola.yaml' })
+        : this.bindings.call(request);
+    void result.then((settled) => this.complete(callId, settled));
+  }
+
+  /** Hands a binding call's result to the isolate, where the caller's code goes on (under the CPU time limit). */
+  private complete(callId: number, result: SidecarCallResult): void {
+    if (this.closed) return;
+    const options = { arguments: { copy: true }, timeout: this.settings?.timeoutMs ?? DEFAULT_CPU_TIMEOUT_MS } as const;
+    const fault = (error: unknown) => {
+      if (this.closed) return;
+      this.close();
+      this.bridgedWorkFault(error, 'the code after a binding call');
+    };
+    if (this.completesSynchronously()) {
+      try {
+        this.completeSidecarCall.applySync(undefined, [callId, result], options);
+      } catch (error) {
+        fault(error);
+      }
+    } else {
+      this.completeSidecarCall.apply(undefined, [callId, result], options).catch(fault);
+    }
   }
 
   /** Runs a config subscription's onChange in the isolate, under the CPU time limit of a timer callback. */
@@ -199,7 +237,8 @@ export function connectHostBridges(runtimeEntry: ivm.Reference<Record<string, un
   const connectHost = runtimeEntry.getSync('connectHost', { reference: true }) as ivm.Reference<(...pairs: unknown[]) => void>;
   const runTimers = runtimeEntry.getSync('runTimers', { reference: true }) as ivm.Reference<() => number>;
   const deliverConfigUpdate = runtimeEntry.getSync('deliverConfigUpdate', { reference: true }) as ivm.Reference<(subscriptionId: number, itemsJson: string | null) => void>;
-  const bridges = new HostBridges(runTimers, deliverConfigUpdate);
+  const completeSidecarCall = runtimeEntry.getSync('completeSidecarCall', { reference: true }) as ivm.Reference<(callId: number, result: SidecarCallResult) => void>;
+  const bridges = new HostBridges(runTimers, deliverConfigUpdate, completeSidecarCall);
   const pairs = Object.entries(bridges.hostFunctions()).flatMap(([name, hostFunction]) => [name, new ivm.Reference(hostFunction)]);
   connectHost.applySync(undefined, pairs);
   connectHost.release();

@@ -13,10 +13,9 @@ export interface PreparedIsolate {
   dispatch: ivm.Reference<(metaJson: string, body: Uint8Array | undefined) => Promise<unknown>>;
   /** Scheduled and queue invocations (runtime/event-dispatch.ts). */
   dispatchEvent: ivm.Reference<(eventJson: string, bodies: (Uint8Array | null)[]) => Promise<unknown>>;
-  /** The synchronous fast path: start a dispatch, collect its result, or wait for it. */
+  /** The synchronous fast path: start a dispatch, collect its result (now, or when the bridges hear it settled). */
   start: ivm.Reference<(metaJson: string, body: Uint8Array | undefined) => number>;
   collect: ivm.Reference<(ticket: number) => unknown>;
-  wait: ivm.Reference<(ticket: number) => Promise<unknown>>;
   /** Host capabilities connected to the runtime; the loaded function's settings go here. */
   bridges: HostBridges;
 }
@@ -53,7 +52,6 @@ export async function prepareIsolate(runtime: RuntimeScript, options: PrepareOpt
     const dispatchEvent = entry.getSync('dispatchEvent', { reference: true });
     const start = entry.getSync('start', { reference: true });
     const collect = entry.getSync('collect', { reference: true });
-    const wait = entry.getSync('wait', { reference: true });
     const warmup = entry.getSync('warmup', { reference: true });
     const bridges = connectHostBridges(entry);
     entry.release();
@@ -63,7 +61,7 @@ export async function prepareIsolate(runtime: RuntimeScript, options: PrepareOpt
     // rounds gain nothing and cost every pool isolate ~0.5 ms each).
     for (let round = 0; round < warmupRounds; round += 1) await warmup.apply(undefined, [], { result: { promise: true }, timeout: 5_000 });
     warmup.release();
-    return { isolate, context, memoryMb: options.memoryMb, owner, install, dispatch, dispatchEvent, start, collect, wait, bridges };
+    return { isolate, context, memoryMb: options.memoryMb, owner, install, dispatch, dispatchEvent, start, collect, bridges };
   } catch (error) {
     if (!isolate.isDisposed) isolate.dispose();
     throw error;

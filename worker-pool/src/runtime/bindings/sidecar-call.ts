@@ -1,10 +1,10 @@
 // The one way binding methods leave the isolate: a SidecarRequest to the host's sidecarCall,
 // whose failure results become BindingErrors here. Arguments arrive already checked and written
 // as JSON by the binding's method (env-bindings.ts).
-import type { SidecarRequest } from '../contract.js';
-import { callHostAsync } from '../host-bridge.js';
+import type { SidecarRequest, SidecarResult } from '../contract.js';
+import { callHost } from '../host-bridge.js';
 import { requireInvocation } from '../invocation-scope.js';
-import { jsonParse, jsonStringify } from '../primordials.js';
+import { jsonParse, jsonStringify, pendingPromise } from '../primordials.js';
 import { BindingError } from './binding-error.js';
 
 /** Calls `operation` of binding `binding` for the running invocation; resolves with the parsed result. */
@@ -18,10 +18,32 @@ export function closeSubscription(binding: string, subscriptionId: number): Prom
   return send({ invocationId: null, binding, operation: 'unsubscribe', argsJson: '[]', subscriptionId });
 }
 
+/** Calls waiting for completeSidecarCall, by id. */
+const waiting = new Map<number, (result: SidecarResult) => void>();
+let lastCallId = 0;
+
 async function send(request: SidecarRequest): Promise<unknown> {
-  const result = await callHostAsync('sidecarCall', [request]);
+  lastCallId += 1;
+  const callId = lastCallId;
+  const { promise, resolve } = pendingPromise<SidecarResult>();
+  waiting.set(callId, resolve);
+  try {
+    callHost('sidecarCall', [callId, request]);
+  } catch (error) {
+    waiting.delete(callId);
+    throw error;
+  }
+  const result = await promise;
   if (!result.ok) throw new BindingError(result.code, result.message, request.binding, request.operation, result.remote);
   return jsonParse(result.resultJson);
+}
+
+/** See IsolaRuntime.completeSidecarCall. */
+export function completeSidecarCall(callId: number, result: SidecarResult): void {
+  const resolve = waiting.get(callId);
+  if (resolve === undefined) return;
+  waiting.delete(callId);
+  resolve(result);
 }
 
 /** `[a, b, ...]` from values that are JSON already (no Array.prototype.join: user code may patch it). */
