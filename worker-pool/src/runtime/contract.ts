@@ -246,14 +246,16 @@ export interface IsolaRuntime {
    * (null for the others). Rejects only on host faults (malformed eventJson or bodies).
    */
   dispatchEvent(eventJson: string, bodies: (Uint8Array | null)[] | undefined): Promise<EventResult>;
-  /** Starts a dispatch (the synchronous fast path); returns a ticket for collect(). */
+  /** Starts a fetch dispatch (the synchronous fast path); returns a ticket for collect(). */
   start(metaJson: string, body: Uint8Array | undefined): number;
+  /** Starts a dispatchEvent() on the fast path; returns a ticket for collect(). */
+  startEvent(eventJson: string, bodies: (Uint8Array | null)[] | undefined): number;
   /**
-   * The result of a started dispatch, or null while it is still waiting for I/O or timers; after
-   * a null, the runtime calls the host's dispatchSettled(ticket) once it has settled, and the host
-   * collects it then.
+   * The result of a started dispatch (a DispatchResult, or an EventResult for startEvent), or null
+   * while it is still waiting for I/O or timers; after a null, the runtime calls the host's
+   * dispatchSettled(ticket) once it has settled, and the host collects it then.
    */
-  collect(ticket: number): DispatchResult | null;
+  collect(ticket: number): DispatchResult | EventResult | null;
   /** Exercises the dispatch path once with a built-in handler, before install (pool isolates). */
   warmup(): Promise<void>;
 }

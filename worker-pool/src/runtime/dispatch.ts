@@ -6,7 +6,7 @@
 import type { DispatchError, DispatchMeta, DispatchResult, WithoutLogs } from './contract.js';
 import { createExecutionContext, logWaitUntilRejections } from './execution-context.js';
 import { functionError } from './function-error.js';
-import { callHost } from './host-bridge.js';
+import { track } from './fast-path.js';
 import { installedFunction } from './installed-function.js';
 import { beginInvocationScope, endInvocationScope } from './invocation-scope.js';
 import { beginInvocationLog, endInvocationLog, type InvocationLog } from './log-capture.js';
@@ -200,57 +200,7 @@ function safeConstructorName(value: object): string | undefined {
   }
 }
 
-// The synchronous fast path. The host runs start() with applySync on its own thread: the
-// handler runs until its first real wait, and the microtask checkpoint at the end of that call
-// settles handlers that never wait for I/O. collect() then hands over the result, or null when
-// the invocation is still waiting (a timer, a fetch, a binding call); the runtime then tells the
-// host when it has settled (dispatchSettled) and the host collects it. Synchronous calls cost a
-// few microseconds; an asynchronous call through isolated-vm's thread pool costs tens.
-
-interface StartedDispatch {
-  settled: boolean;
-  /** collect() found it running: the host waits for dispatchSettled. */
-  awaited: boolean;
-  result?: DispatchResult;
-  fault?: unknown;
-}
-
-/** Dispatches started by start() and not yet handed to the host, by ticket. */
-const started = new Map<number, StartedDispatch>();
-let lastTicket = 0;
-
-/** Starts one dispatch; returns a ticket for collect(). */
+/** Starts one fetch dispatch on the synchronous fast path (see fast-path.ts); returns its ticket for collect(). */
 export function start(metaJson: string, body: Uint8Array | undefined): number {
-  lastTicket += 1;
-  const ticket = lastTicket;
-  const entry: StartedDispatch = { settled: false, awaited: false };
-  started.set(ticket, entry);
-  const settle = () => {
-    entry.settled = true;
-    if (entry.awaited) callHost('dispatchSettled', [ticket]);
-  };
-  dispatch(metaJson, body).then(
-    (result) => {
-      entry.result = result;
-      settle();
-    },
-    (fault: unknown) => {
-      entry.fault = fault;
-      settle();
-    },
-  );
-  return ticket;
-}
-
-/** The settled result of a started dispatch (and forgets it), or null while it still runs. */
-export function collect(ticket: number): DispatchResult | null {
-  const entry = started.get(ticket);
-  if (entry === undefined) throw new Error(`no dispatch was started with ticket ${ticket}`);
-  if (!entry.settled) {
-    entry.awaited = true;
-    return null;
-  }
-  started.delete(ticket);
-  if (entry.result === undefined) throw entry.fault;
-  return entry.result;
+  return track(dispatch(metaJson, body));
 }

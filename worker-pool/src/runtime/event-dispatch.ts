@@ -20,6 +20,7 @@ import { beginInvocationLog, endInvocationLog, writeLogTo, type InvocationLog } 
 import { createMessageBatch } from './message-batch.js';
 import { runRpc } from './rpc-dispatch.js';
 import { createScheduledController } from './scheduled-controller.js';
+import { track } from './fast-path.js';
 import { jsonParse, jsonStringify, promiseAllSettled } from './primordials.js';
 
 const NO_SCHEDULED_HANDLER =
@@ -142,4 +143,9 @@ function parseEventMeta(eventJson: string, bodies: (Uint8Array | null)[] | undef
     if (bytes !== undefined && bytes !== null && !(bytes instanceof Uint8ArrayConstructor)) throw new TypeError(`dispatchEvent: the body of message ${index} must be a Uint8Array`);
   }
   return meta;
+}
+
+/** Starts one scheduled, queue or RPC dispatch on the synchronous fast path (see fast-path.ts); returns its ticket for collect(). */
+export function startEvent(eventJson: string, bodies: (Uint8Array | null)[] | undefined): number {
+  return track(dispatchEvent(eventJson, bodies));
 }

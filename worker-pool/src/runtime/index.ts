@@ -3,8 +3,9 @@
 // before user code. It uses no Node APIs: there are none in an isolate.
 import { deliverConfigUpdate } from './bindings/config.js';
 import { completeSidecarCall } from './bindings/sidecar-call.js';
-import { collect, dispatch, start, warmup } from './dispatch.js';
-import { dispatchEvent } from './event-dispatch.js';
+import { dispatch, start, warmup } from './dispatch.js';
+import { dispatchEvent, startEvent } from './event-dispatch.js';
+import { collect } from './fast-path.js';
 import { install } from './installed-function.js';
 import type { IsolaRuntime } from './contract.js';
 import { connectHost } from './host-bridge.js';
@@ -104,6 +105,6 @@ defineGlobal('crypto', createCrypto());
 registerPlatformClasses(webClasses);
 setListenerErrorReporter((error) => writeLog('error', `[isola] uncaught error in an event listener: ${formatValue(error)}`));
 
-const runtime: IsolaRuntime = { install, dispatch, dispatchEvent, start, collect, warmup, connectHost, runTimers, deliverConfigUpdate, completeSidecarCall };
+const runtime: IsolaRuntime = { install, dispatch, dispatchEvent, start, startEvent, collect, warmup, connectHost, runTimers, deliverConfigUpdate, completeSidecarCall };
 // Configurable, so the host can delete it once it holds References to its functions.
 Object.defineProperty(globalThis, '__isolaRuntime', { value: Object.freeze(runtime), configurable: true, enumerable: false });

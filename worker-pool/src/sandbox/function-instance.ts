@@ -96,7 +96,7 @@ export class FunctionInstance {
   runsSynchronously = false;
   private demoted = false;
   /** Fast-path dispatches that were still running when collected, by ticket: settled through dispatchSettled. */
-  private readonly awaitedDispatches = new Map<number, { resolve(result: RuntimeResult): void; reject(error: unknown): void }>();
+  private readonly awaitedDispatches = new Map<number, { resolve(result: unknown): void; reject(error: unknown): void }>();
 
   private constructor(
     private readonly prepared: PreparedIsolate,
@@ -187,10 +187,41 @@ export class FunctionInstance {
 
   async dispatch(request: InvocationRequest): Promise<DispatchOutcome> {
     if (request.trigger !== 'http') return this.dispatchEvent(request);
-    const { timeoutMs, memoryMb } = this.version.manifest.limits;
     const { method, url, headers, body } = request.request;
     const meta = JSON.stringify({ invocationId: request.invocationId, method, url, headers, maxResponseBytes: this.options.maxResponseBytes });
-    const args: [string, Uint8Array | undefined] = [meta, body === undefined ? undefined : plainBytes(body)];
+    const args = [meta, body === undefined ? undefined : plainBytes(body)];
+    return this.run<RuntimeResult>(request, this.version.manifest.limits.timeoutMs, { start: this.prepared.start, dispatch: this.prepared.dispatch }, args, (result, cpuBefore) =>
+      this.toOutcome(result, cpuBefore),
+    );
+  }
+
+  /**
+   * A scheduled, queue or RPC invocation, under the same limits as fetch. When the handler never
+   * finishes (timeout, memory, crash) the outcome carries no decisions and no noRetry: the
+   * trigger then treats every message, or the tick, as failed. An RPC call may come with a
+   * shorter timeout than the version's (its caller's deadline).
+   */
+  private dispatchEvent(request: EventRequest): Promise<DispatchOutcome> {
+    const timeoutMs = Math.min(request.limits.timeoutMs, this.version.manifest.limits.timeoutMs);
+    const entries = { start: this.prepared.startEvent, dispatch: this.prepared.dispatchEvent };
+    return this.run<RuntimeEventResult>(request, timeoutMs, entries, eventArguments(request), (result, cpuBefore) => this.toEventOutcome(request, result, cpuBefore));
+  }
+
+  /**
+   * Runs one invocation in the isolate. On the fast path (the instance runs synchronously) the
+   * runtime's start entry runs the handler on this thread and collect takes its result, at once
+   * or when the runtime says it settled; otherwise the asynchronous entry runs it off this thread.
+   * CPU time is bounded by isolated-vm's `timeout`, wall time by a deadline that discards the
+   * instance (a promise that never settles).
+   */
+  private async run<R extends RuntimeResult | RuntimeEventResult>(
+    request: InvocationRequest,
+    timeoutMs: number,
+    entries: { start: ivm.Reference<(...args: never[]) => number>; dispatch: ivm.Reference<(...args: never[]) => Promise<unknown>> },
+    args: unknown[],
+    outcomeOf: (result: R, cpuBefore: bigint) => DispatchOutcome,
+  ): Promise<DispatchOutcome> {
+    const { memoryMb } = this.version.manifest.limits;
     const { isolate } = this.prepared;
     const cpuBefore = isolate.cpuTime;
     const startedAt = performance.now();
@@ -198,10 +229,10 @@ export class FunctionInstance {
     let deadline: NodeJS.Timeout | undefined;
     let awaited: number | undefined;
     try {
-      let run: Promise<RuntimeResult>;
+      let run: Promise<R>;
       if (this.runsSynchronously) {
-        const ticket = this.prepared.start.applySync(undefined, args, { arguments: { copy: true }, timeout: timeoutMs });
-        const settled = this.prepared.collect.applySync(undefined, [ticket], { result: { copy: true }, timeout: timeoutMs }) as RuntimeResult | null;
+        const ticket = entries.start.applySync(undefined, args as never[], { arguments: { copy: true }, timeout: timeoutMs }) as number;
+        const settled = this.prepared.collect.applySync(undefined, [ticket], { result: { copy: true }, timeout: timeoutMs }) as R | null;
         // Work that holds the thread this long belongs off it, where it cannot delay other
         // invocations and heartbeats. CPU time, not wall time: a busy machine must not demote.
         const syncMs = Number(isolate.cpuTime - cpuBefore) / 1e6;
@@ -209,15 +240,15 @@ export class FunctionInstance {
           this.runsSynchronously = false;
           this.demoted = true;
         }
-        if (settled !== null) return this.toOutcome(settled, cpuBefore);
+        if (settled !== null) return outcomeOf(settled, cpuBefore);
         awaited = ticket;
-        run = new Promise<RuntimeResult>((resolve, reject) => this.awaitedDispatches.set(ticket, { resolve, reject }));
+        run = new Promise<R>((resolve, reject) => this.awaitedDispatches.set(ticket, { resolve: resolve as (result: unknown) => void, reject }));
       } else {
-        run = this.prepared.dispatch.apply(undefined, args, {
+        run = entries.dispatch.apply(undefined, args as never[], {
           arguments: { copy: true },
           result: { promise: true, copy: true },
           timeout: timeoutMs,
-        }) as unknown as Promise<RuntimeResult>;
+        }) as unknown as Promise<R>;
       }
       // `timeout` bounds synchronous runs only; a promise that never settles needs a wall clock
       // (what the synchronous start already used counts against it).
@@ -229,7 +260,7 @@ export class FunctionInstance {
         run.catch(() => undefined);
         return this.timedOut(timeoutMs);
       }
-      const outcome = this.toOutcome(result, cpuBefore);
+      const outcome = outcomeOf(result, cpuBefore);
       // A handler that used little CPU may take the fast path next time.
       if (!this.demoted && (outcome.cpuMs ?? Infinity) < promoteBelowMs) this.runsSynchronously = true;
       return outcome;
@@ -238,42 +269,6 @@ export class FunctionInstance {
     } finally {
       clearTimeout(deadline);
       if (awaited !== undefined) this.awaitedDispatches.delete(awaited);
-      this.prepared.bridges.endInvocation(request.invocationId);
-    }
-  }
-
-  /**
-   * A scheduled, queue or RPC invocation: always the asynchronous path, under the same limits as
-   * fetch. When the handler never finishes (timeout, memory, crash) the outcome carries no
-   * decisions and no noRetry: the trigger then treats every message, or the tick, as failed.
-   * An RPC call may come with a shorter timeout than the version's (its caller's deadline).
-   */
-  private async dispatchEvent(request: EventRequest): Promise<DispatchOutcome> {
-    const { memoryMb } = this.version.manifest.limits;
-    const timeoutMs = Math.min(request.limits.timeoutMs, this.version.manifest.limits.timeoutMs);
-    const args = eventArguments(request);
-    const cpuBefore = this.prepared.isolate.cpuTime;
-    this.prepared.bridges.beginInvocation(request.invocationId, timeoutMs, this.prepared.bridges.hasBindings ? bindingCallContext(request) : undefined);
-    let deadline: NodeJS.Timeout | undefined;
-    try {
-      const run = this.prepared.dispatchEvent.apply(undefined, args, {
-        arguments: { copy: true },
-        result: { promise: true, copy: true },
-        timeout: timeoutMs,
-      }) as unknown as Promise<RuntimeEventResult>;
-      const expired = new Promise<'expired'>((resolve) => {
-        deadline = setTimeout(() => resolve('expired'), timeoutMs);
-      });
-      const result = await Promise.race([run, expired]);
-      if (result === 'expired') {
-        run.catch(() => undefined);
-        return this.timedOut(timeoutMs);
-      }
-      return this.toEventOutcome(request, result, cpuBefore);
-    } catch (error) {
-      return this.failed(error, timeoutMs, memoryMb);
-    } finally {
-      clearTimeout(deadline);
       this.prepared.bridges.endInvocation(request.invocationId);
     }
   }
@@ -291,7 +286,7 @@ export class FunctionInstance {
     if (waiter === undefined) return; // its time ran out meanwhile
     this.awaitedDispatches.delete(ticket);
     try {
-      waiter.resolve(this.prepared.collect.applySync(undefined, [ticket], { result: { copy: true } }) as RuntimeResult);
+      waiter.resolve(this.prepared.collect.applySync(undefined, [ticket], { result: { copy: true } }));
     } catch (error) {
       waiter.reject(error);
     }

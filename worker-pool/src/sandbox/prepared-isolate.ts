@@ -15,6 +15,7 @@ export interface PreparedIsolate {
   dispatchEvent: ivm.Reference<(eventJson: string, bodies: (Uint8Array | null)[]) => Promise<unknown>>;
   /** The synchronous fast path: start a dispatch, collect its result (now, or when the bridges hear it settled). */
   start: ivm.Reference<(metaJson: string, body: Uint8Array | undefined) => number>;
+  startEvent: ivm.Reference<(eventJson: string, bodies: (Uint8Array | null)[]) => number>;
   collect: ivm.Reference<(ticket: number) => unknown>;
   /** Host capabilities connected to the runtime; the loaded function's settings go here. */
   bridges: HostBridges;
@@ -51,6 +52,7 @@ export async function prepareIsolate(runtime: RuntimeScript, options: PrepareOpt
     const dispatch = entry.getSync('dispatch', { reference: true });
     const dispatchEvent = entry.getSync('dispatchEvent', { reference: true });
     const start = entry.getSync('start', { reference: true });
+    const startEvent = entry.getSync('startEvent', { reference: true });
     const collect = entry.getSync('collect', { reference: true });
     const warmup = entry.getSync('warmup', { reference: true });
     const bridges = connectHostBridges(entry);
@@ -61,7 +63,7 @@ export async function prepareIsolate(runtime: RuntimeScript, options: PrepareOpt
     // rounds gain nothing and cost every pool isolate ~0.5 ms each).
     for (let round = 0; round < warmupRounds; round += 1) await warmup.apply(undefined, [], { result: { promise: true }, timeout: 5_000 });
     warmup.release();
-    return { isolate, context, memoryMb: options.memoryMb, owner, install, dispatch, dispatchEvent, start, collect, bridges };
+    return { isolate, context, memoryMb: options.memoryMb, owner, install, dispatch, dispatchEvent, start, startEvent, collect, bridges };
   } catch (error) {
     if (!isolate.isDisposed) isolate.dispose();
     throw error;
