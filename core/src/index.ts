@@ -18,6 +18,7 @@ export * from './store/function-cache.js';
 export * from './bundle/bundler.js';
 export * from './api/deploy.js';
 export * from './redis/private-redis.js';
+export * from './net/free-port.js';
 export * from './store/token-store.js';
 export * from './api/deploy-archive.js';
 export * from './secrets/secret-key.js';

@@ -1,4 +1,4 @@
-import type { Config, Logger } from '@isola/core';
+import { freePort, type Config, type Logger } from '@isola/core';
 import { resolveAdminToken, type AdminToken } from './admin-token.js';
 import { createPlatformContext } from './context.js';
 import { startGatewayRole } from './gateway-role.js';
@@ -49,12 +49,16 @@ export async function startPlatform(config: Config, logger: Logger, roles: Roles
   try {
     // `isola up` runs the sidecar as a process of its own, started before the worker processes
     // (they are told its URL) and stopped after them (steps stop last-in, first-out).
-    const sidecar = role === 'up' ? await startSidecarProcess(ctx.redisUrl, config, logger) : null;
+    // It starts beside the worker node rather than before it: its URL is known up front.
+    const sidecar = role === 'up' ? await sidecarProcess(ctx.redisUrl, config, logger) : null;
     if (sidecar !== null) ctx.atStop(() => sidecar.process.stop());
+    const sidecarStarted = sidecar?.process.start();
+    sidecarStarted?.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
     const worker = roles.worker ? await startWorkerRole(ctx, sidecar?.url) : null;
     if (roles.scheduler) await startSchedulerRole(ctx);
     const gateway =
       adminToken !== null ? await startGatewayRole(ctx, adminToken, worker === null ? undefined : { id: worker.nodeId, invoker: worker.scheduler }) : null;
+    await sidecarStarted;
     if (sidecar !== null && gateway !== null) sidecar.process.setGatewayUrl(gateway.url);
     return {
       url: gateway?.url ?? null,
@@ -75,10 +79,14 @@ export async function startPlatform(config: Config, logger: Logger, roles: Roles
   }
 }
 
-async function startSidecarProcess(redisUrl: string, config: Config, logger: Logger): Promise<{ process: SidecarProcess; url: string }> {
+/** The sidecar `isola up` forks, on ISOLA_SIDECAR_PORT (or, for 0, a port found free now), with its URL. */
+async function sidecarProcess(redisUrl: string, config: Config, logger: Logger): Promise<{ process: SidecarProcess; url: string }> {
+  const port = config.sidecarPort === 0 ? await freePort(config.sidecarHost) : config.sidecarPort;
   const sidecar = new SidecarProcess({
-    env: { ...process.env, REDIS_URL: redisUrl, ISOLA_DATA_DIR: config.dataDir, ISOLA_SIDECAR_PORT: String(config.sidecarPort), ISOLA_LOG_LEVEL: config.logLevel },
+    env: { ...process.env, REDIS_URL: redisUrl, ISOLA_DATA_DIR: config.dataDir, ISOLA_LOG_LEVEL: config.logLevel },
+    port,
     logger,
   });
-  return { process: sidecar, url: await sidecar.start() };
+  const host = config.sidecarHost === '0.0.0.0' || config.sidecarHost === '::' ? '127.0.0.1' : config.sidecarHost.includes(':') ? `[${config.sidecarHost}]` : config.sidecarHost;
+  return { process: sidecar, url: `http://${host}:${port}` };
 }

@@ -1,7 +1,7 @@
 // `isola up` runs the sidecar as a process of its own, as it runs in a container of its own beside
 // the worker in a Kubernetes pod: forked from here as `isola sidecar`, restarted when it dies,
-// stopped with the platform. The child reports its URL once it listens; it is kept on that port
-// across restarts, since the worker processes were told the URL when they started.
+// stopped with the platform. Its port is decided before it starts (the worker processes are told
+// the URL when they start, while the sidecar may still be starting) and kept across restarts.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { IsolaError, type Logger } from '@isola/core';
@@ -13,8 +13,10 @@ export type SidecarChildMessage = { type: 'ready'; url: string };
 export type SidecarParentMessage = { type: 'gateway'; url: string };
 
 export interface SidecarProcessOptions {
-  /** The child's environment (REDIS_URL, ISOLA_DATA_DIR, ISOLA_SIDECAR_PORT...). */
+  /** The child's environment (REDIS_URL, ISOLA_DATA_DIR...). */
   env: NodeJS.ProcessEnv;
+  /** The port it listens on (ISOLA_SIDECAR_PORT, or one found free). */
+  port: number;
   logger: Logger;
   /** How long a start may take before it is an error. Default 30 s. */
   startTimeoutMs?: number;
@@ -27,7 +29,6 @@ const restartDelaysMs = [200, 1_000, 5_000];
 export class SidecarProcess {
   private child: ChildProcess | null = null;
   private stopping = false;
-  private port: number | null = null;
   private gatewayUrl: string | null = null;
   private restarts = 0;
   private restartTimer: NodeJS.Timeout | null = null;
@@ -35,11 +36,9 @@ export class SidecarProcess {
 
   constructor(private readonly options: SidecarProcessOptions) {}
 
-  /** Forks the sidecar and resolves with its URL once it listens. */
-  async start(): Promise<string> {
-    const { url } = await this.spawn();
-    this.port = Number(new URL(url).port);
-    return url;
+  /** Forks the sidecar and resolves once it listens. */
+  async start(): Promise<void> {
+    await this.spawn();
   }
 
   /** Gives the sidecar the gateway it forwards service invocations to (now, and after every restart). */
@@ -67,7 +66,7 @@ export class SidecarProcess {
   }
 
   private spawn(): Promise<SidecarChildMessage> {
-    const env = { ...this.options.env, ...(this.port === null ? {} : { ISOLA_SIDECAR_PORT: String(this.port) }) };
+    const env = { ...this.options.env, ISOLA_SIDECAR_PORT: String(this.options.port) };
     const child = fork(binPath, ['sidecar'], { env, execArgv: ['--no-node-snapshot'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child = child;
     this.startedAt = Date.now();
@@ -105,7 +104,7 @@ export class SidecarProcess {
       this.restartTimer = null;
       if (this.stopping) return;
       this.spawn().then(
-        () => this.options.logger.info({ component: 'sidecar', port: this.port }, 'the sidecar is back'),
+        () => this.options.logger.info({ component: 'sidecar', port: this.options.port }, 'the sidecar is back'),
         (error: unknown) => {
           this.options.logger.error({ component: 'sidecar', err: error }, 'the sidecar did not restart');
           this.exited(null, null);

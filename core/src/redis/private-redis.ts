@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { IsolaError } from '../errors/isola-error.js';
+import { freePort } from '../net/free-port.js';
 import type { Logger } from '../logging/logger.js';
 
 export interface PrivateRedis {
@@ -104,17 +104,5 @@ function stopChild(child: ChildProcess): Promise<void> {
     });
     // SIGTERM makes redis flush its append-only file and exit cleanly.
     child.kill('SIGTERM');
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
-    });
   });
 }
