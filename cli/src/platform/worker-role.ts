@@ -26,6 +26,9 @@ export async function startWorkerRole(ctx: PlatformContext, sidecarUrl?: string)
   const { config, logger } = ctx;
   const nodeId = newNodeId();
   const nodeLogger = logger.child({ component: 'node', node: nodeId });
+  if (sidecarUrl === undefined && config.sidecarUrl === undefined && config.sidecarPort === 0) {
+    nodeLogger.warn('ISOLA_SIDECAR_PORT is 0 and ISOLA_SIDECAR_URL is unset: the functions\' bindings cannot reach a sidecar; set ISOLA_SIDECAR_URL to this node\'s sidecar');
+  }
   const supervisor = new Supervisor({
     workers: config.workers,
     // The worker processes call the sidecar for the functions' bindings: the one `isola up` started,

@@ -134,7 +134,7 @@ export interface SpawnedRole {
  */
 export async function spawnRole(role: 'gateway' | 'worker' | 'scheduler' | 'sidecar', env: NodeJS.ProcessEnv, args: string[] = []): Promise<SpawnedRole> {
   const dataDir = mkdtempSync(join(tmpdir(), `isola-${role}-`));
-  const roleEnv = { ...process.env, ISOLA_PORT: '0', ISOLA_GRPC_PORT: '0', ISOLA_SIDECAR_PORT: '0', ISOLA_WORKERS: '1', ISOLA_LOG_LEVEL: 'warn', ISOLA_DATA_DIR: dataDir, ...env };
+  const roleEnv = { ...process.env, ISOLA_PORT: '0', ISOLA_GRPC_PORT: '0', ...(role === 'sidecar' ? { ISOLA_SIDECAR_PORT: '0' } : {}), ISOLA_WORKERS: '1', ISOLA_LOG_LEVEL: 'warn', ISOLA_DATA_DIR: dataDir, ...env };
   const pattern = { gateway: /Isola gateway is up: (\S+) \(gRPC (\S+)\)/, worker: /Isola worker node (\S+) is up: (\S+)/, scheduler: /Isola scheduler is up()/, sidecar: /Isola sidecar is up: (\S+)/ }[role];
   const launched = await launch([bin.pathname, role, ...args], roleEnv, pattern, `isola ${role}`);
   const { child, exited, match } = launched;
