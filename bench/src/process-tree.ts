@@ -59,7 +59,7 @@ export const totalRssKib = (tree: readonly ProcessMemory[]): number => tree.redu
 
 function roleOf(pid: number, isRoot: boolean): string {
   if (isRoot) return 'isola up';
-  const cmdline = (readProcFile(pid, 'cmdline') ?? '').split('\0');
+  const cmdline = (readProcFile(pid, 'cmdline') ?? '').split('\0').filter((arg) => arg !== '');
   if (cmdline.some((arg) => arg.endsWith('worker/main.js'))) return 'worker';
   if (cmdline.at(-1) === 'sidecar') return 'sidecar';
   const command = cmdline[0] ?? '';

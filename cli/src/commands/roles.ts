@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { createLogger } from '@isola/core';
 import { resolveAdminToken } from '../platform/admin-token.js';
-import { startPlatform, type Roles } from '../platform/platform.js';
+import type { Roles } from '../platform/platform.js';
 import type { SidecarChildMessage, SidecarParentMessage } from '../platform/sidecar-process.js';
-import { startSidecarRole } from '../platform/sidecar-role.js';
 import { configFromFlags, stopOnSignals, type PlatformFlags } from './signals.js';
 
 const settingsHelp =
@@ -51,6 +50,7 @@ async function runSidecar(options: PlatformFlags): Promise<void> {
   const { port, ...rest } = options;
   const config = configFromFlags(rest, port === undefined ? {} : { sidecarPort: port });
   const logger = createLogger({ level: config.logLevel });
+  const { startSidecarRole } = await import('../platform/sidecar-role.js');
   const sidecar = await startSidecarRole(config, logger, resolveAdminToken(config.adminToken, config.dataDir));
   let stopped: Promise<void> | null = null;
   const stop = () => (stopped ??= sidecar.close());
@@ -75,6 +75,8 @@ async function runRole(roles: Roles, options: PlatformFlags): Promise<void> {
   const config = configFromFlags(options);
   const logger = createLogger({ level: config.logLevel });
   const name = roles.gateway ? 'gateway' : roles.worker ? 'worker node' : 'scheduler';
+  // Loaded when used: `isola sidecar` then loads neither the worker pool nor the gateway.
+  const { startPlatform } = await import('../platform/platform.js');
   const platform = await startPlatform(config, logger, roles);
   stopOnSignals(platform, `the Isola ${name}`);
   if (platform.url !== null) {

@@ -5,7 +5,6 @@ import type { Command } from 'commander';
 import { createLogger } from '@isola/core';
 import { IsolaClient } from '../client/api-client.js';
 import { readFunctionFolder } from '../client/function-folder.js';
-import { startPlatform } from '../platform/platform.js';
 import { configFromFlags, stopOnSignals, type PlatformFlags } from './signals.js';
 
 const examplesDir = fileURLToPath(new URL('../../../functions-examples', import.meta.url));
@@ -35,6 +34,7 @@ async function up(options: UpOptions): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
 
   console.log(`Starting Isola (${config.workers} worker${config.workers === 1 ? '' : 's'}, data in ${config.dataDir})...`);
+  const { startPlatform } = await import('../platform/platform.js');
   const platform = await startPlatform(config, logger);
   stopOnSignals(platform, 'Isola');
   const url = platform.url as string;

@@ -67,7 +67,8 @@ export class SidecarProcess {
 
   private spawn(): Promise<SidecarChildMessage> {
     const env = { ...this.options.env, ISOLA_SIDECAR_PORT: String(this.options.port) };
-    const child = fork(binPath, ['sidecar'], { env, execArgv: ['--no-node-snapshot'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // No --no-node-snapshot: the sidecar loads no isolated-vm, and starts faster and smaller with Node's snapshot.
+    const child = fork(binPath, ['sidecar'], { env, execArgv: ['--max-semi-space-size=1'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.child = child;
     this.startedAt = Date.now();
     const timeoutMs = this.options.startTimeoutMs ?? 30_000;

@@ -4,7 +4,7 @@
 // sidecar can allow only the components that version binds and put its keys under its prefix.
 // The credential is derived from the platform's secret key by the worker process; it never
 // enters an isolate.
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
 import { callerHeaderValue, sidecarHeaders, type Config } from '@isola/core';
 
 /** Who a call is made for: the calling function version and its invocation. */
@@ -49,26 +49,29 @@ export function sidecarUrlFrom(config: Pick<Config, 'sidecarUrl' | 'sidecarPort'
 export class ResponseTooLarge extends Error {}
 
 export class SidecarClient {
-  private readonly pool: Pool;
+  private pool: Promise<Pool> | null = null;
 
   /**
    * `token` is sidecarAuthToken(secretKey); answers longer than `maxResponseBytes` are refused
-   * (ISOLA_MAX_BODY_BYTES). No connection is made until the first call.
+   * (ISOLA_MAX_BODY_BYTES). Nothing is loaded or connected until the first call: undici costs a
+   * worker process about 20 MB, and only functions with bindings need it.
    */
   constructor(
     readonly url: string,
     private readonly token: string,
     private readonly maxResponseBytes: number,
-  ) {
+  ) {}
+
+  private connection(): Promise<Pool> {
     // Subscriptions hold a connection each for as long as they last: no cap on connections.
-    this.pool = new Pool(url, { connections: null, keepAliveTimeout: 30_000 });
+    return (this.pool ??= import('undici').then(({ Pool }) => new Pool(this.url, { connections: null, keepAliveTimeout: 30_000 })));
   }
 
   /** Sends one request and reads the whole answer. Rejects on transport errors and on `signal`. */
   async send(request: SidecarRequest, caller: SidecarCaller, signal: AbortSignal): Promise<SidecarResponse> {
     const headers = this.headersFor(caller, request.headers);
     if (request.body !== undefined) headers['content-type'] = request.contentType ?? 'application/json';
-    const response = await this.pool.request({ method: request.method, path: request.path, headers, body: request.body ?? null, signal });
+    const response = await (await this.connection()).request({ method: request.method, path: request.path, headers, body: request.body ?? null, signal });
     return { status: response.statusCode, headers: response.headers, body: await this.text(response.body as AsyncIterable<Buffer> & { destroy(): void }) };
   }
 
@@ -78,13 +81,13 @@ export class SidecarClient {
    */
   async openStream(path: string, caller: SidecarCaller, signal: AbortSignal): Promise<AsyncGenerator<ServerSentEvent> | SidecarResponse> {
     const headers = this.headersFor(caller, { accept: 'text/event-stream' });
-    const response = await this.pool.request({ method: 'GET', path, headers, signal, bodyTimeout: 0 });
+    const response = await (await this.connection()).request({ method: 'GET', path, headers, signal, bodyTimeout: 0 });
     if (response.statusCode !== 200) return { status: response.statusCode, headers: response.headers, body: await this.text(response.body as AsyncIterable<Buffer> & { destroy(): void }) };
     return serverSentEvents(response.body as AsyncIterable<Buffer>);
   }
 
-  close(): Promise<void> {
-    return this.pool.close();
+  async close(): Promise<void> {
+    if (this.pool !== null) await (await this.pool).close();
   }
 
   /** The body as text, up to maxResponseBytes. */
