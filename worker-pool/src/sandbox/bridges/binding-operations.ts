@@ -4,19 +4,11 @@
 // (runtime/bindings/env-bindings.ts). Config subscriptions are streams, handled by the bridge.
 import { randomUUID } from 'node:crypto';
 import type { Binding, BindingType } from '@isola/core';
+import type { BindingErrorCode } from '@isola/types';
 import type { SidecarRequest, SidecarResponse } from './sidecar-client.js';
 
-/** Mirrors BindingErrorCode in src/runtime/bindings/types.ts. */
-export type BindingErrorCode =
-  | 'ETAG_MISMATCH'
-  | 'PERMISSION_DENIED'
-  | 'NOT_FOUND'
-  | 'BAD_REQUEST'
-  | 'UNAVAILABLE'
-  | 'TIMEOUT'
-  | 'CALL_FAILED'
-  | 'TOO_MANY_CALLS'
-  | 'INTERNAL';
+// The codes authors see (the @isola/types package, kept identical to the runtime's by its tests).
+export type { BindingErrorCode };
 
 /** The remote function's error, for CALL_FAILED. */
 export interface RemoteError {
