@@ -21,7 +21,9 @@ import { openApiDocument, registerApiRoutes, defineRoute, type AnyRoute } from '
 import { BearerAuth } from './auth/bearer.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandling } from './errors/error-handler.js';
 import type { Redis } from 'ioredis';
+import { defaultConsoleDir, registerConsole } from './console/console-files.js';
 import { functionsApiRoutes } from './routes/functions-api.js';
+import { tokensApiRoutes } from './routes/tokens-api.js';
 import { publishRoute, queuesApiRoutes } from './routes/queues-api.js';
 import { cronApiRoutes } from './routes/cron-api.js';
 import { observabilityApi } from './routes/observability-api.js';
@@ -59,7 +61,7 @@ export interface GatewayDeps {
   redis: Redis;
 }
 
-/** Builds the gateway's HTTP server: control-plane API, HTTP trigger, health. Not yet listening. */
+/** Builds the gateway's HTTP server: control-plane API, HTTP trigger, health, web console. Not yet listening. */
 export interface Gateway {
   app: FastifyInstance;
   /** Verifies API tokens (cached; revocations arrive through onEvent): for other entry points such as the gRPC trigger. */
@@ -119,7 +121,15 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     done();
   });
   const routes: AnyRoute[] = [
-    ...functionsApiRoutes({ store: deps.store, tokens: deps.tokens, secrets: deps.secrets, functions: deps.functions, maxDeployBytes: deps.config.maxDeployBytes, queues: deps.queues }),
+    ...functionsApiRoutes({
+      store: deps.store,
+      secrets: deps.secrets,
+      metrics: deps.functionMetrics,
+      functions: deps.functions,
+      maxDeployBytes: deps.config.maxDeployBytes,
+      queues: deps.queues,
+    }),
+    ...tokensApiRoutes({ tokens: deps.tokens }),
     ...observability.routes,
     ...queuesApiRoutes(queuesDeps),
     ...cronApiRoutes({ store: deps.store, queues: deps.queues, recorder: deps.recorder, redis: deps.redis }),
@@ -155,6 +165,8 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   app.addContentTypeParser([...deployArchiveContentTypes], { parseAs: 'buffer', bodyLimit: deps.config.maxDeployBytes }, (_request, body, done) => done(null, body));
   registerApiRoutes(app, routes.filter((route) => !rawBodyRoutes.includes(route)), auth);
   registerHttpTrigger(app, trigger, rawBodyRoutes);
+  // Outside the API's route table: no token, and not in the OpenAPI document.
+  await registerConsole(app, deps.config.consoleDir ?? defaultConsoleDir());
   await app.ready();
   return { app, verifier: auth.verifier, metrics, onEvent: (event) => auth.onEvent(event), forgetCached: () => auth.clear() };
 }

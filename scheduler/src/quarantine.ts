@@ -1,8 +1,8 @@
 /**
  * Function versions that took their worker down with a fatal V8 error. After `threshold`
  * crashes within `windowMs` a version is quarantined: invocations are refused with a reason
- * until a redeploy makes a new version (a new instance key). Kept in this process for now;
- * with several schedulers it belongs in Redis.
+ * until a redeploy makes a new version (a new instance key). Held in this process; the
+ * scheduler notes each quarantine in Redis and restores the notes when it starts.
  */
 export class Quarantine {
   private readonly crashes = new Map<string, { times: number[]; lastReason: string }>();
@@ -24,6 +24,11 @@ export class Quarantine {
     if (entry.times.length < this.threshold || this.quarantined.has(instanceKey)) return false;
     this.quarantined.set(instanceKey, `it crashed its worker ${entry.times.length} times within ${Math.round(this.windowMs / 60_000)} minutes (last: ${reason})`);
     return true;
+  }
+
+  /** Puts a version back into quarantine (from a note written before this process started). */
+  restore(instanceKey: string, reason: string): void {
+    if (!this.quarantined.has(instanceKey)) this.quarantined.set(instanceKey, reason);
   }
 
   /** Why the version is quarantined, or null when it is not. */

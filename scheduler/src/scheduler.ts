@@ -1,4 +1,14 @@
-import { instanceKey, refusedOutcome, type InvocationOutcome, type InvocationRequest, type Invoker, type Logger, type WorkerSource } from '@isola/core';
+import {
+  instanceKey,
+  parseInstanceKey,
+  refusedOutcome,
+  type FunctionRef,
+  type InvocationOutcome,
+  type InvocationRequest,
+  type Invoker,
+  type Logger,
+  type WorkerSource,
+} from '@isola/core';
 import { placeInvocation } from './placement.js';
 import { Quarantine } from './quarantine.js';
 
@@ -6,6 +16,15 @@ export interface SchedulerOptions {
   logger: Logger;
   /** Invocations one worker process runs at once; beyond, the node is saturated (503 OVERLOADED). Default 128. */
   maxInFlightPerWorker?: number;
+  /**
+   * Where quarantined versions are noted for the API to show (the FunctionStore). Written off the
+   * invocation path, once per quarantine; invocations are refused from this process's memory.
+   */
+  quarantineNotes?: {
+    recordQuarantine(fn: FunctionRef, reason: string): Promise<void>;
+    listNames(): Promise<string[]>;
+    quarantinedVersions(names: readonly string[]): Promise<Map<string, { version: number; codeHash: string; reason: string }[]>>;
+  };
 }
 
 /**
@@ -43,9 +62,34 @@ export class Scheduler implements Invoker {
     return this.options.maxInFlightPerWorker ?? 128;
   }
 
+  /**
+   * Restores the quarantines noted in Redis (by this node before a restart, or by others), so a
+   * version that kept crashing workers stays refused until it is redeployed. Returns how many.
+   */
+  async restoreQuarantines(): Promise<number> {
+    const notes = this.options.quarantineNotes;
+    if (notes === undefined) return 0;
+    const byName = await notes.quarantinedVersions(await notes.listNames());
+    let restored = 0;
+    for (const [name, versions] of byName) {
+      for (const { version, codeHash, reason } of versions) {
+        this.quarantine.restore(instanceKey({ name, version, codeHash }), reason);
+        restored++;
+      }
+    }
+    return restored;
+  }
+
   /** A function's isolate took its worker down; repeated crashes quarantine that version. */
   recordCrash(key: string, reason: string): void {
-    if (this.quarantine.recordCrash(key, reason)) this.options.logger.warn({ instanceKey: key, reason }, 'function version quarantined');
+    if (!this.quarantine.recordCrash(key, reason)) return;
+    const { logger, quarantineNotes } = this.options;
+    logger.warn({ instanceKey: key, reason }, 'function version quarantined');
+    const fn = parseInstanceKey(key);
+    const why = this.quarantine.reason(key);
+    if (quarantineNotes === undefined || fn === null || why === null) return;
+    // The quarantine holds without the note; only the API would not show it.
+    quarantineNotes.recordQuarantine(fn, why).catch((error: unknown) => logger.warn({ err: error, instanceKey: key }, 'could not note the quarantine in Redis; the API will not show it'));
   }
 
   invoke(request: InvocationRequest): Promise<InvocationOutcome> {

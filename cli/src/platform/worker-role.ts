@@ -41,7 +41,16 @@ export async function startWorkerRole(ctx: PlatformContext, sidecarUrl?: string)
     // Only called once workers run, after the scheduler below exists.
     onFunctionCrash: (key, reason) => scheduler.recordCrash(key, reason),
   });
-  const scheduler = new Scheduler(supervisor, { logger: logger.child({ component: 'scheduler' }), maxInFlightPerWorker: config.workerMaxInFlight });
+  const scheduler = new Scheduler(supervisor, {
+    logger: logger.child({ component: 'scheduler' }),
+    maxInFlightPerWorker: config.workerMaxInFlight,
+    quarantineNotes: ctx.store,
+  });
+  // Before any invocation: versions quarantined before this node (re)started stay refused.
+  await scheduler.restoreQuarantines().then(
+    (restored) => restored > 0 && logger.warn({ restored }, 'restored quarantined function versions from Redis; redeploy them to lift it'),
+    (error: unknown) => logger.warn({ err: error }, 'could not read quarantined versions from Redis; they run again on this node until they crash twice'),
+  );
   ctx.atStop(() => supervisor.stop());
   await supervisor.start();
 

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { randomInt } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
@@ -10,7 +13,7 @@ import { spawnPlatform, type SpawnedPlatform } from './spawn-platform.js';
 
 /*
  * Property-based fuzzing of every control-plane endpoint (enumerated from the live OpenAPI
- * document), the HTTP trigger and unknown paths, against a real `isola up`. Thousands of
+ * document), the HTTP trigger, the web console's files and unknown paths, against a real `isola up`. Thousands of
  * malformed bodies, paths, queries, headers and tokens; for each answer:
  *   - never a 5xx;
  *   - every non-2xx is {"error": {"code", "message", ...}} as application/json, its code from the
@@ -69,6 +72,8 @@ interface FuzzRequest {
   functionName?: string;
   /** The answer is the function's own response (trigger, invoke): 2xx bodies are not ours to judge. */
   functionAnswer?: boolean;
+  /** A file of the web console (GET or HEAD of /, /index.html, /console/...): any type, and 304 when revalidated. */
+  consoleFile?: boolean;
 }
 
 interface Answer {
@@ -161,11 +166,12 @@ function judge(request: FuzzRequest, answer: Answer): void {
   const { status } = answer;
   const shown = () => `${describeRequest(request)}\n  -> ${status} ${answer.headers['content-type'] ?? '(no content-type)'} ${answer.body.subarray(0, 500).toString('utf8')}`;
   assert.ok(status >= 200 && status < 500, `status ${status} (never 5xx, never 1xx/3xx)\n${shown()}`);
+  if (request.consoleFile && status === 304) return;
 
   if (status < 300) {
     const allowed = authorised(request);
     assert.ok(allowed, `a ${request.auth} caller got ${status} from a route needing ${request.needs}\n${shown()}`);
-    if (request.functionAnswer || status === 204 || request.method === 'HEAD') return;
+    if (request.functionAnswer || request.consoleFile || status === 204 || request.method === 'HEAD') return;
     const type = String(answer.headers['content-type'] ?? '');
     if (type.startsWith('text/event-stream') || request.path.startsWith('/metrics')) return;
     assert.match(type, /^application\/json/, `2xx from the control plane is JSON\n${shown()}`);
@@ -350,6 +356,9 @@ const headerPool: Record<string, fc.Arbitrary<unknown>> = {
     origin: fc.constantFrom('null', 'http://evil.example'),
     'x-isola-version': fc.constantFrom('1', 'x'),
     'x-isola-invocation-id': fc.uuid(),
+    'if-none-match': fc.constantFrom('*', '"x"', 'W/"x"', ''),
+    'if-modified-since': fc.constantFrom('Fri, 01 Jan 2100 00:00:00 GMT', 'Thu, 01 Jan 1970 00:00:00 GMT', 'x'),
+    range: fc.constantFrom('bytes=0-1', 'bytes=5-', 'bytes=999999-', 'bytes=0-0,2-3', 'bytes=x', 'items=0-1'),
     random: fc.tuple(fc.string({ unit: headerNameChars, minLength: 1, maxLength: 30 }), latin1(100)),
 };
 /** None most of the time; otherwise one to three of the pool. */
@@ -698,6 +707,7 @@ const tarEntry: fc.Arbitrary<TarEntry> = fc.record({
 });
 
 let gzipBomb: Buffer;
+let consoleDir: string;
 let validArchive: Buffer;
 const archiveBody: fc.Arbitrary<Buffer> = fc.oneof(
   { weight: 2, arbitrary: fc.array(tarEntry, { maxLength: 5 }).map((entries) => gzipSync(tar(entries))) },
@@ -813,6 +823,8 @@ function plausible(parameter: string, operation: Operation): string[] {
       return ['latest', 'stable', 'canary'];
     case 'key':
       return ['API_KEY', 'STRIPE_KEY', '_X'];
+    case 'version':
+      return ['1', '2', '3', '0'];
     case 'id':
       return operation.path.startsWith('/api/v1/tokens') ? ['0123456789ab', 'ffffffffffff'] : ['00000000-0000-0000-0000-000000000000', 'abc'];
     default:
@@ -899,6 +911,8 @@ function strayRequests(known: Operation[]): fc.Arbitrary<FuzzRequest> {
     fc.constantFrom(
       '/', '/api', '/api/', '/api/v1', '/api/v1/', '/api/v2/functions', '//api/v1/functions', '/api/v1/functions/', '/API/V1/FUNCTIONS', '/api/v1/functions;x', '/api/v1/functions%2F',
       '/api/v1/./functions', '/api/v1/../v1/functions', '/fn', '/fn/', '/fn//', '/healthz/', '/healthz', '/readyz', '/metrics', '/favicon.ico', '*', '/%', '/%zz', '/\u00ff',
+      '/index.html', '/console', '/console/', '/console/assets/app-abc123.js', '/console/assets/', '/console/assets/nope.js', '/console/.env', '/console/../index.html',
+      '/console/%2e%2e/%2e%2e/etc/passwd', '/console/assets/app-abc123.js/x', '/console/%00', '/console/%zz', '/console//assets/app-abc123.js',
     ),
   );
   const knownMethods = (path: string) => known.filter((operation) => operation.path === path).map((operation) => operation.method);
@@ -912,6 +926,7 @@ function strayRequests(known: Operation[]): fc.Arbitrary<FuzzRequest> {
     .record({ target: fc.oneof(stray.chain((path) => fc.tuple(anyMethod, fc.constant(path))), wrongMethod), query: queryString([]), auth: authArb(), extra: extraHeaders, body: bodyArb(undefined, false) })
     .map(({ target: [method, path], query, auth, extra, body }) => {
       const health = /^\/(healthz|readyz|metrics)$/.test(path) && (method === 'GET' || method === 'HEAD');
+      const consoleFile = /^\/(index\.html)?$|^\/console\//.test(path) && (method === 'GET' || method === 'HEAD');
       // A stray path may still spell a route (percent-encoded letters are decoded): then its rules apply.
       const route = routeOf(known, method, path);
       const segments = routedSegments(path);
@@ -922,8 +937,9 @@ function strayRequests(known: Operation[]): fc.Arbitrary<FuzzRequest> {
         headers: headersFor(auth.header, extra, method === 'GET' || method === 'HEAD' ? {} : body),
         ...(body.data === undefined || method === 'GET' || method === 'HEAD' ? {} : { body: body.data }),
         auth: auth.kind,
-        needs: health ? null : route === undefined ? 'nothing' : route.needs,
+        needs: health || consoleFile ? null : route === undefined ? 'nothing' : route.needs,
         ...(nameAt >= 0 ? { functionName: segments[nameAt] as string } : {}),
+        ...(consoleFile ? { consoleFile } : {}),
         ...(route?.path.endsWith('/invoke') ? { functionAnswer: true } : {}),
       });
     });
@@ -1005,7 +1021,15 @@ before(async () => {
     { name: 'isola.yaml', content: Buffer.from(goodYaml('fuzz-v2')), type: '0' },
     { name: 'index.js', content: Buffer.from(goodSource('tar')), type: '0' },
   ]));
-  platform = await spawnPlatform({ env: { ISOLA_WORKERS: '2', ISOLA_MAX_BODY_BYTES: String(maxBodyBytes), ISOLA_MAX_DEPLOY_BYTES: String(maxDeployBytes) } });
+  // A console of its own, so that / and /console/ answer alike whether or not the real one was built.
+  consoleDir = mkdtempSync(join(tmpdir(), 'isola-fuzz-console-'));
+  mkdirSync(join(consoleDir, 'console', 'assets'), { recursive: true });
+  writeFileSync(join(consoleDir, 'index.html'), '<!doctype html><script type="module" src="/console/assets/app-abc123.js"></script>');
+  writeFileSync(join(consoleDir, 'console', 'assets', 'app-abc123.js'), 'console.log("isola");');
+  writeFileSync(join(consoleDir, 'console', '.env'), 'SECRET=1');
+  platform = await spawnPlatform({
+    env: { ISOLA_WORKERS: '2', ISOLA_MAX_BODY_BYTES: String(maxBodyBytes), ISOLA_MAX_DEPLOY_BYTES: String(maxDeployBytes), ISOLA_CONSOLE_DIR: consoleDir },
+  });
   platform.process.once('exit', (code, signal) => (crashed = `the platform exited (code ${code}, signal ${signal})`));
   const url = new URL(platform.url);
   host = url.hostname;
@@ -1030,6 +1054,7 @@ before(async () => {
 after(async () => {
   agent.destroy();
   await platform?.stop();
+  if (consoleDir !== undefined) rmSync(consoleDir, { recursive: true, force: true });
 });
 
 describe('API fuzzing (fast-check; ISOLA_FUZZ_SEED to replay)', () => {

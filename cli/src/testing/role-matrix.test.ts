@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { packDeployArchive } from '@isola/core/testing';
 import { spawnPlatform, type SpawnedPlatform } from './spawn-platform.js';
@@ -115,8 +118,8 @@ const documented: Record<string, Operation> = {
     ok: 201,
     request: (target) => ({ path: '/api/v1/functions?promote=false', body: { manifest: { name: target.fn, main: 'index.js' }, files: functionSource } }),
   },
-  'GET /api/v1/functions': { role: 'deployer', ok: 200, request: () => ({ path: '/api/v1/functions' }) },
-  'GET /api/v1/functions/{name}': { role: 'deployer', scopedToFunction: true, ok: 200, request: (target) => ({ path: `/api/v1/functions/${target.fn}` }) },
+  'GET /api/v1/functions': { role: 'deployer', ok: 200, request: () => ({ path: '/api/v1/functions?stats=true' }) },
+  'GET /api/v1/functions/{name}': { role: 'deployer', scopedToFunction: true, ok: 200, request: (target) => ({ path: `/api/v1/functions/${target.fn}?stats=true` }) },
   'DELETE /api/v1/functions/{name}': {
     role: 'deployer',
     scopedToFunction: true,
@@ -132,6 +135,12 @@ const documented: Record<string, Operation> = {
     scopedToFunction: true,
     ok: 200,
     request: (target) => ({ path: `/api/v1/functions/${target.fn}/versions` }),
+  },
+  'GET /api/v1/functions/{name}/versions/{version}': {
+    role: 'deployer',
+    scopedToFunction: true,
+    ok: 200,
+    request: (target) => ({ path: `/api/v1/functions/${target.fn}/versions/1` }),
   },
   'PUT /api/v1/functions/{name}/aliases/{alias}': {
     role: 'deployer',
@@ -173,6 +182,8 @@ const documented: Record<string, Operation> = {
     request: (target) => ({ path: '/api/v1/tokens', body: { name: 'made-by-matrix', role: 'invoker', namespace: target.namespace } }),
   },
   'GET /api/v1/tokens': { role: 'admin', ok: 200, request: () => ({ path: '/api/v1/tokens' }) },
+  // Any valid token: invoker is the least role.
+  'GET /api/v1/tokens/current': { role: 'invoker', ok: 200, request: () => ({ path: '/api/v1/tokens/current' }) },
   'DELETE /api/v1/tokens/{id}': {
     role: 'admin',
     outsideTarget: 404,
@@ -189,7 +200,7 @@ const documented: Record<string, Operation> = {
     role: 'deployer',
     scopedToFunction: true,
     ok: 200,
-    request: (target) => ({ path: `/api/v1/functions/${target.fn}/invocations?limit=5` }),
+    request: (target) => ({ path: `/api/v1/functions/${target.fn}/invocations?limit=5&since=0&until=${Date.now() + 60_000}` }),
   },
   'GET /api/v1/functions/{name}/logs': {
     role: 'deployer',
@@ -255,6 +266,9 @@ const undocumented: Record<string, Operation> = {
   'GET /metrics': { role: null, ok: 200, request: () => ({ path: '/metrics' }) },
   // The HTTP trigger of a private function.
   'GET /fn/{name}/': { role: 'invoker', scopedToFunction: true, ok: 200, request: (target) => ({ path: `/fn/${target.fn}/` }) },
+  // The web console: it signs in against the API itself.
+  'GET /': { role: null, ok: 200, request: () => ({ path: '/' }) },
+  'GET /console/{file}': { role: null, ok: 200, request: () => ({ path: '/console/assets/app-abc123.js' }) },
 };
 
 function expectedStatus(operation: Operation, caller: Caller, target: Target): number {
@@ -303,8 +317,14 @@ async function checkOperation(key: string, operation: Operation): Promise<void> 
   assert.deepEqual(failures, [], `${key} answered some callers wrongly`);
 }
 
+let consoleDir: string;
+
 before(async () => {
-  platform = await spawnPlatform({ env: { ISOLA_WORKERS: '1' } });
+  consoleDir = mkdtempSync(join(tmpdir(), 'isola-matrix-console-'));
+  mkdirSync(join(consoleDir, 'console', 'assets'), { recursive: true });
+  writeFileSync(join(consoleDir, 'index.html'), '<!doctype html><script type="module" src="/console/assets/app-abc123.js"></script>');
+  writeFileSync(join(consoleDir, 'console', 'assets', 'app-abc123.js'), 'console.log("isola");');
+  platform = await spawnPlatform({ env: { ISOLA_WORKERS: '1', ISOLA_CONSOLE_DIR: consoleDir } });
   for (const target of targets) {
     await deploy(target.fn);
     await deploy(`${target.fn}-rollback`);
@@ -357,6 +377,7 @@ before(async () => {
 });
 after(async () => {
   await platform?.stop();
+  if (consoleDir !== undefined) rmSync(consoleDir, { recursive: true, force: true });
 });
 
 describe('the OpenAPI document and the matrix', () => {

@@ -30,14 +30,14 @@ export class TokenVerifier {
   async verify(token: string, where: string): Promise<Caller> {
     const hex = digest(token);
     if (timingSafeEqual(Buffer.from(hex, 'hex'), this.adminDigest)) {
-      return { tokenId: bootstrapTokenId, name: 'admin', role: 'admin', namespace: null };
+      return { tokenId: bootstrapTokenId, name: 'admin', role: 'admin', namespace: null, expiresAt: null };
     }
     const info = await this.lookup(hex, token);
     if (info === null) throw new IsolaError('UNAUTHORIZED', `invalid or revoked token in ${where} (${this.tokenHint})`);
     if (info.expiresAt !== null && Date.parse(info.expiresAt) <= Date.now()) {
       throw new IsolaError('UNAUTHORIZED', `the token "${info.name}" expired at ${info.expiresAt}; ask an admin for a new one (POST /api/v1/tokens)`);
     }
-    return { tokenId: info.id, name: info.name, role: info.role, namespace: info.namespace };
+    return { tokenId: info.id, name: info.name, role: info.role, namespace: info.namespace, expiresAt: info.expiresAt };
   }
 
   /** Events may have been missed (subscriber reconnected): verify every token again. */

@@ -21,6 +21,12 @@ describe('loadConfig', () => {
     assert.ok(Object.isFrozen(config));
   });
 
+  test('the console folder is unset by default (the gateway finds the package) and made absolute when set', () => {
+    assert.equal(loadConfig({ env: { ISOLA_CONFIG: undefined }, file: undefined }).consoleDir, undefined);
+    const config = loadConfig({ env: { ISOLA_CONSOLE_DIR: 'built/console' }, file: undefined });
+    assert.equal(config.consoleDir, join(process.cwd(), 'built/console'));
+  });
+
   test('environment beats the file, overrides beat the environment', () => {
     const dir = mkdtempSync(join(tmpdir(), 'isola-config-'));
     const file = join(dir, 'isola.config.yaml');

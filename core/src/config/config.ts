@@ -25,6 +25,8 @@ const settings = {
   /** Where the sidecar reaches a gateway for service invocation, when not http://127.0.0.1:<ISOLA_PORT>. */
   gatewayUrl: { env: 'ISOLA_GATEWAY_URL', schema: z.url({ protocol: /^https?$/, error: 'must be an http:// URL' }).optional() },
   dataDir: { env: 'ISOLA_DATA_DIR', schema: z.string().min(1).default('.isola') },
+  /** The built web console (index.html and console/assets/) the gateway serves at /; unset: the dist folder of the @isola/console package. */
+  consoleDir: { env: 'ISOLA_CONSOLE_DIR', schema: z.string().min(1).optional() },
   adminToken: { env: 'ISOLA_ADMIN_TOKEN', schema: z.string().min(16, 'must be at least 16 characters').optional() },
   workers: { env: 'ISOLA_WORKERS', schema: z.coerce.number().int().min(1).max(256).default(availableParallelism()) },
   redisUrl: { env: 'REDIS_URL', schema: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional() },
@@ -114,6 +116,7 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     throw new IsolaError('BAD_REQUEST', `invalid configuration: ${problems.join('; ')}`, { problems });
   }
   values.dataDir = resolve(values.dataDir as string);
+  if (values.consoleDir !== undefined) values.consoleDir = resolve(values.consoleDir as string);
   return Object.freeze(values) as Config;
 }
 

@@ -167,3 +167,10 @@ export interface WorkerSource {
 export function instanceKey(fn: FunctionRef): string {
   return `${fn.name}@${fn.version}#${fn.codeHash}`;
 }
+
+/** The function version an instanceKey names; null for anything else. */
+export function parseInstanceKey(key: string): FunctionRef | null {
+  const match = /^([^@#]+)@(\d+)#(.+)$/.exec(key);
+  if (match === null) return null;
+  return { name: match[1] as string, version: Number(match[2]), codeHash: match[3] as string };
+}

@@ -71,6 +71,17 @@ describe('manifest schema', () => {
     }
   });
 
+  test('routes may not take the paths the gateway serves itself, the web console included', () => {
+    for (const path of ['/', '/index.html', '/console', '/console/', '/console/assets/app.js', '/api/v1/x', '/fn/a', '/healthz', '/metrics']) {
+      const result = validateManifest({ name: 'x', main: 'i.js', routes: [{ path }] });
+      assert.equal(result.ok, false, path);
+      assert.match(result.ok ? '' : (result.problems[0]?.message ?? ''), /reserved prefix \(\/api\/v1, \/fn, \/console,/, path);
+    }
+    for (const path of ['/consoles', '/app/console', '/index.htm', '/shop/']) {
+      assert.equal(validateManifest({ name: 'x', main: 'i.js', routes: [{ path }] }).ok, true, path);
+    }
+  });
+
   test('limits.maxInFlight and limits.rateLimit are absent (unlimited) unless set', () => {
     const manifest = parseManifest({ name: 'x', main: 'i.js', limits: { memoryMb: 64 } });
     assert.equal(manifest.limits.maxInFlight, undefined);

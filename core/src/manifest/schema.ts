@@ -38,7 +38,10 @@ const routeSchema = z.strictObject({
   path: z
     .string()
     .regex(/^\/[^\s?#]*$/, 'must start with / and hold no spaces, query or fragment')
-    .refine((path) => !/^\/(api\/v\d+|fn|healthz|readyz|metrics)(\/|$)/.test(path), 'must not use a reserved prefix (/api/v1, /fn, /healthz, /readyz, /metrics)'),
+    .refine(
+      (path) => path !== '/' && path !== '/index.html' && !/^\/(api\/v\d+|fn|console|healthz|readyz|metrics)(\/|$)/.test(path),
+      'must not be / or /index.html (the web console) nor use a reserved prefix (/api/v1, /fn, /console, /healthz, /readyz, /metrics)',
+    ),
   methods: z.array(z.enum(httpMethods)).min(1).optional(),
 });
 

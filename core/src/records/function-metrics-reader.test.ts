@@ -100,3 +100,25 @@ test('deleting a function removes its indexes, log stream and metrics; records e
   assert.equal((await records.list('kept')).invocations.length, 1);
   assert.equal(await server.redis.xlen(redisKeys.functionLogs('kept')), 1);
 });
+
+test("several functions' last hour come in one pipeline, each as lastHour reads it", async () => {
+  const now = Date.now();
+  for (let index = 0; index < 4; index += 1) recorder.record(finishedInvocation({ name: 'many-a', elapsedMs: 10, startedAt: now - index * minute }));
+  recorder.record(finishedInvocation({ name: 'many-b', elapsedMs: 3, startedAt: now - 30 * minute, error: { code: 'FUNCTION_ERROR', message: 'x' } }));
+  await recorder.flush();
+  const reader = new FunctionMetricsReader(server.redis);
+  const before = await commandCalls('hgetall');
+  const many = await reader.lastHourOfEach(['many-a', 'many-b', 'many-none'], now);
+  assert.equal((await commandCalls('hgetall')) - before, 3 * 60);
+  assert.deepEqual([...many.keys()], ['many-a', 'many-b', 'many-none']);
+  for (const name of ['many-a', 'many-b', 'many-none']) assert.deepEqual(many.get(name), await reader.lastHour(name, now), name);
+  assert.equal(many.get('many-a')?.total.invocations, 4);
+  assert.deepEqual([many.get('many-b')?.total.errors, many.get('many-b')?.total.errorRate], [1, 1]);
+  assert.equal(many.get('many-none')?.total.invocations, 0);
+  assert.deepEqual(await reader.lastHourOfEach([], now), new Map());
+});
+
+async function commandCalls(command: string): Promise<number> {
+  const stats = new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(await server.redis.info('commandstats'));
+  return Number(stats?.[1] ?? 0);
+}

@@ -81,6 +81,55 @@ test('pages continue where they left off while new records arrive, ties in start
   await recorder.close();
 });
 
+test('pages within a start-time range hold nothing outside it, ties at its bounds included; paging ends at its oldest record', async () => {
+  const recorder = new InvocationRecorder(server.redis, { ttlSeconds, maxPerFunction: 1000, flushIntervalMs: 1_000 });
+  const store = new RecordStore(server.redis);
+  const start = Date.now() - 60_000;
+  // 30 records, three at a time share a start millisecond; every other one failed.
+  const ids = Array.from({ length: 30 }, (_, index) => `ranged-${String(index).padStart(2, '0')}`);
+  ids.forEach((id, index) =>
+    recorder.record(finishedInvocation({ name: 'ranged', id, startedAt: start + Math.floor(index / 3), ...(index % 2 === 0 ? { error: { code: 'FUNCTION_ERROR', message: 'x' } } : {}) })),
+  );
+  await recorder.flush();
+  const since = start + 2;
+  const until = start + 7;
+  const inRange = ids.slice(6, 24).reverse();
+  const all = async (options: Parameters<RecordStore['list']>[1]) => {
+    const seen: string[] = [];
+    let page = await store.list('ranged', options);
+    seen.push(...page.invocations.map((record) => record.id));
+    let pages = 1;
+    while (page.nextCursor !== null) {
+      page = await store.list('ranged', { ...options, cursor: page.nextCursor });
+      seen.push(...page.invocations.map((record) => record.id));
+      pages += 1;
+    }
+    return { seen, pages };
+  };
+  assert.deepEqual(await all({ since, until, limit: 4 }), { seen: inRange, pages: 5 });
+  // A page that ends exactly at the range's oldest record is the last one.
+  assert.deepEqual(await all({ since, until, limit: 6 }), { seen: inRange, pages: 3 });
+  assert.deepEqual((await all({ since, limit: 7 })).seen, ids.slice(6).reverse());
+  assert.deepEqual((await all({ until, limit: 7 })).seen, ids.slice(0, 24).reverse());
+  assert.deepEqual((await all({ since, until, status: 'failed', limit: 2 })).seen, inRange.filter((id) => Number(id.slice(-2)) % 2 === 0));
+  assert.deepEqual((await all({ since: start + 4, until: start + 4 })).seen, ['ranged-14', 'ranged-13', 'ranged-12']);
+
+  // A cursor whose record left the index continues by score, still within the range.
+  const first = await store.list('ranged', { since, until, limit: 4 });
+  await server.redis.zrem(redisKeys.functionInvocations('ranged'), first.invocations.at(-1)?.id ?? '');
+  const next = await store.list('ranged', { since, until, limit: 100, cursor: first.nextCursor ?? '' });
+  assert.deepEqual(next.invocations.map((record) => record.id), inRange.slice(6));
+  assert.equal(next.nextCursor, null);
+  // A cursor from beyond the range (another query's) starts at the range's newest record.
+  const unbounded = await store.list('ranged', { limit: 3 });
+  const narrowed = await store.list('ranged', { until, limit: 3, cursor: unbounded.nextCursor ?? '' });
+  assert.deepEqual(narrowed.invocations.map((record) => record.id), ['ranged-23', 'ranged-22', 'ranged-21']);
+
+  await assert.rejects(store.list('ranged', { since: until, until: since }), /since .* is after until/);
+  await assert.rejects(store.list('ranged', { since: Number.NaN }), /since must be a time/);
+  await recorder.close();
+});
+
 test('records expire after the TTL; indexes are trimmed by count and by age', async () => {
   const recorder = new InvocationRecorder(server.redis, { ttlSeconds, maxPerFunction: 5, flushIntervalMs: 1_000 });
   const now = Date.now();

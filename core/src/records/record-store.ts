@@ -10,6 +10,10 @@ export interface ListInvocationsOptions {
   limit?: number;
   /** `nextCursor` of the previous page, unchanged. */
   cursor?: string;
+  /** Only records that started at or after this time (epoch ms). */
+  since?: number;
+  /** Only records that started at or before this time (epoch ms). */
+  until?: number;
 }
 
 export interface InvocationPage {
@@ -20,18 +24,23 @@ export interface InvocationPage {
 }
 
 /**
- * One page of an index, newest first, after the entry the cursor names. By rank when that
- * entry is still there, so ties in start time are neither skipped nor repeated however many
- * entries arrived since; when it was trimmed (only the oldest are), everything older than its
- * score is also older than it. Returns member, score pairs flattened.
+ * One page of an index, newest first, after the entry the cursor names, within scores
+ * [ARGV[4], ARGV[5]] (ZRANGE BYSCORE bounds). By rank when that entry is still there and within
+ * the range's top, so ties in start time are neither skipped nor repeated however many entries
+ * arrived since; the caller drops what the page holds below the range. When the entry was
+ * trimmed (only the oldest are), everything older than its score is also older than it.
+ * Returns member, score pairs flattened.
  */
 const pageAfterScript = `
 local rank = redis.call('ZREVRANK', KEYS[1], ARGV[2])
 local count = tonumber(ARGV[3])
-if rank then
+local after = tonumber(ARGV[1])
+local top = ARGV[5] == '+inf' and after or math.min(after, tonumber(ARGV[5]))
+if rank and top == after then
   return redis.call('ZRANGE', KEYS[1], rank + 1, rank + count, 'REV', 'WITHSCORES')
 end
-return redis.call('ZRANGE', KEYS[1], '(' .. ARGV[1], '-inf', 'BYSCORE', 'REV', 'LIMIT', 0, count, 'WITHSCORES')
+local upper = top == after and ('(' .. ARGV[1]) or ARGV[5]
+return redis.call('ZRANGE', KEYS[1], upper, ARGV[4], 'BYSCORE', 'REV', 'LIMIT', 0, count, 'WITHSCORES')
 `;
 
 /** Reads invocation records (written by `InvocationRecorder`) and deletes a function's. */
@@ -44,8 +53,9 @@ export class RecordStore {
   }
 
   /**
-   * A function's records, newest first. The cursor is stable while new records arrive: the
-   * next page continues after the last record of this one.
+   * A function's records, newest first, optionally only those that started within
+   * [since, until]. The cursor is stable while new records arrive: the next page continues after
+   * the last record of this one.
    */
   async list(name: string, options: ListInvocationsOptions = {}): Promise<InvocationPage> {
     const limit = options.limit ?? 50;
@@ -53,14 +63,28 @@ export class RecordStore {
     if (options.status !== undefined && !invocationStatuses.includes(options.status)) {
       throw new IsolaError('BAD_REQUEST', `status must be one of ${invocationStatuses.join(', ')}, got ${String(options.status)}`);
     }
+    const { since, until } = options;
+    for (const [label, bound] of [['since', since], ['until', until]] as const) {
+      if (bound !== undefined && !Number.isFinite(bound)) throw new IsolaError('BAD_REQUEST', `${label} must be a time in epoch milliseconds, got ${bound}`);
+    }
+    if (since !== undefined && until !== undefined && since > until) {
+      throw new IsolaError('BAD_REQUEST', `since (${new Date(since).toISOString()}) is after until (${new Date(until).toISOString()}): nothing can match`);
+    }
+    const min = since === undefined ? '-inf' : String(since);
+    const max = until === undefined ? '+inf' : String(until);
     const index = options.status === undefined ? redisKeys.functionInvocations(name) : redisKeys.functionInvocationsByStatus(name, options.status);
     // One entry beyond the page tells whether there is a next one.
-    const flat =
-      options.cursor === undefined
-        ? await this.redis.zrange(index, 0, limit, 'REV', 'WITHSCORES')
-        : ((await this.redis.eval(pageAfterScript, 1, index, ...decodeCursor(options.cursor), limit + 1)) as string[]);
+    let flat: string[];
+    if (options.cursor !== undefined) flat = (await this.redis.eval(pageAfterScript, 1, index, ...decodeCursor(options.cursor), limit + 1, min, max)) as string[];
+    else if (since === undefined && until === undefined) flat = await this.redis.zrange(index, 0, limit, 'REV', 'WITHSCORES');
+    else flat = await this.redis.zrange(index, max, min, 'BYSCORE', 'REV', 'LIMIT', 0, limit + 1, 'WITHSCORES');
     const entries: { id: string; score: string }[] = [];
-    for (let position = 0; position + 1 < flat.length; position += 2) entries.push({ id: flat[position] as string, score: flat[position + 1] as string });
+    for (let position = 0; position + 1 < flat.length; position += 2) {
+      const score = flat[position + 1] as string;
+      // Newest first: once one is older than the range, the rest are too.
+      if (since !== undefined && Number(score) < since) break;
+      entries.push({ id: flat[position] as string, score });
+    }
     const page = entries.slice(0, limit);
     const jsons = page.length === 0 ? [] : await this.redis.mget(page.map((entry) => redisKeys.invocationRecord(entry.id)));
     const invocations = jsons.filter((json): json is string => json !== null).map((json) => JSON.parse(json) as InvocationRecord);

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { FunctionRef } from '../invocation/types.js';
 import type { Manifest, QueueConsumerConfig } from '../manifest/schema.js';
 import { IsolaError } from '../errors/isola-error.js';
 import { redisKeys } from './keys.js';
@@ -18,6 +19,22 @@ export interface FunctionVersion {
 export interface FunctionVersionWithCode extends FunctionVersion {
   /** The bundled ES module. */
   code: string;
+}
+
+export interface FunctionVersionWithFiles extends FunctionVersion {
+  /** The sources as uploaded; empty for versions stored before sources were kept. */
+  files: Record<string, string>;
+}
+
+/** A version a scheduler quarantined because it crashed its worker repeatedly. */
+export interface QuarantinedVersion {
+  version: number;
+  /** The code that crashed: a version redeployed under the same number after a delete is another. */
+  codeHash: string;
+  /** Why, as the invocations it refuses say. */
+  reason: string;
+  /** ISO 8601. */
+  at: string;
 }
 
 export interface NewVersion {
@@ -234,10 +251,46 @@ export class FunctionStore {
     return files === null ? null : (JSON.parse(files) as Record<string, string>);
   }
 
+  /** A version with its sources as uploaded (one read), or null when there is no such version. */
+  async getVersionWithFiles(name: string, version: number): Promise<FunctionVersionWithFiles | null> {
+    const fields = await this.readVersion(name, version, ['files']);
+    if (fields === null) return null;
+    const files = fields.extra[0];
+    return { ...fields.version, files: files == null ? {} : (JSON.parse(files) as Record<string, string>) };
+  }
+
   /**
-   * Removes the function: its versions, aliases, secrets, indexes and logs (every key under
-   * `isola:fn:<name>:`), and announces it so gateways stop routing to it and workers drop its
-   * instances. Invocations already running finish. False when there was no such function.
+   * Notes that a scheduler quarantined a version, so that the API can show it. Schedulers refuse
+   * the version's invocations from their own memory, never from this record.
+   */
+  async recordQuarantine(fn: FunctionRef, reason: string, at = new Date()): Promise<void> {
+    const entry: Omit<QuarantinedVersion, 'version'> = { codeHash: fn.codeHash, reason, at: at.toISOString() };
+    await this.redis.hset(redisKeys.functionQuarantine(fn.name), String(fn.version), JSON.stringify(entry));
+  }
+
+  /** The quarantined versions of each function named (none: an empty list), in one round trip. */
+  async quarantinedVersions(names: readonly string[]): Promise<Map<string, QuarantinedVersion[]>> {
+    const found = new Map<string, QuarantinedVersion[]>();
+    if (names.length === 0) return found;
+    const pipeline = this.redis.pipeline();
+    for (const name of names) pipeline.hgetall(redisKeys.functionQuarantine(name));
+    const results = (await pipeline.exec()) ?? [];
+    names.forEach((name, index) => {
+      const [error, value] = results[index] ?? [null, {}];
+      if (error !== null) throw error;
+      const versions = Object.entries((value ?? {}) as Record<string, string>).map(([version, json]) => ({
+        ...(JSON.parse(json) as Omit<QuarantinedVersion, 'version'>),
+        version: Number(version),
+      }));
+      found.set(name, versions.sort((a, b) => a.version - b.version));
+    });
+    return found;
+  }
+
+  /**
+   * Removes the function: its versions, aliases, secrets, quarantine notes, indexes and logs
+   * (every key under `isola:fn:<name>:`), and announces it so gateways stop routing to it and
+   * workers drop its instances. Invocations already running finish. False when there was no such function.
    */
   async delete(name: string): Promise<boolean> {
     if (!(await this.exists(name))) return false;

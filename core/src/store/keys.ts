@@ -21,6 +21,12 @@ export const redisKeys = {
   functionInvocations: (name: string) => `isola:fn:${name}:invocations`,
   /** The same index for one status (`succeeded` or `failed`). */
   functionInvocationsByStatus: (name: string, status: string) => `isola:fn:${name}:invocations:${status}`,
+  /**
+   * Hash of the function's quarantined versions (version → `{codeHash, reason, at}` as JSON),
+   * written by the schedulers that quarantined them so the API can show it. Gone with the
+   * function (every `isola:fn:<name>:*` key is).
+   */
+  functionQuarantine: (name: string) => `isola:fn:${name}:quarantine`,
   /** Stream of a function's log lines; entry ids are the time the line was stored. */
   functionLogs: (name: string) => `isola:fn:${name}:logs`,
   /** Hash of one minute's invocation metrics; `minuteStartSeconds` is the minute's start in epoch seconds. */

@@ -55,6 +55,8 @@ export interface Caller {
   name: string;
   role: Role;
   namespace: string | null;
+  /** When the caller's API token expires (ISO 8601), null for never; absent when no API token proved the caller. */
+  expiresAt?: string | null;
 }
 
 /** The token configured at start (ISOLA_ADMIN_TOKEN or the generated file): admin, everywhere. */

@@ -28,7 +28,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     void reply.code(isola.status).type('application/json').send(errorBody(isola.toShape()));
   });
   app.setNotFoundHandler((request, reply) => {
-    const error = new IsolaError('NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}; the API lives under /api/v1 and functions under /fn/{name}`);
+    const error = new IsolaError('NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}; the API lives under /api/v1, functions under /fn/{name} and the web console at /`);
     void reply.code(404).send(errorBody(error.toShape()));
   });
   // Node refuses an HTTP/1.1 request without Host itself, with an empty body, unless told not to

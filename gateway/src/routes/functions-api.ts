@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import {
   bundleFunction,
-  createTokenSchema,
   defaultAlias,
   deployArchiveContentTypes,
   deployRequestSchema,
@@ -11,25 +10,27 @@ import {
   parseManifest,
   readDeployArchive,
   primaryVersion,
-  roles,
+  targetVersions,
   maxSecretValueBytes,
   secretNamePattern,
   type AliasCache,
   type SecretStore,
   type FunctionStore,
+  type FunctionMetricsReader,
   type FunctionVersion,
-  type TokenStore,
   type QueueClient,
   functionNotFound,
   functionQueueName,
 } from '@isola/core';
 import { defineRoute, type AnyRoute } from '../api/route-table.js';
 import { authorize } from '../auth/bearer.js';
+import { functionHealthSchema, functionStatsSchema, healthOf, statsOf } from './function-health.js';
 
 export interface FunctionsApiDeps {
   store: FunctionStore;
-  tokens: TokenStore;
   secrets: SecretStore;
+  /** The last hour of each function, for `?stats=true`. */
+  metrics: FunctionMetricsReader;
   /** Primed with each version deployed here, so its first request skips Redis. */
   functions: AliasCache;
   maxDeployBytes: number;
@@ -44,6 +45,16 @@ const secretParams = z.strictObject({
   key: z.string().regex(secretNamePattern, 'a secret name is 1-128 of A-Z, 0-9 and _, not starting with a digit, like an environment variable (STRIPE_KEY)'),
 });
 const versionNumber = z.number().int().min(1);
+const versionParams = z.strictObject({
+  name: dnsLabel,
+  version: z
+    .string()
+    .regex(/^[1-9]\d{0,8}$/, 'a version number: 1, 2, 3, ... (GET /api/v1/functions/{name}/versions lists them)')
+    .transform(Number),
+});
+const statsQuery = z.strictObject({
+  stats: z.enum(['true', 'false']).default('false').describe('true: add `stats` (the last hour) and `health` to each function'),
+});
 
 const aliasTargetSchema = z.union([
   z.strictObject({ version: versionNumber }),
@@ -69,17 +80,15 @@ const summarySchema = z.object({
   manifest: z.record(z.string(), z.unknown()),
   aliases: z.record(z.string(), z.unknown()),
   secrets: z.array(z.string()).describe('names of the secrets set (values are never returned)'),
+  stats: functionStatsSchema.optional().describe('with ?stats=true: invocations, errors, cold starts and latency over the last hour'),
+  health: functionHealthSchema.optional().describe('with ?stats=true'),
+});
+const versionDetailSchema = versionSchema.extend({
+  name: z.string(),
+  manifest: z.record(z.string(), z.unknown()),
+  files: z.record(z.string(), z.string()).describe('the sources as uploaded, by path'),
 });
 const deployResponseSchema = z.object({ name: z.string(), version: z.number(), codeHash: z.string() });
-const tokenInfoSchema = z.object({
-  id: z.string(),
-  name: z.string(),
-  role: z.enum(roles),
-  namespace: z.string().nullable(),
-  createdAt: z.string(),
-  createdBy: z.string(),
-  expiresAt: z.string().nullable(),
-});
 
 const errors = {
   400: { description: 'invalid input; `problems` lists each one by path' },
@@ -88,17 +97,28 @@ const errors = {
 };
 const notFound = { 404: { description: 'no such function' } };
 
-/** Control-plane routes for functions, versions, aliases and tokens (SPEC §4). */
-export function functionsApiRoutes(deps: FunctionsApiDeps): AnyRoute[] {
-  const { store, tokens, secrets } = deps;
+type FunctionSummary = Awaited<ReturnType<ReturnType<typeof summaryReader>>>;
 
-  const summary = async (name: string) => {
-    const aliases = await store.aliases(name);
-    const latest = aliases[defaultAlias];
-    const version = latest === undefined ? null : await store.getVersion(name, primaryVersion(latest));
-    if (version === null) throw functionNotFound(name);
-    const { codeHash, createdAt, manifest } = version;
-    return { name, version: version.version, codeHash, createdAt, manifest, aliases, secrets: await secrets.names(name) };
+/** Control-plane routes for functions, versions, aliases and secrets (SPEC §4). */
+export function functionsApiRoutes(deps: FunctionsApiDeps): AnyRoute[] {
+  const { store, secrets } = deps;
+  const summary = summaryReader(deps);
+
+  /** Adds `stats` and `health` to summaries: two round trips to Redis however many there are. */
+  const withStats = async (summaries: FunctionSummary[]) => {
+    const names = summaries.map((entry) => entry.name);
+    const [metrics, quarantined] = await Promise.all([deps.metrics.lastHourOfEach(names), store.quarantinedVersions(names)]);
+    return summaries.map((entry) => {
+      const hour = metrics.get(entry.name);
+      if (hour === undefined) return entry;
+      const latest = entry.aliases[defaultAlias];
+      const serving = latest === undefined ? [] : targetVersions(latest);
+      // A note left for another deploy of the same number (the function was deleted meanwhile) does not count.
+      const refused = (quarantined.get(entry.name) ?? []).filter(
+        (note) => serving.includes(note.version) && (note.version !== entry.version || note.codeHash === entry.codeHash),
+      );
+      return { ...entry, stats: statsOf(hour), health: healthOf(hour, refused) };
+    });
   };
 
   return [
@@ -136,11 +156,12 @@ export function functionsApiRoutes(deps: FunctionsApiDeps): AnyRoute[] {
       summary: 'List functions (those in the token’s namespace)',
       tag: 'functions',
       role: 'deployer',
+      query: statsQuery,
       responses: { 200: { description: 'the functions', schema: z.object({ functions: z.array(summarySchema) }) }, ...errors },
-      handler: async ({ caller }) => {
+      handler: async ({ caller, query }) => {
         const names = (await store.listNames()).filter((name) => inNamespace(name, caller.namespace));
-        const found = await Promise.all(names.map((name) => summary(name).catch(() => null)));
-        return { functions: found.filter((entry) => entry !== null) };
+        const found = (await Promise.all(names.map((name) => summary(name).catch(() => null)))).filter((entry) => entry !== null);
+        return { functions: query.stats === 'true' ? await withStats(found) : found };
       },
     }),
     defineRoute({
@@ -151,8 +172,12 @@ export function functionsApiRoutes(deps: FunctionsApiDeps): AnyRoute[] {
       role: 'deployer',
       scopedToFunction: true,
       params: nameParams,
+      query: statsQuery,
       responses: { 200: { description: 'the function', schema: summarySchema }, ...errors, ...notFound },
-      handler: async ({ params }) => summary(params.name),
+      handler: async ({ params, query }) => {
+        const found = await summary(params.name);
+        return query.stats === 'true' ? ((await withStats([found]))[0] ?? found) : found;
+      },
     }),
     defineRoute({
       method: 'DELETE',
@@ -184,6 +209,24 @@ export function functionsApiRoutes(deps: FunctionsApiDeps): AnyRoute[] {
         const versions = await store.listVersions(params.name);
         if (versions.length === 0) throw functionNotFound(params.name);
         return { versions: versions.map(toVersionInfo) };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/v1/functions/{name}/versions/{version}',
+      summary: 'One version: who deployed it and when, its code hash, its manifest and its sources as uploaded',
+      tag: 'versions',
+      role: 'deployer',
+      scopedToFunction: true,
+      params: versionParams,
+      responses: { 200: { description: 'the version', schema: versionDetailSchema }, ...errors, 404: { description: 'no such function or version' } },
+      handler: async ({ params }) => {
+        const found = await store.getVersionWithFiles(params.name, params.version);
+        if (found === null) {
+          if (!(await store.exists(params.name))) throw functionNotFound(params.name);
+          throw new IsolaError('NOT_FOUND', `function "${params.name}" has no version ${params.version}; GET /api/v1/functions/${params.name}/versions lists them`);
+        }
+        return { name: found.name, ...toVersionInfo(found), manifest: found.manifest, files: found.files };
       },
     }),
     defineRoute({
@@ -263,51 +306,19 @@ export function functionsApiRoutes(deps: FunctionsApiDeps): AnyRoute[] {
         return undefined;
       },
     }),
-    defineRoute({
-      method: 'POST',
-      path: '/api/v1/tokens',
-      summary: 'Create a token (shown once in the answer)',
-      tag: 'tokens',
-      role: 'admin',
-      body: createTokenSchema,
-      responses: { 201: { description: 'created', schema: tokenInfoSchema.extend({ token: z.string() }) }, ...errors },
-      handler: async ({ body, caller, reply }) => {
-        if (caller.namespace !== null && body.namespace !== caller.namespace) {
-          throw new IsolaError('FORBIDDEN', `an admin token scoped to namespace "${caller.namespace}" can only create tokens scoped to it: set "namespace": "${caller.namespace}"`);
-        }
-        const created = await tokens.create(body, caller.name);
-        reply.code(201);
-        return { ...created.info, token: created.token };
-      },
-    }),
-    defineRoute({
-      method: 'GET',
-      path: '/api/v1/tokens',
-      summary: 'List tokens (never their values)',
-      tag: 'tokens',
-      role: 'admin',
-      responses: { 200: { description: 'the tokens', schema: z.object({ tokens: z.array(tokenInfoSchema) }) }, ...errors },
-      handler: async ({ caller }) => ({ tokens: (await tokens.list()).filter((token) => caller.namespace === null || token.namespace === caller.namespace) }),
-    }),
-    defineRoute({
-      method: 'DELETE',
-      path: '/api/v1/tokens/{id}',
-      summary: 'Revoke a token; every gateway refuses it at once',
-      tag: 'tokens',
-      role: 'admin',
-      params: z.strictObject({ id: z.string().regex(/^[0-9a-f]{12}$/, 'a token id as listed by GET /api/v1/tokens') }),
-      responses: { 204: { description: 'revoked' }, ...errors, 404: { description: 'no such token' } },
-      handler: async ({ params, caller, reply }) => {
-        const token = await tokens.get(params.id);
-        if (token === null || (caller.namespace !== null && token.namespace !== caller.namespace)) {
-          throw new IsolaError('NOT_FOUND', `no token with id ${params.id}; GET /api/v1/tokens lists them`);
-        }
-        await tokens.revoke(params.id);
-        reply.code(204);
-        return undefined;
-      },
-    }),
   ];
+}
+
+/** Reads a function's summary: the version `latest` serves (the primary one when split), its manifest, aliases and secret names. */
+function summaryReader({ store, secrets }: Pick<FunctionsApiDeps, 'store' | 'secrets'>) {
+  return async (name: string) => {
+    const aliases = await store.aliases(name);
+    const latest = aliases[defaultAlias];
+    const version = latest === undefined ? null : await store.getVersion(name, primaryVersion(latest));
+    if (version === null) throw functionNotFound(name);
+    const { codeHash, createdAt, manifest } = version;
+    return { name, version: version.version, codeHash, createdAt, manifest, aliases, secrets: await secrets.names(name) };
+  };
 }
 
 function toVersionInfo(version: FunctionVersion) {

@@ -46,6 +46,14 @@ const bound = z
   .max(64)
   .regex(/^(\d{1,15}(-\d{1,20})?|\d{4}-\d{2}-\d{2}T[0-9:.]+(Z|[+-]\d{2}:?\d{2})?)$/, 'epoch milliseconds, an ISO 8601 time, or a log line id such as 1735689600000-0');
 
+/** A time in a query: epoch milliseconds or ISO 8601, as epoch milliseconds. */
+const timeText = z
+  .string()
+  .max(64)
+  .regex(/^(\d{1,15}|\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?)$/, 'epoch milliseconds or an ISO 8601 time such as 2025-03-01T12:00:00Z')
+  .transform((text) => (/^\d+$/.test(text) ? Number(text) : Date.parse(text)))
+  .refine((time) => Number.isFinite(time), 'not a valid time');
+
 const logsQuery = z.strictObject({
   since: bound.optional().describe('from this time (inclusive) or after this line id'),
   until: bound.optional().describe('up to this time (inclusive) or before this line id'),
@@ -103,15 +111,17 @@ export function observabilityApi(deps: ObservabilityApiDeps): ObservabilityApi {
     defineRoute({
       method: 'GET',
       path: '/api/v1/functions/{name}/invocations',
-      summary: "A function's invocation records, newest first, by status, a page at a time",
+      summary: "A function's invocation records, newest first, by status and start time, a page at a time",
       tag: 'invocations',
       role: 'deployer',
       scopedToFunction: true,
       params: nameParams,
       query: z.strictObject({
         status: z.enum(invocationStatuses).optional(),
+        since: timeText.optional().describe('only those that started at or after this time (epoch ms or ISO 8601)'),
+        until: timeText.optional().describe('only those that started at or before this time (epoch ms or ISO 8601)'),
         limit: integerText(1, 200).optional().describe('default 50'),
-        cursor: z.string().max(512).optional().describe('nextCursor of the previous page'),
+        cursor: z.string().max(512).optional().describe('nextCursor of the previous page (with the same status, since and until)'),
       }),
       responses: { 200: { description: 'a page of records and the cursor of the next one (null on the last)' }, ...errors, ...notFound },
       handler: async ({ params, query }) => {
