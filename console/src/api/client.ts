@@ -15,6 +15,16 @@ export class ApiError extends Error {
   }
 }
 
+/** Any failure as an ApiError: API failures as they are, anything else (a bug, a browser refusal) as CLIENT. */
+export function toApiError(error: unknown): ApiError {
+  return error instanceof ApiError ? error : new ApiError(0, 'CLIENT', error instanceof Error ? error.message : String(error));
+}
+
+/** Whether a failure is only the abort of a request that is no longer wanted. */
+export function isAbortError(error: unknown): boolean {
+  return error instanceof DOMException && error.name === 'AbortError';
+}
+
 type Unauthorized = (message: string) => void;
 
 let currentToken: string | null = null;
@@ -78,7 +88,7 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
       ...(options.signal === undefined ? {} : { signal: options.signal }),
     });
   } catch (error) {
-    if (error instanceof DOMException && error.name === 'AbortError') throw error;
+    if (isAbortError(error)) throw error;
     throw new ApiError(0, 'UNREACHABLE', 'The gateway cannot be reached. Is `isola up` still running?');
   }
   if (!response.ok) {

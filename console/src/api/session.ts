@@ -1,5 +1,6 @@
 // The signed-in token lives in sessionStorage: it survives reloads of this tab and is gone when
 // the tab closes. Nothing else keeps it.
+import { dropItem, loadJson, saveJson } from '../session-storage.js';
 import type { Caller } from './types.js';
 
 const tokenKey = 'isola.token';
@@ -10,23 +11,29 @@ export interface Session {
   caller: Caller;
 }
 
+// The token is kept as it is (not JSON), so that it reads back exactly as it was pasted.
 export function loadSession(): Session | null {
-  const token = sessionStorage.getItem(tokenKey);
-  const caller = sessionStorage.getItem(callerKey);
-  if (token === null || caller === null) return null;
+  let token: string | null;
   try {
-    return { token, caller: JSON.parse(caller) as Caller };
+    token = sessionStorage.getItem(tokenKey);
   } catch {
     return null;
   }
+  const caller = loadJson(callerKey) as Caller | null;
+  if (token === null || caller === null || typeof caller !== 'object') return null;
+  return { token, caller };
 }
 
 export function saveSession(session: Session): void {
-  sessionStorage.setItem(tokenKey, session.token);
-  sessionStorage.setItem(callerKey, JSON.stringify(session.caller));
+  try {
+    sessionStorage.setItem(tokenKey, session.token);
+  } catch {
+    // storage disabled: the session lasts as long as the page
+  }
+  saveJson(callerKey, session.caller);
 }
 
 export function clearSession(): void {
-  sessionStorage.removeItem(tokenKey);
-  sessionStorage.removeItem(callerKey);
+  dropItem(tokenKey);
+  dropItem(callerKey);
 }

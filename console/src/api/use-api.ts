@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError } from './client.js';
+import { api, isAbortError, toApiError, type ApiError } from './client.js';
 
 export interface Loaded<T> {
   data: T | null;
@@ -9,12 +9,21 @@ export interface Loaded<T> {
   reload: () => void;
 }
 
+interface Answer<T> {
+  /** The path the data and error belong to: another path's answer is never shown for this one. */
+  path: string | null;
+  data: T | null;
+  error: ApiError | null;
+  loading: boolean;
+}
+
 /**
  * GETs an API path and reloads when it changes (or every `refreshMs`). A null path loads
- * nothing. Answers of superseded requests are dropped.
+ * nothing. Answers of superseded requests are dropped, and a new path starts empty rather than
+ * showing the previous path's answer.
  */
 export function useApi<T>(path: string | null, refreshMs?: number): Loaded<T> {
-  const [state, setState] = useState<{ data: T | null; error: ApiError | null; loading: boolean }>({ data: null, error: null, loading: path !== null });
+  const [state, setState] = useState<Answer<T>>({ path, data: null, error: null, loading: path !== null });
   const [tick, setTick] = useState(0);
   const latest = useRef(0);
   const reload = useCallback(() => setTick((value) => value + 1), []);
@@ -23,12 +32,12 @@ export function useApi<T>(path: string | null, refreshMs?: number): Loaded<T> {
     if (path === null) return;
     const request = ++latest.current;
     const abort = new AbortController();
-    setState((previous) => ({ ...previous, loading: true }));
+    setState((previous) => (previous.path === path ? { ...previous, loading: true } : { path, data: null, error: null, loading: true }));
     api<T>(path, { signal: abort.signal }).then(
-      (data) => request === latest.current && setState({ data, error: null, loading: false }),
+      (data) => request === latest.current && setState({ path, data, error: null, loading: false }),
       (error: unknown) => {
-        if (request !== latest.current || (error instanceof DOMException && error.name === 'AbortError')) return;
-        setState((previous) => ({ data: previous.data, error: error instanceof ApiError ? error : new ApiError(0, 'CLIENT', String(error)), loading: false }));
+        if (request !== latest.current || isAbortError(error)) return;
+        setState((previous) => ({ path, data: previous.path === path ? previous.data : null, error: toApiError(error), loading: false }));
       },
     );
     return () => abort.abort();
@@ -42,5 +51,6 @@ export function useApi<T>(path: string | null, refreshMs?: number): Loaded<T> {
     return () => clearInterval(timer);
   }, [refreshMs, path, reload]);
 
-  return { ...state, reload };
+  const current = state.path === path;
+  return { data: current ? state.data : null, error: current ? state.error : null, loading: path !== null && (!current || state.loading), reload };
 }

@@ -1,5 +1,5 @@
 // Small building blocks every page uses, so that pages look and behave alike.
-import type { ComponentChildren } from 'preact';
+import { cloneElement, type ComponentChildren, type VNode } from 'preact';
 import type { ApiError } from '../api/client.js';
 import type { HealthStatus } from '../api/types.js';
 
@@ -26,8 +26,8 @@ export function ErrorBanner(props: { error: ApiError | Error | null; title?: str
       <span>{error.message}</span>
       {error.problems !== undefined && error.problems.length > 0 && (
         <ul>
-          {error.problems.map((problem) => (
-            <li key={problem.path + problem.message}>
+          {error.problems.map((problem, index) => (
+            <li key={`${index}:${problem.path}`}>
               <code>{problem.path === '' ? '(root)' : problem.path}</code>: {problem.message}
             </li>
           ))}
@@ -99,5 +99,43 @@ export function Badge(props: { kind?: string; children: ComponentChildren; title
     <span class={`badge badge-${props.kind ?? 'neutral'}`} title={props.title}>
       {props.children}
     </span>
+  );
+}
+
+/** One figure of a row of tiles: a label, the value (red or amber when `tone` says so), a line under it. */
+export function StatTile(props: { label: string; value: ComponentChildren; detail?: ComponentChildren; tone?: 'bad' | 'warn' | undefined }) {
+  return (
+    <div class="card stat">
+      <span class="stat-label">{props.label}</span>
+      <span class={`stat-value ${props.tone === undefined ? '' : `text-${props.tone}`}`}>{props.value}</span>
+      {props.detail !== undefined && <span class="stat-label">{props.detail}</span>}
+    </div>
+  );
+}
+
+/**
+ * A labelled form control with a line of help under it that turns into the problem when there
+ * is one. The control (the one child) gets the id, `aria-invalid` when `problem` is given, and
+ * `aria-describedby` pointing at the help line.
+ */
+export function Field(props: { id: string; label: ComponentChildren; help?: ComponentChildren; problem?: string | null | undefined; children: VNode }) {
+  const helpId = `${props.id}-help`;
+  const invalid = props.problem !== undefined && props.problem !== null;
+  const hasHelp = invalid || props.help !== undefined;
+  const control = cloneElement(props.children, {
+    id: props.id,
+    ...(props.problem === undefined ? {} : { 'aria-invalid': invalid }),
+    ...(hasHelp ? { 'aria-describedby': helpId } : {}),
+  });
+  return (
+    <div class="field">
+      <label for={props.id}>{props.label}</label>
+      {control}
+      {hasHelp && (
+        <p id={helpId} class={invalid ? 'help field-error' : 'help'}>
+          {invalid ? props.problem : props.help}
+        </p>
+      )}
+    </div>
   );
 }

@@ -5,7 +5,7 @@ import { apiPath } from '../api/client.js';
 import type { FunctionSummary } from '../api/types.js';
 import { useApi } from '../api/use-api.js';
 import { formatCount, formatMs, formatPercent, formatTime, relativeTime } from '../components/format.js';
-import { Empty, ErrorBanner, HealthBadge, PageHeader, Spinner } from '../components/ui.js';
+import { Empty, ErrorBanner, HealthBadge, PageHeader, Spinner, StatTile } from '../components/ui.js';
 import { useSession } from '../session-context.js';
 import { NewFunctionDialog } from './list/new-function-dialog.js';
 import { SortHeader, type SortState } from './list/sort-header.js';
@@ -125,7 +125,7 @@ export function FunctionsPage() {
                   class="search"
                   placeholder="Search by name, trigger or binding…"
                   value={query}
-                  onInput={(event) => setQuery((event.target as HTMLInputElement).value)}
+                  onInput={(event) => setQuery(event.currentTarget.value)}
                   autocomplete="off"
                   spellcheck={false}
                   aria-describedby="function-search-hint"
@@ -169,34 +169,32 @@ function SummaryTiles(props: { functions: FunctionSummary[] }) {
   const hasHealth = props.functions.some((fn) => fn.health !== undefined);
   return (
     <div class="grid-4 summary-tiles">
-      <div class="card stat">
-        <span class="stat-label">Functions</span>
-        <span class="stat-value">{props.functions.length}</span>
-      </div>
-      <div class="card stat">
-        <span class="stat-label">Invocations, last hour</span>
-        <span class="stat-value">{hasStats ? formatCount(invocations) : '–'}</span>
-      </div>
-      <div class="card stat">
-        <span class="stat-label">Error rate, last hour</span>
-        <span class={`stat-value ${hasStats && rate > errorRateAlarm ? 'text-bad' : ''}`}>{hasStats ? formatPercent(rate) : '–'}</span>
-        {hasStats && errors > 0 && <span class="stat-label">{formatCount(errors)} failed</span>}
-      </div>
-      <div class="card stat">
-        <span class="stat-label">Need attention</span>
-        <span class={`stat-value ${attention.length > 0 ? 'text-warn' : ''}`}>{hasHealth ? attention.length : '–'}</span>
-        {attention.length > 0 && (
-          <span class="stat-label attention-names">
-            {attention.slice(0, 3).map((fn, index) => (
-              <Fragment key={fn.name}>
-                {index > 0 && ', '}
-                <Link href={`/functions/${encodeURIComponent(fn.name)}`}>{fn.name}</Link>
-              </Fragment>
-            ))}
-            {attention.length > 3 && ` +${attention.length - 3}`}
-          </span>
-        )}
-      </div>
+      <StatTile label="Functions" value={props.functions.length} />
+      <StatTile label="Invocations, last hour" value={hasStats ? formatCount(invocations) : '–'} />
+      <StatTile
+        label="Error rate, last hour"
+        value={hasStats ? formatPercent(rate) : '–'}
+        tone={hasStats && rate > errorRateAlarm ? 'bad' : undefined}
+        detail={hasStats && errors > 0 ? `${formatCount(errors)} failed` : undefined}
+      />
+      <StatTile
+        label="Need attention"
+        value={hasHealth ? attention.length : '–'}
+        tone={attention.length > 0 ? 'warn' : undefined}
+        detail={
+          attention.length > 0 ? (
+            <span class="attention-names">
+              {attention.slice(0, 3).map((fn, index) => (
+                <Fragment key={fn.name}>
+                  {index > 0 && ', '}
+                  <Link href={`/functions/${encodeURIComponent(fn.name)}`}>{fn.name}</Link>
+                </Fragment>
+              ))}
+              {attention.length > 3 && ` +${attention.length - 3}`}
+            </span>
+          ) : undefined
+        }
+      />
     </div>
   );
 }
@@ -204,7 +202,7 @@ function SummaryTiles(props: { functions: FunctionSummary[] }) {
 function FunctionsTable(props: { functions: FunctionSummary[]; sort: SortState<SortKey>; onSort: (sort: SortState<SortKey>) => void }) {
   const { sort, onSort } = props;
   return (
-    <div class="table-wrap contained">
+    <div class="table-wrap">
       <table class="functions-table">
         <caption class="visually-hidden">Functions, with the last hour's invocations, error rate and p99 latency</caption>
         <thead>

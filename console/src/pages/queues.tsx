@@ -1,12 +1,13 @@
 import { useMemo, useState } from 'preact/hooks';
 import { Link } from 'wouter-preact';
-import { api, apiPath, ApiError } from '../api/client.js';
+import { api, apiPath } from '../api/client.js';
 import type { FunctionSummary } from '../api/types.js';
+import { useAction } from '../api/use-action.js';
 import { useApi } from '../api/use-api.js';
+import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { formatCount } from '../components/format.js';
-import { Badge, Empty, ErrorBanner, PageHeader, Spinner } from '../components/ui.js';
+import { Badge, Empty, ErrorBanner, PageHeader, Spinner, StatTile } from '../components/ui.js';
 import { useSession } from '../session-context.js';
-import { ConfirmDialog } from './list/confirm-dialog.js';
 import { PublishMessage } from './list/publish-message.js';
 
 /** One row of GET /api/v1/queues: a topic, or a function's async invocations (`fn:<name>`). */
@@ -34,8 +35,7 @@ export function QueuesPage() {
   const { data, error, loading, reload } = useApi<{ queues: QueueInfo[] }>(apiPath('/queues'), 5000);
   const functions = useApi<{ functions: FunctionSummary[] }>(apiPath('/functions'));
   const [redriving, setRedriving] = useState<QueueInfo | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [redriveError, setRedriveError] = useState<ApiError | null>(null);
+  const redrival = useAction();
 
   const queues = useMemo(() => [...(data?.queues ?? [])].sort((a, b) => (a.kind === b.kind ? a.name.localeCompare(b.name) : a.kind === 'topic' ? -1 : 1)), [data]);
   const dlqOf = useMemo(() => deadLetterSources(functions.data?.functions ?? []), [functions.data]);
@@ -51,21 +51,13 @@ export function QueuesPage() {
     dead: 0,
   });
 
-  const redrive = async () => {
-    if (redriving === null) return;
-    setBusy(true);
-    setRedriveError(null);
-    try {
-      const answer = await api<{ queue: string; redriven: number }>(apiPath(`/queues/${encodeURIComponent(redriving.id)}/dlq/redrive`), { method: 'POST' });
-      toast(answer.redriven === 0 ? `No dead letters left in ${displayName(redriving)}` : `Redrove ${answer.redriven} dead letter${answer.redriven === 1 ? '' : 's'} of ${displayName(redriving)}`);
+  const redrive = (queue: QueueInfo) =>
+    redrival.run(async () => {
+      const answer = await api<{ queue: string; redriven: number }>(apiPath(`/queues/${encodeURIComponent(queue.id)}/dlq/redrive`), { method: 'POST' });
+      toast(answer.redriven === 0 ? `No dead letters left in ${displayName(queue)}` : `Redrove ${answer.redriven} dead letter${answer.redriven === 1 ? '' : 's'} of ${displayName(queue)}`);
       setRedriving(null);
       reload();
-    } catch (failure) {
-      setRedriveError(failure instanceof ApiError ? failure : new ApiError(0, 'CLIENT', String(failure)));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   return (
     <>
@@ -76,19 +68,9 @@ export function QueuesPage() {
       ) : (
         <>
           <div class="grid-3 summary-tiles">
-            <div class="card stat">
-              <span class="stat-label">Queues</span>
-              <span class="stat-value">{queues.length}</span>
-            </div>
-            <div class="card stat">
-              <span class="stat-label">Waiting or delayed</span>
-              <span class="stat-value">{formatCount(totals.waiting)}</span>
-              <span class="stat-label">{formatCount(totals.active)} running now</span>
-            </div>
-            <div class="card stat">
-              <span class="stat-label">Dead letters</span>
-              <span class={`stat-value ${totals.dead > 0 ? 'text-bad' : ''}`}>{formatCount(totals.dead)}</span>
-            </div>
+            <StatTile label="Queues" value={queues.length} />
+            <StatTile label="Waiting or delayed" value={formatCount(totals.waiting)} detail={`${formatCount(totals.active)} running now`} />
+            <StatTile label="Dead letters" value={formatCount(totals.dead)} tone={totals.dead > 0 ? 'bad' : undefined} />
           </div>
           <section class="card flush">
             {queues.length === 0 ? (
@@ -99,7 +81,7 @@ export function QueuesPage() {
                 </span>
               </Empty>
             ) : (
-              <div class="table-wrap contained">
+              <div class="table-wrap">
                 <table class="queues-table">
                   <caption class="visually-hidden">Queues with their depth and dead letters</caption>
                   <thead>
@@ -127,28 +109,25 @@ export function QueuesPage() {
         </>
       )}
       {data !== null && <PublishMessage topics={topics} onPublished={reload} />}
-      <ConfirmDialog
-        open={redriving !== null}
-        title={redriving === null ? 'Redrive' : `Redrive ${displayName(redriving)}?`}
-        confirmLabel="Redrive"
-        busy={busy}
-        onConfirm={() => void redrive()}
-        onCancel={() => {
-          setRedriving(null);
-          setRedriveError(null);
-        }}
-      >
-        {redriving !== null && (
-          <>
-            <p>
-              {redriving.deadLetters === 1 ? 'The dead letter' : `All ${formatCount(redriving.deadLetters)} dead letters`} of <strong>{displayName(redriving)}</strong> go back into the queue
-              with their tries reset{redriving.consumer === null ? '' : `, and ${redriving.consumer} receives them again`}.
-            </p>
-            <p class="help">If the cause of the failures is not fixed, they will fail and land here again.</p>
-            {redriveError !== null && <ErrorBanner error={redriveError} title="Redrive failed" />}
-          </>
-        )}
-      </ConfirmDialog>
+      {redriving !== null && (
+        <ConfirmDialog
+          title={`Redrive ${displayName(redriving)}?`}
+          confirmLabel="Redrive"
+          busy={redrival.busy}
+          onConfirm={() => void redrive(redriving)}
+          onCancel={() => {
+            setRedriving(null);
+            redrival.setError(null);
+          }}
+        >
+          <p>
+            {redriving.deadLetters === 1 ? 'The dead letter' : `All ${formatCount(redriving.deadLetters)} dead letters`} of <strong>{displayName(redriving)}</strong> go back into the queue
+            with their tries reset{redriving.consumer === null ? '' : `, and ${redriving.consumer} receives them again`}.
+          </p>
+          <p class="help">If the cause of the failures is not fixed, they will fail and land here again.</p>
+          <ErrorBanner error={redrival.error} title="Redrive failed" />
+        </ConfirmDialog>
+      )}
     </>
   );
 }

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api, ApiError } from '../api/client.js';
+import { api, toApiError } from '../api/client.js';
 import type { Session } from '../api/session.js';
 import type { Caller } from '../api/types.js';
 
@@ -18,18 +18,21 @@ export function SignIn(props: { reason: string | null; onSignedIn: (session: Ses
     }
     setBusy(true);
     setError(null);
+    // Signing in replaces this page: only a refusal updates it.
+    const refuse = (message: string) => {
+      setError(message);
+      setBusy(false);
+    };
     try {
       const caller = await api<Caller>('/api/v1/tokens/current', { token: value });
       if (caller.role === 'invoker') {
-        setError(`The token “${caller.name}” has the invoker role: it may only invoke functions. The console needs a deployer or admin token.`);
+        refuse(`The token “${caller.name}” has the invoker role: it may only invoke functions. The console needs a deployer or admin token.`);
         return;
       }
       props.onSignedIn({ token: value, caller });
     } catch (failure) {
-      const apiError = failure instanceof ApiError ? failure : null;
-      setError(apiError?.status === 401 ? `That token was not accepted: ${apiError.message}` : (apiError?.message ?? String(failure)));
-    } finally {
-      setBusy(false);
+      const apiError = toApiError(failure);
+      refuse(apiError.status === 401 ? `That token was not accepted: ${apiError.message}` : apiError.message);
     }
   };
 
@@ -55,7 +58,7 @@ export function SignIn(props: { reason: string | null; onSignedIn: (session: Ses
           spellcheck={false}
           placeholder="isola_…"
           value={token}
-          onInput={(event) => setToken((event.target as HTMLInputElement).value)}
+          onInput={(event) => setToken(event.currentTarget.value)}
           aria-describedby="token-help"
           aria-invalid={error !== null}
           autoFocus

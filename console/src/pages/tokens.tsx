@@ -1,11 +1,12 @@
 import { useMemo, useState } from 'preact/hooks';
-import { api, apiPath, ApiError } from '../api/client.js';
+import { api, apiPath } from '../api/client.js';
 import type { TokenInfo } from '../api/types.js';
+import { useAction } from '../api/use-action.js';
 import { useApi } from '../api/use-api.js';
+import { ConfirmDialog } from '../components/confirm-dialog.js';
 import { formatTime, relativeTime } from '../components/format.js';
 import { Badge, Card, Empty, ErrorBanner, PageHeader, Spinner } from '../components/ui.js';
 import { useSession } from '../session-context.js';
-import { ConfirmDialog } from './list/confirm-dialog.js';
 import { CreateTokenForm, roleHelp, type CreatedToken } from './tokens/create-token-form.js';
 import { NewTokenPanel } from './tokens/new-token-panel.js';
 
@@ -35,32 +36,23 @@ function TokensAdmin() {
   const { data, error, loading, reload } = useApi<{ tokens: TokenInfo[] }>(apiPath('/tokens'));
   const [created, setCreated] = useState<CreatedToken | null>(null);
   const [revoking, setRevoking] = useState<TokenInfo | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [revokeError, setRevokeError] = useState<ApiError | null>(null);
+  const revocation = useAction();
 
   const tokens = useMemo(() => [...(data?.tokens ?? [])].sort((a, b) => b.createdAt.localeCompare(a.createdAt)), [data]);
   const isSelf = (token: TokenInfo) => caller.id !== null && token.id === caller.id;
 
-  const revoke = async () => {
-    if (revoking === null) return;
-    setBusy(true);
-    setRevokeError(null);
-    try {
-      await api<undefined>(apiPath(`/tokens/${encodeURIComponent(revoking.id)}`), { method: 'DELETE' });
-      if (isSelf(revoking)) {
-        signOut(`You revoked the token you were signed in with (“${revoking.name}”). Sign in with another token.`);
+  const revoke = (token: TokenInfo) =>
+    revocation.run(async () => {
+      await api<undefined>(apiPath(`/tokens/${encodeURIComponent(token.id)}`), { method: 'DELETE' });
+      if (isSelf(token)) {
+        signOut(`You revoked the token you were signed in with (“${token.name}”). Sign in with another token.`);
         return;
       }
-      toast(`Revoked ${revoking.name}`);
-      if (created?.id === revoking.id) setCreated(null);
+      toast(`Revoked ${token.name}`);
+      if (created?.id === token.id) setCreated(null);
       setRevoking(null);
       reload();
-    } catch (failure) {
-      setRevokeError(failure instanceof ApiError ? failure : new ApiError(0, 'CLIENT', String(failure)));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   return (
     <>
@@ -96,7 +88,7 @@ function TokensAdmin() {
             </span>
           </Empty>
         ) : (
-          <div class="table-wrap contained">
+          <div class="table-wrap">
             <table class="tokens-table">
               <caption class="visually-hidden">API tokens, newest first</caption>
               <thead>
@@ -120,33 +112,30 @@ function TokensAdmin() {
           </div>
         )}
       </section>
-      <ConfirmDialog
-        open={revoking !== null}
-        title={revoking === null ? 'Revoke token' : `Revoke “${revoking.name}”?`}
-        confirmLabel="Revoke"
-        danger
-        busy={busy}
-        onConfirm={() => void revoke()}
-        onCancel={() => {
-          setRevoking(null);
-          setRevokeError(null);
-        }}
-      >
-        {revoking !== null && (
-          <>
-            <p>
-              Every gateway refuses <strong>{revoking.name}</strong> ({revoking.role}
-              {revoking.namespace === null ? '' : `, namespace ${revoking.namespace}`}) at once. Whatever uses it — CI, scripts, people — stops working. This cannot be undone.
-            </p>
-            {isSelf(revoking) && (
-              <div class="banner banner-warning" role="alert">
-                <strong>This is the token you are signed in with.</strong> You will be signed out.
-              </div>
-            )}
-            {revokeError !== null && <ErrorBanner error={revokeError} title="The token was not revoked" />}
-          </>
-        )}
-      </ConfirmDialog>
+      {revoking !== null && (
+        <ConfirmDialog
+          title={`Revoke “${revoking.name}”?`}
+          confirmLabel="Revoke"
+          danger
+          busy={revocation.busy}
+          onConfirm={() => void revoke(revoking)}
+          onCancel={() => {
+            setRevoking(null);
+            revocation.setError(null);
+          }}
+        >
+          <p>
+            Every gateway refuses <strong>{revoking.name}</strong> ({revoking.role}
+            {revoking.namespace === null ? '' : `, namespace ${revoking.namespace}`}) at once. Whatever uses it — CI, scripts, people — stops working. This cannot be undone.
+          </p>
+          {isSelf(revoking) && (
+            <div class="banner banner-warning" role="alert">
+              <strong>This is the token you are signed in with.</strong> You will be signed out.
+            </div>
+          )}
+          <ErrorBanner error={revocation.error} title="The token was not revoked" />
+        </ConfirmDialog>
+      )}
     </>
   );
 }

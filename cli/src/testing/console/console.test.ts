@@ -270,11 +270,27 @@ describe('the console in Chromium', () => {
     await screenshot(page, 'invocation');
   });
 
-  test('queues: topics with depth and dead letters', async () => {
+  test('queues: topics with depth and dead letters; a dead letter is redriven and then succeeds', async () => {
+    // Fails its first run in an instance and succeeds after (the redriven run finds the warm
+    // instance first); no retries, so the first failure is a dead letter at once.
+    await api.deploy('flaky', 'let runs = 0;\nexport default { fetch() { runs++; if (runs === 1) throw new Error("first run fails"); return new Response("ok"); } };', {
+      async: { retries: 0 },
+    });
+    const id = await api.submit('/api/v1/functions/flaky/invoke', 'once');
+    assert.equal((await api.finalRecord(id)).status, 'failed');
+
     const { page } = main;
     await goTo(page, '/queues');
     await page.getByRole('link', { name: 'orders' }).first().waitFor();
+    const redrive = page.getByRole('button', { name: 'Redrive flaky (async)' });
+    await redrive.waitFor();
     await screenshot(page, 'queues');
+    await redrive.click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Redrive', exact: true }).click();
+    await redrive.waitFor({ state: 'detached' });
+    await eventually('the redriven invocation succeeds', async () => ((await api.call('GET', `/api/v1/invocations/${id}`)).json?.status === 'succeeded' ? true : null), 15_000, 100);
+    const queues = (await api.call('GET', '/api/v1/queues')).json?.queues as { name: string; kind: string; deadLetters: number }[];
+    assert.equal(queues.find((queue) => queue.kind === 'function' && queue.name === 'flaky')?.deadLetters, 0);
   });
 
   test('tokens: created and shown once, listed, revoked; a revoked session is signed out with a reason', async () => {

@@ -150,7 +150,7 @@ export function TimeChart(props: TimeChartProps) {
   }, [props.times, props.series]);
 
   return (
-    <figure class="chart time-chart" role="img" aria-label={props.summary}>
+    <figure class="chart" role="img" aria-label={props.summary}>
       <div ref={host} class="time-chart-host" />
     </figure>
   );

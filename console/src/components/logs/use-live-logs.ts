@@ -1,7 +1,7 @@
 // A function's logs as they happen: the recent lines first, then a live tail over SSE that
 // resumes after drops without losing or repeating lines.
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError, apiPath } from '../../api/client.js';
+import { api, apiPath, toApiError } from '../../api/client.js';
 import { followEventStream, type StreamState } from '../../api/sse.js';
 import type { LogLine } from '../../api/types.js';
 
@@ -89,7 +89,7 @@ export function useLiveLogs(name: string, filter: LogFilter, paused: boolean): L
         lastId = recent.lines.at(-1)?.id ?? null;
       } catch (error) {
         if (abort.signal.aborted) return;
-        setState({ kind: 'failed', error: error instanceof ApiError ? error : new ApiError(0, 'CLIENT', String(error)) });
+        setState({ kind: 'failed', error: toApiError(error) });
         return;
       }
       await followEventStream({
@@ -98,6 +98,7 @@ export function useLiveLogs(name: string, filter: LogFilter, paused: boolean): L
         lastEventId: lastId,
         onState: (next) => !abort.signal.aborted && setState(next),
         onEvent: (event) => {
+          if (abort.signal.aborted) return;
           if (event.type === 'error') {
             setState({ kind: 'waiting', retryAt: Date.now() + 1000, reason: readError(event.data) });
             return;

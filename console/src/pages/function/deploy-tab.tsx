@@ -1,12 +1,14 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { api, apiPath, ApiError } from '../../api/client.js';
+import { api, apiPath, ApiError, toApiError } from '../../api/client.js';
 import type { VersionDetail } from '../../api/types.js';
+import { useAction } from '../../api/use-action.js';
 import { useApi } from '../../api/use-api.js';
+import { ConfirmDialog } from '../../components/confirm-dialog.js';
 import type { FileProblem, FileSetEditor } from '../../components/editor/file-set-editor.js';
 import { relativeTime } from '../../components/format.js';
 import { Card, ErrorBanner, Notice, Spinner } from '../../components/ui.js';
+import { useDebounced } from '../../components/use-debounced.js';
 import { useSession } from '../../session-context.js';
-import { ConfirmDialog } from './code/confirm-dialog.js';
 import { placeProblems, type UnplacedProblem } from './code/deploy-problems.js';
 import { DeployedNotice, refusalSummary, type Deployed } from './code/deploy-result.js';
 import { dropDraft, loadDraft, sameFiles, saveDraft, type Draft } from './code/draft.js';
@@ -16,6 +18,8 @@ import { EditorHost } from './code/editor-host.js';
 import { mainRenameEdit, manifestFile, manifestName, manifestYaml, readManifest, versionFiles } from './code/manifest-yaml.js';
 import { ProblemsPanel } from './code/problems-panel.js';
 import type { TabProps } from './function-page.js';
+
+type Deployment = Omit<Deployed, 'promoted'>;
 
 type Pending = { kind: 'other-name'; name: string } | { kind: 'delete'; path: string } | { kind: 'reset' };
 
@@ -50,8 +54,8 @@ function DeployEditor(props: TabProps) {
   const [checked, setChecked] = useState(false);
 
   const [promote, setPromote] = useState(true);
-  const [busy, setBusy] = useState(false);
-  const [failure, setFailure] = useState<ApiError | null>(null);
+  const deployment = useAction();
+  const { busy, error: failure, setError: setFailure } = deployment;
   const [deployed, setDeployed] = useState<Deployed | null>(null);
   const [pending, setPending] = useState<Pending | null>(null);
 
@@ -96,16 +100,16 @@ function DeployEditor(props: TabProps) {
     if (textsTimer.current !== null) clearTimeout(textsTimer.current);
   }, []);
 
-  // Keep the draft for this browser tab while it differs from its base.
+  // Keep the draft for this browser tab while it differs from its base, once the typing pauses.
   const dirty = useMemo(() => baseFiles === null || !sameFiles([...texts.entries()], baseFiles), [texts, baseFiles]);
+  const started = initial !== null;
+  const toKeep = useDebounced(useMemo(() => ({ started, texts, active, dirty, baseVersion }), [started, texts, active, dirty, baseVersion]), 300);
   useEffect(() => {
-    if (initial === null || texts.size === 0 || baseVersion === null) return;
-    const timer = setTimeout(() => {
-      if (dirty) saveDraft(fn.name, { base: baseVersion, files: [...texts.entries()], active, savedAt: new Date().toISOString() });
-      else dropDraft(fn.name);
-    }, 300);
-    return () => clearTimeout(timer);
-  }, [texts, active, dirty, baseVersion, fn.name, initial]);
+    const { texts: files, baseVersion: base } = toKeep;
+    if (!toKeep.started || files.size === 0 || base === null) return;
+    if (toKeep.dirty) saveDraft(fn.name, { base, files: [...files.entries()], active: toKeep.active, savedAt: new Date().toISOString() });
+    else dropDraft(fn.name);
+  }, [toKeep, fn.name]);
   // Leaving the tab must not lose the last keystrokes: keep the draft right away. (This
   // cleanup runs before the editor's own, so the editor is still there to read.)
   const keepOnLeave = useRef({ baseFiles, baseVersion, name: fn.name });
@@ -158,39 +162,42 @@ function DeployEditor(props: TabProps) {
     void send(instance, read.manifest, sent);
   };
 
-  const send = async (instance: FileSetEditor, manifest: Record<string, unknown>, sent: Map<string, string>) => {
-    const files = Object.fromEntries([...sent.entries()].filter(([path]) => path !== manifestFile));
-    setBusy(true);
-    try {
-      const result = await api<{ name: string; version: number; codeHash: string }>(apiPath('/functions', { promote: promote ? undefined : 'false' }), {
-        method: 'POST',
-        body: { manifest, files },
-      });
-      instance.setProblems(new Map());
+  const send = (instance: FileSetEditor, manifest: Record<string, unknown>, sent: Map<string, string>) =>
+    deployment.run(async () => {
+      const files = Object.fromEntries([...sent.entries()].filter(([path]) => path !== manifestFile));
+      let result: Deployment;
+      try {
+        result = await api<Deployment>(apiPath('/functions', { promote: promote ? undefined : 'false' }), { method: 'POST', body: { manifest, files } });
+      } catch (error) {
+        const apiError = toApiError(error);
+        if (editor.current !== instance) throw apiError;
+        const placed = placeProblems(apiError, sent);
+        instance.setProblems(placed.byFile);
+        setUnplaced(placed.unplaced);
+        setChecked(true);
+        // Show the first problem without taking the focus from where the author is.
+        const [firstFile, firstProblems] = [...placed.byFile.entries()][0] ?? [];
+        if (firstFile !== undefined && firstProblems?.[0] !== undefined) instance.reveal(firstFile, { offset: firstProblems[0].from, focus: false });
+        throw placed.byFile.size === 0 && placed.unplaced.length === 0 ? apiError : new ApiError(apiError.status, apiError.code, refusalSummary(apiError, placed));
+      }
+      toast(`Deployed ${result.name} version ${result.version}`);
+      props.reload();
+      if (editor.current === null) {
+        // The author left the tab meanwhile: the draft kept on leaving is what was deployed.
+        const kept = loadDraft(fn.name);
+        if (result.name === fn.name && kept !== null && sameFiles(kept.files, [...sent.entries()])) dropDraft(fn.name);
+        return;
+      }
+      if (editor.current === instance) instance.setProblems(new Map());
       setChecked(false);
       setDeployed({ ...result, promoted: promote });
-      toast(`Deployed ${result.name} version ${result.version}`);
       if (result.name === fn.name) {
         setBaseFiles([...sent.entries()]);
         setBaseVersion(result.version);
         dropDraft(fn.name);
         setRestored(false);
       }
-      props.reload();
-    } catch (error) {
-      const apiError = error instanceof ApiError ? error : new ApiError(0, 'CLIENT', String(error));
-      const placed = placeProblems(apiError, sent);
-      instance.setProblems(placed.byFile);
-      setUnplaced(placed.unplaced);
-      setChecked(true);
-      setFailure(placed.byFile.size === 0 && placed.unplaced.length === 0 ? apiError : new ApiError(apiError.status, apiError.code, refusalSummary(apiError, placed)));
-      // Show the first problem without taking the focus from where the author is.
-      const [firstFile, firstProblems] = [...placed.byFile.entries()][0] ?? [];
-      if (firstFile !== undefined && firstProblems?.[0] !== undefined) instance.reveal(firstFile, { offset: firstProblems[0].from, focus: false });
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   const deployRef = useRef(deploy);
   deployRef.current = deploy;
 

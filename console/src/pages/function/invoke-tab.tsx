@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { apiPath } from '../../api/client.js';
 import { useSession } from '../../session-context.js';
 import type { TabProps } from './function-page.js';
-import { hasBody, loadRequest, saveRequest, sendRequest, type InvokeRequest, type InvokeResult } from './ops/invoke-model.js';
+import { hasBody, loadRequest, releaseBody, saveRequest, sendRequest, type InvokeRequest, type InvokeResult } from './ops/invoke-model.js';
 import { argsProblem, RequestForm } from './ops/request-form.js';
 import { ResponsePanel } from './ops/response-panel.js';
 
@@ -34,7 +34,12 @@ function normalPath(path: string): string {
 
 /** A request builder for the function's HTTP trigger and its RPC methods, with the answer in full. */
 export function InvokeTab(props: TabProps) {
-  const name = props.fn.name;
+  // Another function starts over with its own kept request, and nothing of this one's answer.
+  return <InvokeFunction key={props.fn.name} name={props.fn.name} />;
+}
+
+function InvokeFunction(props: { name: string }) {
+  const { name } = props;
   const { token } = useSession();
   const [request, setRequest] = useState<InvokeRequest>(() => loadRequest(name));
   const [result, setResult] = useState<InvokeResult | null>(null);
@@ -44,18 +49,25 @@ export function InvokeTab(props: TabProps) {
   const inFlight = useRef<AbortController | null>(null);
   const resultArea = useRef<HTMLDivElement>(null);
 
-  useEffect(() => {
-    setRequest(loadRequest(name));
-    setResult(null);
-    setFailure(null);
-  }, [name]);
+  const latestRequest = useRef(request);
+  latestRequest.current = request;
   useEffect(() => saveRequest(name, request), [name, request]);
-  useEffect(() => () => inFlight.current?.abort(), []);
+  useEffect(
+    () => () => {
+      // An edit made just before leaving may not have been kept yet.
+      saveRequest(name, latestRequest.current);
+      // Leaving the tab cancels the request; its answer updates nothing any more.
+      const sending = inFlight.current;
+      inFlight.current = null;
+      sending?.abort();
+    },
+    [name],
+  );
   // Object URLs of image or binary bodies are released with the result that made them.
   useEffect(() => {
     const body = result?.body;
     return () => {
-      if (body !== undefined && (body.kind === 'image' || body.kind === 'binary')) URL.revokeObjectURL(body.url);
+      if (body !== undefined) releaseBody(body);
     };
   }, [result]);
 
@@ -92,15 +104,20 @@ export function InvokeTab(props: TabProps) {
     inFlight.current = abort;
     setSending(true);
     try {
-      setResult(await sendRequest(url, init, request.mode, summary));
+      const answer = await sendRequest(url, init, request.mode, summary);
+      if (inFlight.current !== abort) {
+        releaseBody(answer.body);
+        return;
+      }
+      setResult(answer);
       // Stacked on a narrow screen, the answer lands below the fold: bring its top into view.
       requestAnimationFrame(() => {
         const area = resultArea.current;
         if (area !== null && area.getBoundingClientRect().top > window.innerHeight - 80) area.scrollIntoView({ behavior: 'smooth', block: 'start' });
       });
     } catch (error) {
-      if (!abort.signal.aborted) setFailure(`The request did not complete: ${(error as Error).message}. Is the gateway still running?`);
-      else setFailure('Cancelled.');
+      if (inFlight.current !== abort) return;
+      setFailure(abort.signal.aborted ? 'Cancelled.' : `The request did not complete: ${(error as Error).message}. Is the gateway still running?`);
     } finally {
       if (inFlight.current === abort) {
         inFlight.current = null;
@@ -112,7 +129,7 @@ export function InvokeTab(props: TabProps) {
   return (
     <div class="invoke-tab">
       <RequestForm name={name} request={request} update={update} sending={sending} showProblems={showProblems} onSend={send} onCancel={() => inFlight.current?.abort()} />
-      <div class="invoke-result" ref={resultArea}>
+      <div class="stack invoke-result" ref={resultArea}>
         {failure !== null && (
           <div class="banner banner-error" role="alert">
             <strong>Not sent</strong>

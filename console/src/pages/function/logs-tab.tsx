@@ -1,8 +1,9 @@
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import { useLocation, useSearch } from 'wouter-preact';
 import { LogView } from '../../components/logs/log-view.js';
 import { maxLines, useLiveLogs, type TailState } from '../../components/logs/use-live-logs.js';
 import { ErrorBanner } from '../../components/ui.js';
+import { useDebounced } from '../../components/use-debounced.js';
 import type { TabProps } from './function-page.js';
 import { useNow } from './ops/use-now.js';
 import { invocationParam } from './ops/logs-link.js';
@@ -14,16 +15,6 @@ const levels = [
   { value: 'warn', label: 'warn and above' },
   { value: 'error', label: 'error only' },
 ];
-
-/** Waits until `value` has stopped changing for `ms`. */
-function useDebounced<T>(value: T, ms: number): T {
-  const [settled, setSettled] = useState(value);
-  useEffect(() => {
-    const timer = setTimeout(() => setSettled(value), ms);
-    return () => clearTimeout(timer);
-  }, [value, ms]);
-  return settled;
-}
 
 function TailStatus(props: { state: TailState; paused: boolean }) {
   // Ticks once a second so the countdown moves; the time itself is read fresh.
@@ -55,7 +46,6 @@ export function LogsTab(props: TabProps) {
   const searchText = useDebounced(text.trim(), 350);
   const filter = useMemo(() => ({ level, search: searchText, invocationId }), [level, searchText, invocationId]);
   const logs = useLiveLogs(name, filter, paused);
-
 
   const filtered = level !== '' || searchText !== '' || invocationId !== null;
   const waiting = logs.state.kind === 'loading' ? 'Loading the recent lines…' : filtered ? 'No lines match these filters yet. New ones appear here as they are written.' : 'No log lines yet. Lines appear here as the function writes them.';

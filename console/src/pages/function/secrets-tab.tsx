@@ -1,8 +1,9 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { api, ApiError, apiPath } from '../../api/client.js';
-import { Badge, Card, ErrorBanner, Notice } from '../../components/ui.js';
+import { api, apiPath } from '../../api/client.js';
+import { useAction } from '../../api/use-action.js';
+import { ConfirmDialog } from '../../components/confirm-dialog.js';
+import { Badge, Card, ErrorBanner, Field, Notice } from '../../components/ui.js';
 import { useSession } from '../../session-context.js';
-import { ConfirmDialog } from '../list/confirm-dialog.js';
 import type { TabProps } from './function-page.js';
 
 /** The API's pattern for a secret's key (secretParams in the OpenAPI document). */
@@ -32,11 +33,9 @@ export function SecretsTab(props: TabProps) {
   const [key, setKey] = useState('');
   const [value, setValue] = useState('');
   const [touched, setTouched] = useState(false);
-  const [saving, setSaving] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
+  const saving = useAction();
   const [deleting, setDeleting] = useState<string | null>(null);
-  const [deleteBusy, setDeleteBusy] = useState(false);
-  const [deleteError, setDeleteError] = useState<ApiError | null>(null);
+  const deletion = useAction();
   const valueInput = useRef<HTMLInputElement>(null);
   const form = useRef<HTMLFormElement>(null);
 
@@ -61,7 +60,7 @@ export function SecretsTab(props: TabProps) {
   const edit = (name: string) => {
     setKey(name);
     setValue('');
-    setError(null);
+    saving.setError(null);
     setTouched(false);
     form.current?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
     valueInput.current?.focus();
@@ -72,9 +71,7 @@ export function SecretsTab(props: TabProps) {
     setTouched(true);
     const name = key.trim();
     if (problem !== null || valueProblem !== null) return;
-    setSaving(true);
-    setError(null);
-    try {
+    await saving.run(async () => {
       await api(secretPath(fn.name, name), { method: 'PUT', body: { value } });
       setValue('');
       setKey('');
@@ -82,30 +79,17 @@ export function SecretsTab(props: TabProps) {
       setChanged((current) => ({ ...current, [name]: true }));
       toast(`${name} saved: the function sees it from its next instance on`);
       reload();
-    } catch (failure) {
-      setError(failure instanceof ApiError ? failure : new ApiError(0, 'CLIENT', String(failure)));
-    } finally {
-      setSaving(false);
-    }
+    });
   };
 
-  const remove = async () => {
-    if (deleting === null) return;
-    const name = deleting;
-    setDeleteBusy(true);
-    setDeleteError(null);
-    try {
+  const remove = (name: string) =>
+    deletion.run(async () => {
       await api(secretPath(fn.name, name), { method: 'DELETE' });
       setChanged((current) => ({ ...current, [name]: false }));
       setDeleting(null);
       toast(`${name} deleted`);
       reload();
-    } catch (failure) {
-      setDeleteError(failure instanceof ApiError ? failure : new ApiError(0, 'CLIENT', String(failure)));
-    } finally {
-      setDeleteBusy(false);
-    }
-  };
+    });
 
   const deletingRow = rows.find((row) => row.key === deleting);
 
@@ -160,7 +144,7 @@ export function SecretsTab(props: TabProps) {
                               class="button button-small button-danger"
                               aria-label={`Delete ${row.key}`}
                               onClick={() => {
-                                setDeleteError(null);
+                                deletion.setError(null);
                                 setDeleting(row.key);
                               }}
                             >
@@ -179,46 +163,32 @@ export function SecretsTab(props: TabProps) {
       </Card>
       <Card title={existing?.set === true ? `Replace the value of ${existing.key}` : existing !== undefined ? `Set ${existing.key}` : 'Set a secret'}>
         <form ref={form} class="secret-form" onSubmit={save} autoComplete="off" noValidate>
-          <div class="field">
-            <label for="secret-name">Secret name</label>
+          <Field id="secret-name" label="Secret name" help="Capital letters, digits and _. The function reads it as env.NAME." problem={touched ? problem : null}>
             <input
-              id="secret-name"
               class="mono"
               value={key}
               placeholder="STRIPE_KEY"
               maxLength={128}
               spellcheck={false}
               autoComplete="off"
-              aria-invalid={touched && problem !== null}
-              aria-describedby="secret-name-help"
               onInput={(event) => setKey(event.currentTarget.value)}
               onBlur={() => key !== '' && setTouched(true)}
             />
-            <p class={`help ${touched && problem !== null ? 'field-error' : ''}`} id="secret-name-help">
-              {touched && problem !== null ? problem : 'Capital letters, digits and _. The function reads it as env.NAME.'}
-            </p>
-          </div>
-          <div class="field">
-            <label for="secret-value">Secret value</label>
+          </Field>
+          <Field id="secret-value" label="Secret value" help="Encrypted at rest and never shown again, here or anywhere." problem={touched ? valueProblem : null}>
             <input
               ref={valueInput}
-              id="secret-value"
               type="password"
               class="mono"
               value={value}
               autoComplete="new-password"
               spellcheck={false}
-              aria-invalid={touched && valueProblem !== null}
-              aria-describedby="secret-value-help"
               onInput={(event) => setValue(event.currentTarget.value)}
             />
-            <p class={`help ${touched && valueProblem !== null ? 'field-error' : ''}`} id="secret-value-help">
-              {touched && valueProblem !== null ? valueProblem : 'Encrypted at rest and never shown again, here or anywhere.'}
-            </p>
-          </div>
+          </Field>
           <div class="row secret-form-actions">
-            <button type="submit" class="button button-primary" disabled={saving}>
-              {saving ? 'Saving…' : 'Save secret'}
+            <button type="submit" class="button button-primary" disabled={saving.busy}>
+              {saving.busy ? 'Saving…' : 'Save secret'}
             </button>
             {(key !== '' || value !== '') && (
               <button
@@ -228,31 +198,25 @@ export function SecretsTab(props: TabProps) {
                   setKey('');
                   setValue('');
                   setTouched(false);
-                  setError(null);
+                  saving.setError(null);
                 }}
               >
                 Cancel
               </button>
             )}
           </div>
-          {error !== null && <ErrorBanner error={error} title="The secret was not saved" />}
+          <ErrorBanner error={saving.error} title="The secret was not saved" />
         </form>
       </Card>
-      <ConfirmDialog
-        open={deleting !== null}
-        title={`Delete ${deleting ?? ''}?`}
-        confirmLabel="Delete secret"
-        danger
-        busy={deleteBusy}
-        onConfirm={remove}
-        onCancel={() => setDeleting(null)}
-      >
-        <p>
-          The function stops seeing <code>env.{deleting}</code> from its next instance on. The value cannot be recovered.
-        </p>
-        {deletingRow?.declared === true && <p class="help">The manifest declares it, so it will show as missing.</p>}
-        {deleteError !== null && <ErrorBanner error={deleteError} title="Not deleted" />}
-      </ConfirmDialog>
+      {deleting !== null && (
+        <ConfirmDialog title={`Delete ${deleting}?`} confirmLabel="Delete secret" danger busy={deletion.busy} onConfirm={() => void remove(deleting)} onCancel={() => setDeleting(null)}>
+          <p>
+            The function stops seeing <code>env.{deleting}</code> from its next instance on. The value cannot be recovered.
+          </p>
+          {deletingRow?.declared === true && <p class="help">The manifest declares it, so it will show as missing.</p>}
+          <ErrorBanner error={deletion.error} title="Not deleted" />
+        </ConfirmDialog>
+      )}
     </div>
   );
 }

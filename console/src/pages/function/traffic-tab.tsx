@@ -1,33 +1,20 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError } from '../../api/client.js';
+import { useState } from 'preact/hooks';
+import { api } from '../../api/client.js';
 import type { VersionInfo } from '../../api/types.js';
-import { useApi } from '../../api/use-api.js';
+import { useAction } from '../../api/use-action.js';
 import { relativeTime } from '../../components/format.js';
-import { Card, ErrorBanner, Spinner } from '../../components/ui.js';
+import { Card, ErrorBanner, Field, Spinner } from '../../components/ui.js';
 import { useSession } from '../../session-context.js';
 import { AliasEditor } from './code/alias-editor.js';
 import { aliasNamePattern, aliasNameRule, sortedAliases } from './code/aliases.js';
 import type { TabProps } from './function-page.js';
+import { useVersionList } from './use-version-list.js';
 
 /** Aliases and how each splits its traffic between versions (canaries), plus new aliases. */
 export function TrafficTab(props: TabProps) {
   const { fn } = props;
-  const { data, error, reload } = useApi<{ versions: VersionInfo[] }>(`/api/v1/functions/${encodeURIComponent(fn.name)}/versions`);
-
-  // A deploy elsewhere adds versions to choose from.
-  const first = useRef(true);
-  useEffect(() => {
-    if (first.current) {
-      first.current = false;
-      return;
-    }
-    reload();
-  }, [fn.version, reload]);
-
-  const saved = () => {
-    props.reload();
-    reload();
-  };
+  // A deploy elsewhere adds versions to choose from; a saved alias reloads `fn`, which lists them again.
+  const { data, error } = useVersionList(fn);
 
   return (
     <div class="stack traffic">
@@ -41,9 +28,9 @@ export function TrafficTab(props: TabProps) {
       ) : (
         <>
           {sortedAliases(fn.aliases).map(([alias, target]) => (
-            <AliasEditor key={`${fn.name}:${alias}:${JSON.stringify(target)}`} functionName={fn.name} alias={alias} target={target} versions={data.versions} onSaved={saved} />
+            <AliasEditor key={`${fn.name}:${alias}:${JSON.stringify(target)}`} functionName={fn.name} alias={alias} target={target} versions={data.versions} onSaved={props.reload} />
           ))}
-          <NewAlias functionName={fn.name} existing={Object.keys(fn.aliases)} versions={data.versions} onCreated={saved} />
+          <NewAlias functionName={fn.name} existing={Object.keys(fn.aliases)} versions={data.versions} onCreated={props.reload} />
         </>
       )}
     </div>
@@ -55,8 +42,7 @@ function NewAlias(props: { functionName: string; existing: string[]; versions: V
   const [name, setName] = useState('');
   const [version, setVersion] = useState<number | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
-  const [failure, setFailure] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error: failure, run } = useAction();
   const chosen = version ?? props.versions[0]?.version ?? null;
 
   const check = (value: string): string | null => {
@@ -72,28 +58,20 @@ function NewAlias(props: { functionName: string; existing: string[]; versions: V
     const found = check(value);
     setProblem(found);
     if (found !== null || chosen === null) return;
-    setBusy(true);
-    setFailure(null);
-    try {
+    await run(async () => {
       await api(`/api/v1/functions/${encodeURIComponent(props.functionName)}/aliases/${encodeURIComponent(value)}`, { method: 'PUT', body: { version: chosen } });
       toast(`Alias ${value} now serves version ${chosen}`);
       setName('');
       setVersion(null);
       props.onCreated();
-    } catch (error) {
-      setFailure(error instanceof ApiError ? error : new ApiError(0, 'CLIENT', String(error)));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
     <Card title="New alias">
       <form class="new-alias" onSubmit={create} noValidate>
-        <div class="field">
-          <label for="new-alias-name">Alias name</label>
+        <Field id="new-alias-name" label="Alias name">
           <input
-            id="new-alias-name"
             class="mono"
             placeholder="stable"
             value={name}
@@ -108,17 +86,16 @@ function NewAlias(props: { functionName: string; existing: string[]; versions: V
               setProblem(value === '' ? null : check(value.trim()));
             }}
           />
-        </div>
-        <div class="field">
-          <label for="new-alias-version">Version for the new alias</label>
-          <select id="new-alias-version" value={chosen ?? ''} onChange={(event) => setVersion(Number(event.currentTarget.value))}>
+        </Field>
+        <Field id="new-alias-version" label="Version for the new alias">
+          <select value={chosen ?? ''} onChange={(event) => setVersion(Number(event.currentTarget.value))}>
             {props.versions.map((entry) => (
               <option key={entry.version} value={entry.version}>
                 Version {entry.version} · {relativeTime(entry.createdAt)}
               </option>
             ))}
           </select>
-        </div>
+        </Field>
         <button type="submit" class="button" disabled={busy || chosen === null}>
           Create alias
         </button>

@@ -1,14 +1,15 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, ApiError } from '../../api/client.js';
-import type { AliasTarget, VersionInfo } from '../../api/types.js';
-import { useApi } from '../../api/use-api.js';
+import { api, toApiError } from '../../api/client.js';
+import type { AliasTarget } from '../../api/types.js';
+import { useAction } from '../../api/use-action.js';
+import { ConfirmDialog } from '../../components/confirm-dialog.js';
 import { formatTime, relativeTime, shortHash } from '../../components/format.js';
 import { Badge, Card, Empty, ErrorBanner, Notice, Spinner } from '../../components/ui.js';
 import { useSession } from '../../session-context.js';
 import { aliasLabels, defaultAlias, describeTarget, targetShares } from './code/aliases.js';
-import { ConfirmDialog } from './code/confirm-dialog.js';
 import { VersionDiff } from './code/version-diff.js';
 import type { TabProps } from './function-page.js';
+import { useVersionList } from './use-version-list.js';
 
 interface Rollback {
   /** Undefined: the previous version, as the gateway picks it. */
@@ -25,25 +26,13 @@ export function VersionsTab(props: TabProps) {
 function VersionsOf(props: TabProps) {
   const { fn } = props;
   const { toast } = useSession();
-  const path = `/api/v1/functions/${encodeURIComponent(fn.name)}/versions`;
-  const { data, error, loading, reload } = useApi<{ versions: VersionInfo[] }>(path);
+  // A deploy or rollback (here or elsewhere) changes what latest serves: `fn` shows it and the list follows.
+  const { data, error, loading } = useVersionList(fn);
   const [diff, setDiff] = useState<{ from: number; to: number } | null>(null);
   const [pending, setPending] = useState<Rollback | null>(null);
-  const [busy, setBusy] = useState(false);
   const [conflict, setConflict] = useState<string | null>(null);
-  const [failure, setFailure] = useState<ApiError | null>(null);
+  const { busy, error: failure, run } = useAction();
   const diffCard = useRef<HTMLDivElement>(null);
-
-  // A deploy or rollback elsewhere changes what latest serves: list again.
-  const aliasesKey = JSON.stringify(fn.aliases);
-  const first = useRef(true);
-  useEffect(() => {
-    if (first.current) {
-      first.current = false;
-      return;
-    }
-    reload();
-  }, [fn.version, aliasesKey, reload]);
 
   useEffect(() => {
     if (diff !== null) diffCard.current?.scrollIntoView({ behavior: 'smooth', block: 'start' });
@@ -57,27 +46,25 @@ function VersionsOf(props: TabProps) {
   const labels = aliasLabels(fn.aliases);
   const previousOf = (version: number) => versions.find((other) => other.version < version)?.version;
 
-  const rollback = async (target: Rollback) => {
-    setBusy(true);
+  const rollback = (target: Rollback) => {
     setConflict(null);
-    setFailure(null);
-    try {
-      const moved = await api<{ alias: string; from: AliasTarget; to: AliasTarget }>(`/api/v1/functions/${encodeURIComponent(fn.name)}/rollback`, {
-        method: 'POST',
-        body: target.version === undefined ? {} : { version: target.version },
-      });
-      setPending(null);
-      toast(`${moved.alias} now serves ${describeTarget(moved.to)} (was ${describeTarget(moved.from)})`);
-      props.reload();
-      reload();
-    } catch (caught) {
-      setPending(null);
-      const apiError = caught instanceof ApiError ? caught : new ApiError(0, 'CLIENT', String(caught));
-      if (apiError.status === 409) setConflict(apiError.message);
-      else setFailure(apiError);
-    } finally {
-      setBusy(false);
-    }
+    return run(async () => {
+      try {
+        const moved = await api<{ alias: string; from: AliasTarget; to: AliasTarget }>(`/api/v1/functions/${encodeURIComponent(fn.name)}/rollback`, {
+          method: 'POST',
+          body: target.version === undefined ? {} : { version: target.version },
+        });
+        toast(`${moved.alias} now serves ${describeTarget(moved.to)} (was ${describeTarget(moved.from)})`);
+        props.reload();
+      } catch (caught) {
+        // Nothing to roll back to is an answer, not a failure: a notice says why.
+        const apiError = toApiError(caught);
+        if (apiError.status !== 409) throw apiError;
+        setConflict(apiError.message);
+      } finally {
+        setPending(null);
+      }
+    });
   };
 
   const rollBackToPrevious = () => {

@@ -1,24 +1,24 @@
 import { Fragment } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { Link } from 'wouter-preact';
 import { apiPath } from '../../api/client.js';
 import { useApi } from '../../api/use-api.js';
+import { CopyButton } from '../../components/copy-button.js';
 import { formatBytes, formatMs, formatTime, relativeTime } from '../../components/format.js';
+import { clockTime } from '../../components/logs/log-view.js';
 import { Badge, Card, ErrorBanner, PageHeader, Spinner } from '../../components/ui.js';
-import { useSession } from '../../session-context.js';
+import { logsRoute } from '../function/ops/logs-link.js';
 import { shortId, triggerLabel, type DetailedRecord, type RecordAttempt, type RecordError, type RecordLogLine } from './record.js';
 
 const finalStatuses = new Set(['succeeded', 'failed']);
 
 /** One invocation's record: what ran, how long each part took, every try, the result or error, the logs. */
 export function InvocationDetail(props: { id: string }) {
-  const path = apiPath(`/invocations/${encodeURIComponent(props.id)}`);
-  const first = useApi<DetailedRecord>(path);
   // Queued and retrying invocations change: look again every 3 s until they end.
-  const pending = first.data !== null && !finalStatuses.has(first.data.status);
-  const live = useApi<DetailedRecord>(pending ? path : null, 3000);
-  const record = live.data ?? first.data;
-  const error = first.error;
+  const [polling, setPolling] = useState(false);
+  const { data: record, error } = useApi<DetailedRecord>(apiPath(`/invocations/${encodeURIComponent(props.id)}`), polling ? 3000 : undefined);
+  const pending = record !== null && !finalStatuses.has(record.status);
+  useEffect(() => setPolling(pending), [pending]);
 
   const back = (
     <Link href="/invocations" class="button button-ghost button-small">
@@ -47,7 +47,7 @@ export function InvocationDetail(props: { id: string }) {
   }
 
   const fnPath = `/functions/${encodeURIComponent(record.function)}`;
-  const logsHref = `${fnPath}/logs?invocation=${encodeURIComponent(record.id)}`;
+  const logsHref = logsRoute(record.function, record.id);
   return (
     <>
       <PageHeader
@@ -93,25 +93,6 @@ export function InvocationDetail(props: { id: string }) {
   );
 }
 
-function CopyButton(props: { text: string; label: string }) {
-  const { toast } = useSession();
-  return (
-    <button
-      type="button"
-      class="button button-ghost button-small"
-      aria-label={props.label}
-      onClick={() =>
-        navigator.clipboard.writeText(props.text).then(
-          () => toast('Copied'),
-          () => toast('The browser did not allow copying: select the text instead.', 'error'),
-        )
-      }
-    >
-      Copy
-    </button>
-  );
-}
-
 function SummaryCard(props: { record: DetailedRecord }) {
   const { record } = props;
   const fnPath = `/functions/${encodeURIComponent(record.function)}`;
@@ -120,7 +101,7 @@ function SummaryCard(props: { record: DetailedRecord }) {
       <dl class="facts">
         <dt>ID</dt>
         <dd class="fact-id">
-          <code>{record.id}</code> <CopyButton text={record.id} label="Copy invocation ID" />
+          <code>{record.id}</code> <CopyButton text={record.id} ariaLabel="Copy invocation ID" class="button-ghost button-small" />
         </dd>
         <dt>Status</dt>
         <dd>
@@ -363,11 +344,6 @@ function ResultCard(props: { record: DetailedRecord }) {
   );
 }
 
-function logTime(time: number): string {
-  const date = new Date(time);
-  return `${date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false })}.${String(date.getMilliseconds()).padStart(3, '0')}`;
-}
-
 function levelClass(level: string): string {
   return level === 'log' ? 'info' : level;
 }
@@ -389,7 +365,7 @@ function LogsCard(props: { record: DetailedRecord; logsHref: string }) {
         <div class="record-logs" role="log" aria-label="Log lines of this invocation">
           {logs.map((line, index) => (
             <div key={index} class="log-line">
-              <span class="log-time">{logTime(line.time)}</span>
+              <span class="log-time">{clockTime(line.time)}</span>
               <span class={`log-level-${levelClass(line.level)}`}>{line.level}</span>
               <span>{line.message}</span>
             </div>

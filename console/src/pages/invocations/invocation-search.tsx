@@ -236,7 +236,7 @@ function Results(props: { state: SearchState; result: ReturnType<typeof useInvoc
         )
       ) : (
         <>
-          <div class="table-wrap contained">
+          <div class="table-wrap">
             <table class="invocations-table">
               <caption class="visually-hidden">Invocations of {state.fn}, newest first. Open one for its details.</caption>
               <thead>

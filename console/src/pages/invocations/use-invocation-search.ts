@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { api, apiPath, ApiError } from '../../api/client.js';
+import { api, apiPath, ApiError, isAbortError, toApiError } from '../../api/client.js';
 import type { InvocationPage } from '../../api/types.js';
 import type { DetailedRecord } from './record.js';
 import { bounds, type SearchState } from './search-state.js';
@@ -108,8 +108,8 @@ export function useInvocationSearch(state: SearchState | null, generation: numbe
       setRecords((previous) => (append ? [...previous, ...found] : found));
       setCursor(next);
     } catch (failure) {
-      if (id !== request.current || (failure instanceof DOMException && failure.name === 'AbortError')) return;
-      setError(failure instanceof ApiError ? failure : new ApiError(0, 'CLIENT', String(failure)));
+      if (id !== request.current || isAbortError(failure)) return;
+      setError(toApiError(failure));
       if (!append) setRecords([]);
     } finally {
       if (id === request.current) setLoading(false);
@@ -133,7 +133,14 @@ export function useInvocationSearch(state: SearchState | null, generation: numbe
     // `key` stands for `state`, whose object identity changes every render.
   }, [key, generation, fetchPage]);
 
-  useEffect(() => () => abort.current?.abort(), []);
+  // Unmounting supersedes whatever is in flight: its answer (or abort) updates nothing.
+  useEffect(
+    () => () => {
+      request.current++;
+      abort.current?.abort();
+    },
+    [],
+  );
 
   const loadMore = useCallback(() => {
     if (run.current !== null && cursor !== null) void fetchPage(run.current, cursor, true);

@@ -1,7 +1,9 @@
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { useLocation } from 'wouter-preact';
-import { api, ApiError } from '../../api/client.js';
-import { ErrorBanner } from '../../components/ui.js';
+import { api } from '../../api/client.js';
+import { useAction } from '../../api/use-action.js';
+import { Dialog } from '../../components/dialog.js';
+import { ErrorBanner, Field } from '../../components/ui.js';
 import { useSession } from '../../session-context.js';
 import { starterDeployment, starterTemplates, type TemplateId } from './starter-templates.js';
 
@@ -23,18 +25,11 @@ function nameProblem(name: string, existing: string[], namespace: string | null)
 export function NewFunctionDialog(props: { existing: string[]; onClose: () => void }) {
   const { caller, toast } = useSession();
   const [, navigate] = useLocation();
-  const ref = useRef<HTMLDialogElement>(null);
   const [name, setName] = useState(caller.namespace === null ? '' : `${caller.namespace}-`);
   const [template, setTemplate] = useState<TemplateId>('http');
   const [topic, setTopic] = useState('');
   const [touched, setTouched] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ApiError | null>(null);
-
-  useEffect(() => {
-    const dialog = ref.current;
-    if (dialog !== null && !dialog.open) dialog.showModal();
-  }, []);
+  const { busy, error, run } = useAction();
 
   const problem = nameProblem(name.trim(), props.existing, caller.namespace);
   const topicValue = topic.trim() !== '' ? topic.trim() : name.trim() !== '' ? name.trim() : 'events';
@@ -44,9 +39,7 @@ export function NewFunctionDialog(props: { existing: string[]; onClose: () => vo
     event.preventDefault();
     setTouched(true);
     if (problem !== null || topicProblem !== null) return;
-    setBusy(true);
-    setError(null);
-    try {
+    await run(async () => {
       const deployed = await api<{ name: string; version: number }>('/api/v1/functions', {
         method: 'POST',
         body: starterDeployment({ name: name.trim(), template, topic: topicValue }),
@@ -54,47 +47,28 @@ export function NewFunctionDialog(props: { existing: string[]; onClose: () => vo
       toast(`Deployed ${deployed.name} version ${deployed.version}`);
       props.onClose();
       navigate(`/functions/${encodeURIComponent(deployed.name)}/deploy`);
-    } catch (failure) {
-      setError(failure instanceof ApiError ? failure : new ApiError(0, 'CLIENT', String(failure)));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const showProblem = touched && problem !== null;
   return (
-    <dialog
-      ref={ref}
-      class="new-function-dialog"
-      aria-labelledby="new-function-title"
-      onCancel={(event) => {
-        event.preventDefault();
-        if (!busy) props.onClose();
-      }}
-    >
+    <Dialog class="new-function-dialog" labelledBy="new-function-title" busy={busy} onCancel={props.onClose}>
       <form onSubmit={submit} class="stack" noValidate>
         <div>
           <h2 id="new-function-title">New function</h2>
           <p class="help">Deploys a small starter as version 1, then opens its Deploy tab so you can write the real code.</p>
         </div>
-        <div class="field">
-          <label for="new-function-name">Function name</label>
+        <Field id="new-function-name" label="Function name" help="Lower-case letters, digits and dashes; it becomes the URL /fn/<name>/." problem={showProblem ? problem : null}>
           <input
-            id="new-function-name"
             value={name}
-            onInput={(event) => setName((event.target as HTMLInputElement).value)}
+            onInput={(event) => setName(event.currentTarget.value)}
             onBlur={() => setTouched(true)}
             placeholder="my-function"
             autocomplete="off"
             spellcheck={false}
-            aria-invalid={showProblem}
-            aria-describedby="new-function-name-help"
             autoFocus
           />
-          <p id="new-function-name-help" class={showProblem ? 'help field-error' : 'help'}>
-            {showProblem ? problem : 'Lower-case letters, digits and dashes; it becomes the URL /fn/<name>/.'}
-          </p>
-        </div>
+        </Field>
         <fieldset class="template-choice">
           <legend>Template</legend>
           {starterTemplates.map((option) => (
@@ -118,22 +92,14 @@ export function NewFunctionDialog(props: { existing: string[]; onClose: () => vo
           ))}
         </fieldset>
         {template === 'queue' && (
-          <div class="field">
-            <label for="new-function-topic">Topic</label>
-            <input
-              id="new-function-topic"
-              value={topic}
-              onInput={(event) => setTopic((event.target as HTMLInputElement).value)}
-              placeholder={topicValue}
-              autocomplete="off"
-              spellcheck={false}
-              aria-invalid={topicProblem !== null}
-              aria-describedby="new-function-topic-help"
-            />
-            <p id="new-function-topic-help" class={topicProblem !== null ? 'help field-error' : 'help'}>
-              {topicProblem ?? `Messages published to “${topicValue}” reach this function; after 3 failed tries they go to “${topicValue}-dlq”.`}
-            </p>
-          </div>
+          <Field
+            id="new-function-topic"
+            label="Topic"
+            help={`Messages published to “${topicValue}” reach this function; after 3 failed tries they go to “${topicValue}-dlq”.`}
+            problem={topicProblem}
+          >
+            <input value={topic} onInput={(event) => setTopic(event.currentTarget.value)} placeholder={topicValue} autocomplete="off" spellcheck={false} />
+          </Field>
         )}
         {error !== null && <ErrorBanner error={error} title="The starter was not deployed" />}
         <div class="dialog-actions">
@@ -146,6 +112,6 @@ export function NewFunctionDialog(props: { existing: string[]; onClose: () => vo
           </button>
         </div>
       </form>
-    </dialog>
+    </Dialog>
   );
 }

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
-import { api, ApiError } from '../../api/client.js';
-import { Card, ErrorBanner } from '../../components/ui.js';
+import { api } from '../../api/client.js';
+import { useAction } from '../../api/use-action.js';
+import { Card, ErrorBanner, Field } from '../../components/ui.js';
 import { useSession } from '../../session-context.js';
 
 const topicPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -11,8 +12,7 @@ export function PublishMessage(props: { topics: string[]; onPublished: () => voi
   const [topic, setTopic] = useState(props.topics[0] ?? '');
   const [body, setBody] = useState('{\n  "hello": "world"\n}');
   const [problem, setProblem] = useState<{ field: 'topic' | 'body'; message: string } | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useAction();
 
   const submit = async (event: Event) => {
     event.preventDefault();
@@ -29,20 +29,14 @@ export function PublishMessage(props: { topics: string[]; onPublished: () => voi
       return;
     }
     setProblem(null);
-    setError(null);
-    setBusy(true);
-    try {
+    await run(async () => {
       const answer = await api<{ topic: string; ids: string[]; consumer: string | null }>(`/api/v1/topics/${encodeURIComponent(name)}/messages`, { method: 'POST', body: payload });
       const count = answer.ids.length;
       toast(
         `Published ${count} message${count === 1 ? '' : 's'} to ${answer.topic}${answer.consumer === null ? ' (no consumer yet: it waits in the queue)' : ` → ${answer.consumer}`}`,
       );
       props.onPublished();
-    } catch (failure) {
-      setError(failure instanceof ApiError ? failure : new ApiError(0, 'CLIENT', String(failure)));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -52,37 +46,33 @@ export function PublishMessage(props: { topics: string[]; onPublished: () => voi
           Sends one message whose data is this JSON, as <code>POST /api/v1/topics/&lt;topic&gt;/messages</code> would. The topic's consumer receives it in its{' '}
           <code>queue()</code> handler.
         </p>
-        <div class="field">
-          <label for="publish-topic">Topic</label>
+        <Field id="publish-topic" label="Topic">
           <input
-            id="publish-topic"
             list="publish-topics"
             value={topic}
-            onInput={(event) => setTopic((event.target as HTMLInputElement).value)}
+            onInput={(event) => setTopic(event.currentTarget.value)}
             autocomplete="off"
             spellcheck={false}
             placeholder="orders"
             aria-invalid={problem?.field === 'topic'}
             aria-describedby={problem?.field === 'topic' ? 'publish-problem' : undefined}
           />
-          <datalist id="publish-topics">
-            {props.topics.map((name) => (
-              <option key={name} value={name} />
-            ))}
-          </datalist>
-        </div>
-        <div class="field">
-          <label for="publish-body">Message body (JSON)</label>
+        </Field>
+        <datalist id="publish-topics">
+          {props.topics.map((name) => (
+            <option key={name} value={name} />
+          ))}
+        </datalist>
+        <Field id="publish-body" label="Message body (JSON)">
           <textarea
-            id="publish-body"
             rows={5}
             value={body}
-            onInput={(event) => setBody((event.target as HTMLTextAreaElement).value)}
+            onInput={(event) => setBody(event.currentTarget.value)}
             spellcheck={false}
             aria-invalid={problem?.field === 'body'}
             aria-describedby={problem?.field === 'body' ? 'publish-problem' : undefined}
           />
-        </div>
+        </Field>
         {problem !== null && (
           <p id="publish-problem" class="help field-error" role="alert">
             {problem.message}

@@ -1,7 +1,8 @@
 import { useState } from 'preact/hooks';
-import { api, ApiError } from '../../api/client.js';
+import { api } from '../../api/client.js';
 import type { Role, TokenInfo } from '../../api/types.js';
-import { Card, ErrorBanner } from '../../components/ui.js';
+import { useAction } from '../../api/use-action.js';
+import { Card, ErrorBanner, Field } from '../../components/ui.js';
 
 export interface CreatedToken extends TokenInfo {
   /** The secret, shown once. */
@@ -25,7 +26,7 @@ const expiries: { id: string; label: string; seconds: number | null }[] = [
 const namePattern = /^[\w.@-]{1,64}$/;
 const namespacePattern = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
-type Field = 'name' | 'namespace';
+type TokenField = 'name' | 'namespace';
 
 /** Creates a token; the parent shows its value once. */
 export function CreateTokenForm(props: { onCreated: (token: CreatedToken) => void }) {
@@ -33,21 +34,18 @@ export function CreateTokenForm(props: { onCreated: (token: CreatedToken) => voi
   const [role, setRole] = useState<Role>('deployer');
   const [namespace, setNamespace] = useState('');
   const [expiry, setExpiry] = useState('90d');
-  const [problems, setProblems] = useState<Partial<Record<Field, string>>>({});
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
+  const [problems, setProblems] = useState<Partial<Record<TokenField, string>>>({});
+  const { busy, error, run } = useAction();
 
   const submit = async (event: Event) => {
     event.preventDefault();
-    const found: Partial<Record<Field, string>> = {};
+    const found: Partial<Record<TokenField, string>> = {};
     if (!namePattern.test(name.trim())) found.name = name.trim() === '' ? 'Name the token after who or what uses it, e.g. ci-deploy.' : 'Use up to 64 letters, digits and . _ @ -';
     if (namespace.trim() !== '' && !namespacePattern.test(namespace.trim())) found.namespace = 'A namespace is a DNS label: lower-case letters, digits and dashes.';
     setProblems(found);
     if (Object.keys(found).length > 0) return;
-    setBusy(true);
-    setError(null);
     const seconds = expiries.find((entry) => entry.id === expiry)?.seconds ?? null;
-    try {
+    await run(async () => {
       const created = await api<CreatedToken>('/api/v1/tokens', {
         method: 'POST',
         body: {
@@ -60,70 +58,39 @@ export function CreateTokenForm(props: { onCreated: (token: CreatedToken) => voi
       setName('');
       setNamespace('');
       props.onCreated(created);
-    } catch (failure) {
-      setError(failure instanceof ApiError ? failure : new ApiError(0, 'CLIENT', String(failure)));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
     <Card title="Create a token">
       <form class="token-form" onSubmit={submit} noValidate>
-        <div class="field">
-          <label for="token-name">Token name</label>
-          <input
-            id="token-name"
-            value={name}
-            onInput={(event) => setName((event.target as HTMLInputElement).value)}
-            placeholder="ci-deploy"
-            autocomplete="off"
-            spellcheck={false}
-            aria-invalid={problems.name !== undefined}
-            aria-describedby="token-name-help"
-          />
-          <p id="token-name-help" class={problems.name === undefined ? 'help' : 'help field-error'}>
-            {problems.name ?? 'Who or what uses it.'}
-          </p>
-        </div>
-        <div class="field">
-          <label for="token-role">Role</label>
-          <select id="token-role" value={role} onChange={(event) => setRole((event.target as HTMLSelectElement).value as Role)} aria-describedby="token-role-help">
+        <Field id="token-name" label="Token name" help="Who or what uses it." problem={problems.name ?? null}>
+          <input value={name} onInput={(event) => setName(event.currentTarget.value)} placeholder="ci-deploy" autocomplete="off" spellcheck={false} />
+        </Field>
+        <Field id="token-role" label="Role" help={roleHelp[role]}>
+          <select value={role} onChange={(event) => setRole(event.currentTarget.value as Role)}>
             <option value="deployer">deployer</option>
             <option value="invoker">invoker</option>
             <option value="admin">admin</option>
           </select>
-          <p id="token-role-help" class="help">
-            {roleHelp[role]}
-          </p>
-        </div>
-        <div class="field">
-          <label for="token-namespace">Namespace</label>
-          <input
-            id="token-namespace"
-            value={namespace}
-            onInput={(event) => setNamespace((event.target as HTMLInputElement).value)}
-            placeholder="all functions"
-            autocomplete="off"
-            spellcheck={false}
-            aria-invalid={problems.namespace !== undefined}
-            aria-describedby="token-namespace-help"
-          />
-          <p id="token-namespace-help" class={problems.namespace === undefined ? 'help' : 'help field-error'}>
-            {problems.namespace ?? (namespace.trim() === '' ? 'Optional: only functions named <namespace> or <namespace>-…' : `Only functions named ${namespace.trim()} or ${namespace.trim()}-…`)}
-          </p>
-        </div>
-        <div class="field">
-          <label for="token-expires">Expires</label>
-          <select id="token-expires" value={expiry} onChange={(event) => setExpiry((event.target as HTMLSelectElement).value)}>
+        </Field>
+        <Field
+          id="token-namespace"
+          label="Namespace"
+          help={namespace.trim() === '' ? 'Optional: only functions named <namespace> or <namespace>-…' : `Only functions named ${namespace.trim()} or ${namespace.trim()}-…`}
+          problem={problems.namespace ?? null}
+        >
+          <input value={namespace} onInput={(event) => setNamespace(event.currentTarget.value)} placeholder="all functions" autocomplete="off" spellcheck={false} />
+        </Field>
+        <Field id="token-expires" label="Expires" help="After that, every gateway refuses it.">
+          <select value={expiry} onChange={(event) => setExpiry(event.currentTarget.value)}>
             {expiries.map((entry) => (
               <option key={entry.id} value={entry.id}>
                 {entry.label}
               </option>
             ))}
           </select>
-          <p class="help">After that, every gateway refuses it.</p>
-        </div>
+        </Field>
         <div class="token-form-submit">
           <button type="submit" class="button button-primary" disabled={busy} aria-busy={busy}>
             {busy && <span class="spinner-dot" aria-hidden="true" />}

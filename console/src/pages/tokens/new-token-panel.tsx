@@ -1,27 +1,25 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { CopyButton } from '../../components/copy-button.js';
 import type { CreatedToken } from './create-token-form.js';
 
 /** The one time a token's value is visible: copy it now or never. */
 export function NewTokenPanel(props: { token: CreatedToken; onDone: () => void }) {
   const panel = useRef<HTMLElement>(null);
   const input = useRef<HTMLInputElement>(null);
-  const [copied, setCopied] = useState<'yes' | 'failed' | null>(null);
+  const [copyFailed, setCopyFailed] = useState(false);
 
   useEffect(() => {
     panel.current?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
     input.current?.focus();
     input.current?.select();
   }, [props.token.id]);
-
-  const copy = () => {
-    navigator.clipboard.writeText(props.token.token).then(
-      () => setCopied('yes'),
-      () => {
-        input.current?.select();
-        setCopied('failed');
-      },
-    );
-  };
+  // Done removes the panel with the focus in it: keep the focus on the page rather than losing it.
+  useEffect(() => {
+    const element = panel.current;
+    return () => {
+      if (element?.contains(document.activeElement) === true) document.getElementById('main')?.focus({ preventScroll: true });
+    };
+  }, []);
 
   return (
     <section ref={panel} class="card new-token" aria-labelledby="new-token-title">
@@ -35,12 +33,17 @@ export function NewTokenPanel(props: { token: CreatedToken; onDone: () => void }
         <label for="new-token" class="visually-hidden">
           New token
         </label>
-        <input id="new-token" ref={input} class="mono" readOnly value={props.token.token} onFocus={(event) => (event.target as HTMLInputElement).select()} spellcheck={false} />
-        <button type="button" class="button button-primary" onClick={copy}>
-          {copied === 'yes' ? 'Copied ✓' : 'Copy'}
-        </button>
+        <input id="new-token" ref={input} class="mono" readOnly value={props.token.token} onFocus={(event) => event.currentTarget.select()} spellcheck={false} />
+        <CopyButton
+          text={props.token.token}
+          class="button-primary"
+          onFailed={() => {
+            input.current?.select();
+            setCopyFailed(true);
+          }}
+        />
       </div>
-      {copied === 'failed' && (
+      {copyFailed && (
         <p class="help field-error" role="alert">
           The browser did not allow copying: the token is selected, press Ctrl+C (⌘C).
         </p>

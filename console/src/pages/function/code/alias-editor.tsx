@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'preact/hooks';
-import { api, ApiError } from '../../../api/client.js';
+import { api } from '../../../api/client.js';
 import type { AliasTarget, VersionInfo } from '../../../api/types.js';
+import { useAction } from '../../../api/use-action.js';
 import { relativeTime } from '../../../components/format.js';
 import { ErrorBanner } from '../../../components/ui.js';
 import { useSession } from '../../../session-context.js';
@@ -58,8 +59,7 @@ export function AliasEditor(props: { functionName: string; alias: string; target
   const [mode, setMode] = useState<'single' | 'split'>('version' in target ? 'single' : 'split');
   const [single, setSingle] = useState('version' in target ? target.version : Math.max(...targetShares(target).keys()));
   const [rows, setRows] = useState<Row[]>(() => rowsOf(target));
-  const [busy, setBusy] = useState(false);
-  const [failure, setFailure] = useState<ApiError | null>(null);
+  const { busy, error: failure, run } = useAction();
 
   const numbers = useMemo(() => {
     const known = props.versions.map((version) => version.version);
@@ -110,17 +110,11 @@ export function AliasEditor(props: { functionName: string; alias: string; target
   const save = async (event: Event) => {
     event.preventDefault();
     if (splitProblem !== null || unchanged) return;
-    setBusy(true);
-    setFailure(null);
-    try {
+    await run(async () => {
       await api(`/api/v1/functions/${encodeURIComponent(props.functionName)}/aliases/${encodeURIComponent(alias)}`, { method: 'PUT', body: draft });
       toast(`${alias} now serves ${describeTarget(draft)}`);
       props.onSaved();
-    } catch (error) {
-      setFailure(error instanceof ApiError ? error : new ApiError(0, 'CLIENT', String(error)));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const headingId = `alias-${alias}-heading`;

@@ -1,5 +1,6 @@
 // A deploy draft survives leaving the Deploy tab (and reloading the page) for the rest of
 // the browser tab's life: sessionStorage, one entry per function.
+import { dropItem, loadJson, saveJson } from '../../../session-storage.js';
 
 export interface Draft {
   /** The version the draft started from. */
@@ -12,31 +13,17 @@ export interface Draft {
 const key = (name: string) => `isola.draft.${name}`;
 
 export function loadDraft(name: string): Draft | null {
-  try {
-    const raw = sessionStorage.getItem(key(name));
-    if (raw === null) return null;
-    const draft = JSON.parse(raw) as Draft;
-    if (typeof draft.base !== 'number' || !Array.isArray(draft.files) || draft.files.length === 0) return null;
-    return draft;
-  } catch {
-    return null;
-  }
+  const draft = loadJson(key(name)) as Partial<Draft> | null;
+  if (draft === null || typeof draft !== 'object' || typeof draft.base !== 'number' || !Array.isArray(draft.files) || draft.files.length === 0) return null;
+  return draft as Draft;
 }
 
 export function saveDraft(name: string, draft: Draft): void {
-  try {
-    sessionStorage.setItem(key(name), JSON.stringify(draft));
-  } catch {
-    // Storage full or disabled: the draft lives on in the open tab only.
-  }
+  saveJson(key(name), draft);
 }
 
 export function dropDraft(name: string): void {
-  try {
-    sessionStorage.removeItem(key(name));
-  } catch {
-    // nothing kept
-  }
+  dropItem(key(name));
 }
 
 /** Whether two file lists hold the same files with the same texts (order aside). */

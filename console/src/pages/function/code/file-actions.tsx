@@ -27,9 +27,15 @@ export function FileActions(props: {
   const [renameError, setRenameError] = useState<string | null>(null);
   const isManifest = props.active === manifestFile;
   const renameInput = useRef<HTMLInputElement>(null);
+  const renameButton = useRef<HTMLButtonElement>(null);
   const isRenaming = renaming !== null;
+  const wasRenaming = useRef(false);
   useEffect(() => {
+    // The rename form replaces the Rename button and back: the focus follows, rather than
+    // dropping to the page when the form goes (Escape, Cancel, done).
     if (isRenaming) renameInput.current?.select();
+    else if (wasRenaming.current && (document.activeElement === null || document.activeElement === document.body)) renameButton.current?.focus();
+    wasRenaming.current = isRenaming;
   }, [isRenaming]);
 
   const add = (event: Event) => {
@@ -117,6 +123,7 @@ export function FileActions(props: {
       ) : (
         <div class="actions">
           <button
+            ref={renameButton}
             type="button"
             class="button button-small button-ghost"
             disabled={isManifest}

@@ -1,18 +1,10 @@
 // What the function's `env` holds and what it may reach: bindings, vars, egress, limits.
-import { Fragment, type ComponentChildren } from 'preact';
+import { Fragment } from 'preact';
 import { Link } from 'wouter-preact';
 import type { Binding, FunctionSummary } from '../../../api/types.js';
 import { formatMs } from '../../../components/format.js';
 import { Badge, Card } from '../../../components/ui.js';
-
-function Section(props: { title: string; children: ComponentChildren }) {
-  return (
-    <div class="ops-section">
-      <h3>{props.title}</h3>
-      {props.children}
-    </div>
-  );
-}
+import { OpsSection } from './ops-section.js';
 
 const text = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
 
@@ -74,7 +66,7 @@ export function BindingsCard(props: { fn: FunctionSummary }) {
   const rateLimit = manifest.limits.rateLimit as RateLimit | undefined;
   return (
     <Card title="Bindings and limits">
-      <Section title="Bindings">
+      <OpsSection title="Bindings">
         {bindings.length === 0 ? (
           <p class="help">None: the function reaches no store, topic or other function.</p>
         ) : (
@@ -103,8 +95,8 @@ export function BindingsCard(props: { fn: FunctionSummary }) {
             </table>
           </div>
         )}
-      </Section>
-      <Section title="Vars">
+      </OpsSection>
+      <OpsSection title="Vars">
         {vars.length === 0 ? (
           <p class="help">None.</p>
         ) : (
@@ -117,8 +109,8 @@ export function BindingsCard(props: { fn: FunctionSummary }) {
             ))}
           </dl>
         )}
-      </Section>
-      <Section title="Egress">
+      </OpsSection>
+      <OpsSection title="Egress">
         {manifest.egress.length === 0 ? (
           <p class="help">
             None: <code>fetch</code> cannot reach any host.
@@ -132,8 +124,8 @@ export function BindingsCard(props: { fn: FunctionSummary }) {
             ))}
           </ul>
         )}
-      </Section>
-      <Section title="Limits">
+      </OpsSection>
+      <OpsSection title="Limits">
         <dl class="ops-kv">
           <dt>Memory</dt>
           <dd>{manifest.limits.memoryMb} MB per instance</dd>
@@ -156,7 +148,7 @@ export function BindingsCard(props: { fn: FunctionSummary }) {
             </>
           )}
         </dl>
-      </Section>
+      </OpsSection>
     </Card>
   );
 }

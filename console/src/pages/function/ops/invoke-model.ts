@@ -1,5 +1,7 @@
 // The Test invoke tab's request (kept per function in sessionStorage) and how a response is
 // read into something the panel can show.
+import { loadJson, saveJson } from '../../../session-storage.js';
+
 export const httpMethods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
 export type HttpMethod = (typeof httpMethods)[number];
 export type BodyType = 'json' | 'text' | 'none';
@@ -29,24 +31,20 @@ export const hasBody = (method: HttpMethod) => method !== 'GET' && method !== 'H
 const storageKey = (name: string) => `isola.invoke.${name}`;
 
 export function loadRequest(name: string): InvokeRequest {
-  try {
-    const saved = JSON.parse(sessionStorage.getItem(storageKey(name)) ?? 'null') as Partial<InvokeRequest> | null;
-    if (saved === null || typeof saved !== 'object') return defaultRequest;
-    const request = { ...defaultRequest, ...saved };
-    if (!httpMethods.includes(request.method)) request.method = 'GET';
-    request.headers = Array.isArray(request.headers) ? request.headers.map((row, index) => ({ key: index, name: String(row.name ?? ''), value: String(row.value ?? '') })) : [];
-    return request;
-  } catch {
-    return defaultRequest;
-  }
+  const saved = loadJson(storageKey(name)) as Partial<InvokeRequest> | null;
+  if (saved === null || typeof saved !== 'object') return defaultRequest;
+  const request = { ...defaultRequest, ...saved };
+  if (!httpMethods.includes(request.method)) request.method = 'GET';
+  const rows: unknown[] = Array.isArray(request.headers) ? request.headers : [];
+  request.headers = rows.map((row, index) => {
+    const { name: header, value } = (row ?? {}) as Partial<HeaderRow>;
+    return { key: index, name: String(header ?? ''), value: String(value ?? '') };
+  });
+  return request;
 }
 
 export function saveRequest(name: string, request: InvokeRequest): void {
-  try {
-    sessionStorage.setItem(storageKey(name), JSON.stringify(request));
-  } catch {
-    // storage full or disabled: the request is simply not remembered
-  }
+  saveJson(storageKey(name), request);
 }
 
 export interface TimingEntry {
@@ -105,6 +103,11 @@ export type ShownBody =
   | { kind: 'text'; text: string; clipped: boolean }
   | { kind: 'image'; url: string }
   | { kind: 'binary'; url: string };
+
+/** Frees what a shown body holds (the object URL of an image or a binary). */
+export function releaseBody(body: ShownBody): void {
+  if (body.kind === 'image' || body.kind === 'binary') URL.revokeObjectURL(body.url);
+}
 
 /** More than this is cut for display: a multi-megabyte body would freeze the page. */
 const shownLimit = 256 * 1024;

@@ -13,7 +13,7 @@ export function invocationParam(search: string): string | null {
 
 /** The route of a function's logs filtered by an invocation. */
 export function logsRoute(name: string, invocationId: string): string {
-  return `/functions/${name}/logs?${param}=${encodeURIComponent(invocationId)}`;
+  return `/functions/${encodeURIComponent(name)}/logs?${param}=${encodeURIComponent(invocationId)}`;
 }
 
 /** A link to the Logs tab filtered by `invocationId`. */

@@ -4,30 +4,20 @@ import { Link } from 'wouter-preact';
 import type { FunctionMetrics } from '../../../api/types.js';
 import { TimeChart, type ChartSeries } from '../../../components/charts/time-chart.js';
 import { formatCount, formatMs, formatPercent } from '../../../components/format.js';
-import { Card, Empty } from '../../../components/ui.js';
-
-function StatTile(props: { label: string; value: string; detail?: string; tone?: 'bad' | 'warn' }) {
-  return (
-    <div class={`card stat ops-stat ${props.tone === undefined ? '' : `ops-stat-${props.tone}`}`}>
-      <span class="stat-label">{props.label}</span>
-      <span class="stat-value">{props.value}</span>
-      {props.detail !== undefined && <span class="ops-stat-detail">{props.detail}</span>}
-    </div>
-  );
-}
+import { Card, Empty, StatTile } from '../../../components/ui.js';
 
 /** Five tiles: invocations, error rate, p50, p99 and cold starts over the last hour. */
 export function StatTiles(props: { metrics: FunctionMetrics }) {
   const total = props.metrics.total;
   const rate = total.invocations === 0 ? 0 : (total.errorRate ?? total.errors / total.invocations);
   return (
-    <div class="ops-stats" aria-label="Last hour">
+    <div class="ops-stats" role="group" aria-label="Last hour">
       <StatTile label="Invocations" value={formatCount(total.invocations)} detail="last hour" />
       <StatTile
         label="Error rate"
         value={formatPercent(rate)}
         detail={`${formatCount(total.errors)} error${total.errors === 1 ? '' : 's'}`}
-        {...(rate >= 0.05 ? { tone: 'bad' as const } : rate > 0 ? { tone: 'warn' as const } : {})}
+        tone={rate >= 0.05 ? 'bad' : rate > 0 ? 'warn' : undefined}
       />
       <StatTile label="Latency p50" value={total.invocations === 0 ? '–' : formatMs(total.p50Ms)} detail={total.invocations === 0 ? 'no data' : `p95 ${formatMs(total.p95Ms)}`} />
       <StatTile label="Latency p99" value={total.invocations === 0 ? '–' : formatMs(total.p99Ms)} detail={total.invocations === 0 ? 'no data' : 'slowest 1%'} />
@@ -88,7 +78,7 @@ export function MetricsCharts(props: { metrics: FunctionMetrics; name: string })
           <TimeChart
             summary={`Latency per minute over the last hour: p50 ${formatMs(total.p50Ms)}, p99 ${formatMs(total.p99Ms)} overall.`}
             times={charts.times}
-          step={props.metrics.bucketSeconds}
+            step={props.metrics.bucketSeconds}
             series={charts.latencies}
             format={(value) => (value === 0 ? '0 ms' : formatMs(value))}
           />

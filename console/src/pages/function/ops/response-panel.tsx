@@ -2,8 +2,8 @@
 // it, and the body.
 import { Link } from 'wouter-preact';
 import { formatBytes, formatMs } from '../../../components/format.js';
+import { CopyButton } from '../../../components/copy-button.js';
 import { Badge } from '../../../components/ui.js';
-import { CopyButton } from './copy-button.js';
 import type { InvokeResult, TimingEntry } from './invoke-model.js';
 import { LogsLink } from './logs-link.js';
 
@@ -50,8 +50,8 @@ function TimingBar(props: { timing: TimingEntry[]; elapsedMs: number }) {
               {segment.label} <strong>{formatMs(segment.ms)}</strong>
             </li>
           ))}
-        {others.map((entry) => (
-          <li key={entry.name}>
+        {others.map((entry, index) => (
+          <li key={`${entry.name}-${index}`}>
             {entry.description !== null && entry.durMs !== null ? entry.description : (timingLabels[entry.name] ?? entry.name)} <strong>{timingText(entry)}</strong>
           </li>
         ))}
@@ -145,8 +145,9 @@ export function ResponsePanel(props: { result: InvokeResult; name: string }) {
         <div class="table-wrap">
           <table>
             <tbody>
-              {result.headers.map(([header, value]) => (
-                <tr key={header}>
+              {/* A header may repeat (set-cookie): the name alone is no key. */}
+              {result.headers.map(([header, value], index) => (
+                <tr key={`${header}-${index}`}>
                   <th scope="row" class="mono">
                     {header}
                   </th>

@@ -2,29 +2,22 @@
 // ticks and a way to fire one now), queue subscriptions and async settings.
 import { useState } from 'preact/hooks';
 import { Link } from 'wouter-preact';
-import { api, ApiError, apiPath } from '../../../api/client.js';
+import { api, apiPath } from '../../../api/client.js';
 import type { CronSchedule, FunctionSummary } from '../../../api/types.js';
+import { useAction } from '../../../api/use-action.js';
 import { useApi } from '../../../api/use-api.js';
+import { CopyButton } from '../../../components/copy-button.js';
 import { formatMs, formatTime, relativeTime } from '../../../components/format.js';
 import { Badge, Card, ErrorBanner, Spinner } from '../../../components/ui.js';
 import { useSession } from '../../../session-context.js';
-import { CopyButton } from './copy-button.js';
+import { OpsSection } from './ops-section.js';
 import { useNow } from './use-now.js';
-
-function Section(props: { title: string; children: preact.ComponentChildren }) {
-  return (
-    <div class="ops-section">
-      <h3>{props.title}</h3>
-      {props.children}
-    </div>
-  );
-}
 
 function HttpTrigger(props: { fn: FunctionSummary }) {
   const { manifest, name } = props.fn;
   const url = `${location.origin}/fn/${name}/`;
   return (
-    <Section title="HTTP">
+    <OpsSection title="HTTP">
       <div class="ops-url">
         <a href={url} target="_blank" rel="noreferrer" class="mono" id={`http-url-${name}`}>
           {url}
@@ -56,27 +49,22 @@ function HttpTrigger(props: { fn: FunctionSummary }) {
           ))}
         </ul>
       )}
-    </Section>
+    </OpsSection>
   );
 }
 
 function CronRow(props: { cron: CronSchedule; fn: string; now: number; canRun: boolean }) {
   const { cron, now } = props;
   const { toast } = useSession();
-  const [running, setRunning] = useState(false);
-  const [result, setResult] = useState<{ invocationId: string } | ApiError | null>(null);
-  const run = async () => {
-    setRunning(true);
-    setResult(null);
-    try {
+  const running = useAction();
+  const [enqueued, setEnqueued] = useState<string | null>(null);
+  const run = () => {
+    setEnqueued(null);
+    void running.run(async () => {
       const answer = await api<{ invocationId: string }>(apiPath(`/functions/${encodeURIComponent(props.fn)}/crons/run`), { method: 'POST', body: { cron: cron.id } });
-      setResult(answer);
+      setEnqueued(answer.invocationId);
       toast(`Enqueued a run of ${cron.schedule}`);
-    } catch (error) {
-      setResult(error instanceof ApiError ? error : new ApiError(0, 'CLIENT', String(error)));
-    } finally {
-      setRunning(false);
-    }
+    });
   };
   const id = `cron-${cron.id}`;
   return (
@@ -85,8 +73,8 @@ function CronRow(props: { cron: CronSchedule; fn: string; now: number; canRun: b
         <code id={id}>{cron.schedule}</code>
         <span class="muted">{cron.timezone}</span>
         <span class="spacer" />
-        <button type="button" class="button button-small" onClick={run} disabled={running || !props.canRun} aria-describedby={id} title={props.canRun ? undefined : 'Needs a deployer or admin token'}>
-          {running ? 'Running…' : 'Run now'}
+        <button type="button" class="button button-small" onClick={run} disabled={running.busy || !props.canRun} aria-describedby={id} title={props.canRun ? undefined : 'Needs a deployer or admin token'}>
+          {running.busy ? 'Running…' : 'Run now'}
         </button>
       </div>
       <dl class="ops-kv">
@@ -118,10 +106,10 @@ function CronRow(props: { cron: CronSchedule; fn: string; now: number; canRun: b
           )}
         </dd>
       </dl>
-      {result instanceof ApiError && <ErrorBanner error={result} title="Could not run it" />}
-      {result !== null && !(result instanceof ApiError) && (
+      <ErrorBanner error={running.error} title="Could not run it" />
+      {enqueued !== null && (
         <p class="help" role="status">
-          Enqueued as <Link href={`/invocations/${result.invocationId}`}>invocation {result.invocationId.slice(0, 8)}</Link>.
+          Enqueued as <Link href={`/invocations/${enqueued}`}>invocation {enqueued.slice(0, 8)}</Link>.
         </p>
       )}
     </li>
@@ -133,7 +121,7 @@ function CronTriggers(props: { fn: FunctionSummary }) {
   const { data, error } = useApi<{ crons: CronSchedule[] }>(apiPath(`/functions/${encodeURIComponent(props.fn.name)}/crons`), 30_000);
   const now = useNow(15_000);
   return (
-    <Section title="Cron">
+    <OpsSection title="Cron">
       {error !== null && <ErrorBanner error={error} title="Could not load the schedules" />}
       {data === null && error === null && <Spinner label="Loading schedules…" />}
       {data !== null && (
@@ -143,13 +131,13 @@ function CronTriggers(props: { fn: FunctionSummary }) {
           ))}
         </ul>
       )}
-    </Section>
+    </OpsSection>
   );
 }
 
 function QueueTriggers(props: { fn: FunctionSummary }) {
   return (
-    <Section title="Queues">
+    <OpsSection title="Queues">
       <ul class="ops-list">
         {props.fn.manifest.queues.map((queue) => (
           <li key={queue.topic} class="ops-queue">
@@ -171,7 +159,7 @@ function QueueTriggers(props: { fn: FunctionSummary }) {
           </li>
         ))}
       </ul>
-    </Section>
+    </OpsSection>
   );
 }
 
@@ -191,12 +179,12 @@ export function TriggersCard(props: { fn: FunctionSummary }) {
       {manifest.crons.length > 0 && <CronTriggers fn={props.fn} />}
       {manifest.queues.length > 0 && <QueueTriggers fn={props.fn} />}
       {asyncSettings !== undefined && (
-        <Section title="Async invocations">
+        <OpsSection title="Async invocations">
           <p class="help">
             {asyncSettings.retries} retr{asyncSettings.retries === 1 ? 'y' : 'ies'} after a failure, backing off from {formatMs(asyncSettings.backoff.baseMs)} to {formatMs(asyncSettings.backoff.maxMs)}; at most{' '}
             {asyncSettings.maxQueueDepth.toLocaleString()} waiting. Send <code>X-Isola-Invoke: async</code> or <code>?async=true</code> to invoke asynchronously.
           </p>
-        </Section>
+        </OpsSection>
       )}
     </Card>
   );
