@@ -1,10 +1,14 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, toApiError } from '../api/client.js';
 import type { Session } from '../api/session.js';
 import type { Caller } from '../api/types.js';
 
 /** Asks for an API token, checks it with the gateway, and keeps it for this tab only. */
 export function SignIn(props: { reason: string | null; onSignedIn: (session: Session) => void }) {
+  // The one thing to do here: the field has focus as soon as the page shows (the autofocus
+  // attribute alone loses to a page that is still settling).
+  const field = useRef<HTMLInputElement>(null);
+  useEffect(() => field.current?.focus(), []);
   const [token, setToken] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -61,6 +65,7 @@ export function SignIn(props: { reason: string | null; onSignedIn: (session: Ses
           onInput={(event) => setToken(event.currentTarget.value)}
           aria-describedby="token-help"
           aria-invalid={error !== null}
+          ref={field}
           autoFocus
         />
         <p id="token-help" class="help">

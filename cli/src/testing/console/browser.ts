@@ -70,9 +70,11 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
   const path = join(dir, `${name}.png`);
   // Fonts and charts settle after layout; animations are off (reducedMotion). Toasts of the
-  // steps before would cover the page they report on.
+  // steps before would cover the page they report on; a focus ring left by the last click and a
+  // page scrolled to the last field would shift it (the sidebar is sticky).
   await page.evaluate('document.fonts.ready');
   await page.addStyleTag({ content: '.toasts { display: none !important; }' });
+  await page.evaluate('document.activeElement instanceof HTMLElement && document.activeElement.blur(); window.scrollTo(0, 0)');
   await page.screenshot({ path, fullPage: true, animations: 'disabled' });
   return path;
 }

@@ -100,6 +100,7 @@ describe('the console in Chromium', () => {
 
     // Keyboard only: the token field has focus after a reload; Enter submits.
     await page.reload();
+    await page.waitForFunction('document.activeElement !== null && document.activeElement.id === "token"');
     await page.keyboard.type(platform.token);
     await page.keyboard.press('Enter');
     await page.getByRole('navigation', { name: 'Main' }).waitFor();
