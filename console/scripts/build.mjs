@@ -36,4 +36,14 @@ const tsc = require.resolve('typescript/bin/tsc');
 const vite = join(dirname(require.resolve('vite/package.json')), 'bin', 'vite.js');
 const checked = run('type check', tsc, ['-p', 'tsconfig.json']);
 const built = run('vite build', vite, ['build', '--logLevel', 'warn']);
+// Brotli and gzip copies of the scripts and styles: the gateway sends them to browsers that accept
+// them (a fifth of the bytes), without compressing on each request.
+const { brotliCompressSync, gzipSync, constants } = await import('node:zlib');
+const { readFileSync, writeFileSync } = await import('node:fs');
+const assets = join(root, 'dist', 'console', 'assets');
+for (const name of readdirSync(assets).filter((entry) => /\.(js|css)$/.test(entry))) {
+  const content = readFileSync(join(assets, name));
+  writeFileSync(join(assets, `${name}.br`), brotliCompressSync(content, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }));
+  writeFileSync(join(assets, `${name}.gz`), gzipSync(content, { level: 9 }));
+}
 console.log(`console built into console/dist (type check ${(checked / 1000).toFixed(1)} s, bundle ${(built / 1000).toFixed(1)} s)`);

@@ -59,6 +59,8 @@ export async function registerConsole(app: FastifyInstance, dir: string | null):
       index: false,
       redirect: false,
       dotfiles: 'ignore',
+      // The build writes .br and .gz beside each script and stylesheet: sent to clients that accept them.
+      preCompressed: true,
       // Folders, dotfiles and `..` (send would answer 403) are as absent as any unknown file: 404.
       allowedPath: (pathname) => !pathname.endsWith('/') && !pathname.split('/').some((segment) => segment.startsWith('.')),
       // Set below, per file.

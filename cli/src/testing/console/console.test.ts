@@ -79,6 +79,12 @@ describe('the console in Chromium', () => {
     const asset = await fetch(`${platform.url}${script}`);
     assert.equal(asset.status, 200);
     assert.equal(asset.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    // Sent compressed to clients that accept it (the build writes .br and .gz copies).
+    const compressed = await fetch(`${platform.url}${script}`, { headers: { 'accept-encoding': 'br' } });
+    assert.equal(compressed.headers.get('content-encoding'), 'br');
+    assert.equal(await compressed.text(), await asset.text(), 'the same script, decompressed');
+    const plain = await fetch(`${platform.url}${script}`, { headers: { 'accept-encoding': 'identity' } });
+    assert.equal(plain.headers.get('content-encoding'), null);
   });
 
   test('sign in: a wrong token and an invoker token are refused with a reason; the admin token signs in from the keyboard', async () => {

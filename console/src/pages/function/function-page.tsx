@@ -1,3 +1,4 @@
+import { lazy, Suspense } from 'preact/compat';
 import { Link } from 'wouter-preact';
 import { apiPath } from '../../api/client.js';
 import type { FunctionSummary } from '../../api/types.js';
@@ -5,13 +6,16 @@ import { useApi } from '../../api/use-api.js';
 import { formatTime, shortHash } from '../../components/format.js';
 import { Badge, ErrorBanner, HealthBadge, PageHeader, Spinner } from '../../components/ui.js';
 import { OverviewTab } from './overview-tab.js';
-import { CodeTab } from './code-tab.js';
-import { DeployTab } from './deploy-tab.js';
-import { VersionsTab } from './versions-tab.js';
 import { TrafficTab } from './traffic-tab.js';
 import { SecretsTab } from './secrets-tab.js';
 import { InvokeTab } from './invoke-tab.js';
 import { LogsTab } from './logs-tab.js';
+
+// The tabs that hold CodeMirror (most of the bundle) load when first opened: the lists and the
+// overview do not wait for an editor.
+const CodeTab = lazy(() => import('./code-tab.js').then((module) => module.CodeTab));
+const DeployTab = lazy(() => import('./deploy-tab.js').then((module) => module.DeployTab));
+const VersionsTab = lazy(() => import('./versions-tab.js').then((module) => module.VersionsTab));
 
 export interface TabProps {
   fn: FunctionSummary;
@@ -76,7 +80,9 @@ export function FunctionPage(props: { name: string; tab: string }) {
           </Link>
         ))}
       </nav>
-      <div class="tab-panel">{current.render({ fn, reload })}</div>
+      <div class="tab-panel">
+        <Suspense fallback={<Spinner label="Loading the editor…" />}>{current.render({ fn, reload })}</Suspense>
+      </div>
     </>
   );
 }
