@@ -15,13 +15,15 @@ export function registerDeployCommand(program: Command): void {
     .addHelpText(
       'after',
       examples(
+        [
         ['isola deploy', 'the function folder here (isola.yaml beside the code)'],
         ['isola deploy functions/cart-api', 'another folder'],
         ['isola deploy --no-promote', 'a new version that latest does not serve yet'],
         ['isola deploy --json | jq -r .url', 'for scripts: {name, version, codeHash, url}'],
-      ) +
-        '\n\nWhat is uploaded: the bundle as .isola/bundle.js (the manifest\'s main points there, since the platform runs it), and the' +
-        '\nsources (tests, node_modules and build output left out) under their own paths, for the console to show.',
+        ],
+        'What is uploaded: the bundle as .isola/bundle.js (the manifest\'s main points there, since the platform runs it), and the\n' +
+          'sources (tests, node_modules and build output left out) under their own paths, for the console to show.',
+      ),
     )
     .action((dir: string | undefined, flags: DeployFlags, command: Command) => withPlatform(command, (platform) => deploy(dir ?? '.', flags, platform)));
 }

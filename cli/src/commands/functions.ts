@@ -10,12 +10,18 @@ export function registerFunctionCommands(program: Command): void {
     .alias('ls')
     .addHelpText(
       'after',
-      examples(['isola list', 'a table'], ['isola list --json | jq -r ".[].name"', 'the API\'s summaries (manifest, aliases, stats, health) as JSON']),
+      examples([
+        ['isola list', 'a table'],
+        ['isola list --json | jq -r ".[].name"', "the API's summaries (manifest, aliases, stats, health) as JSON"],
+      ]),
     )
     .action((_flags: unknown, command: Command) => withPlatform(command, list));
 
   platformCommand(program, 'versions <name>', "list a function's versions, newest first, with who deployed them, when, and the aliases pointing at each")
-    .addHelpText('after', examples(['isola versions cart-api', 'a table'], ['isola versions cart-api --json', '{name, aliases, versions: [...]}']))
+    .addHelpText('after', examples([
+        ['isola versions cart-api', 'a table'],
+        ['isola versions cart-api --json', '{name, aliases, versions: [...]}'],
+      ]))
     .action((name: string, _flags: unknown, command: Command) => withPlatform(command, (platform) => versions(name, platform)));
 
   platformCommand(program, 'rollback <name>', 'point an alias (default latest) back at the previous version, or at the version --to names (older or newer)')
@@ -24,10 +30,13 @@ export function registerFunctionCommands(program: Command): void {
     .addHelpText(
       'after',
       examples(
+        [
         ['isola rollback cart-api', 'latest back to the version before'],
         ['isola rollback cart-api --to 3', 'latest to version 3 (also promotes a version deployed with --no-promote)'],
         ['isola rollback cart-api --alias stable --to 2', 'another alias'],
-      ) + '\n\nTakes effect within a second on every gateway.',
+        ],
+        'Takes effect within a second on every gateway.',
+      ),
     )
     .action((name: string, flags: { to?: string; alias: string }, command: Command) => withPlatform(command, (platform) => rollback(name, flags, platform)));
 }

@@ -38,6 +38,7 @@ export function registerInvokeCommand(program: Command): void {
     .addHelpText(
       'after',
       examples(
+        [
         ['isola invoke hello', "POST / to hello's fetch handler, print the response body"],
         [`isola invoke cart-api -d '{"sku":"A1"}'`, 'with a body (JSON is sent as application/json)'],
         ['isola invoke cart-api --file order.json', 'the body from a file'],
@@ -46,7 +47,9 @@ export function registerInvokeCommand(program: Command): void {
         ['isola invoke cart-api -X DELETE --path /cart/42', 'another method'],
         ['isola invoke report --async --wait', 'queue it, wait for the result'],
         [`isola invoke pricer --rpc quote --args '["A1", 2]'`, 'call an RPC method'],
-      ) + '\n\nThe body goes to stdout. Exit code 1 when the function fails or answers 500 or more (the status is then on stderr).',
+        ],
+        'The body goes to stdout. Exit code 1 when the function fails or answers 500 or more (the status is then on stderr).',
+      ),
     )
     .action((name: string, flags: InvokeFlags, command: Command) => withPlatform(command, (platform) => invoke(name, flags, platform)));
 }

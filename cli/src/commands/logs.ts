@@ -29,12 +29,15 @@ export function registerLogsCommand(program: Command): void {
     .addHelpText(
       'after',
       examples(
+        [
         ['isola logs cart-api', 'the last 200 lines'],
         ['isola logs cart-api --follow', 'the last lines, then new ones as they come'],
         ['isola logs cart-api --level warn --since 1h', 'warnings and errors of the last hour'],
         ['isola logs cart-api --invocation 0d3f…', 'one invocation (its id is in X-Isola-Invocation-Id)'],
         ['isola logs cart-api --json | jq .message', 'one JSON object per line'],
-      ) + '\n\nEach line: local time, level, the invocation id\'s first 8 characters, the message.',
+        ],
+        "Each line: local time, level, the invocation id's first 8 characters, the message.",
+      ),
     )
     .action((name: string, flags: LogsFlags, command: Command) => withPlatform(command, (platform) => logs(name, flags, platform)));
 }

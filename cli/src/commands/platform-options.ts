@@ -25,7 +25,7 @@ export interface Platform {
 }
 
 const tokenHelp =
-  'API token (default: ISOLA_TOKEN, else the admin token `isola up` stored in .isola/admin-token of this folder or a parent, or in $ISOLA_DATA_DIR)';
+  'API token (default: the admin token `isola up` stored in .isola/admin-token here or in a parent folder, or under $ISOLA_DATA_DIR)';
 
 /** Adds a subcommand with --url, --token and --json. */
 export function platformCommand(parent: Command, nameAndArgs: string, description: string): Command {
@@ -106,9 +106,10 @@ export function note(text: string): void {
 }
 
 /** `--help` text: examples, one per line, each `$ command` then a comment. */
-export function examples(...lines: [command: string, comment: string][]): string {
+export function examples(lines: [command: string, comment: string][], notes?: string): string {
   const width = Math.max(...lines.map(([command]) => command.length));
-  return `\nExamples:\n${lines.map(([command, comment]) => `  $ ${command.padEnd(width)}  # ${comment}`).join('\n')}\n\n${platformHelp}`;
+  const shown = lines.map(([command, comment]) => `  $ ${command.padEnd(width)}  # ${comment}`).join('\n');
+  return `\nExamples:\n${shown}\n${notes === undefined ? '' : `\n${notes}\n`}\n${platformHelp}`;
 }
 
 const platformHelp =

@@ -15,23 +15,28 @@ export function registerSecretCommands(program: Command): void {
     .addHelpText(
       'after',
       examples(
+        [
         ['isola secret put cart-api STRIPE_KEY', 'prompts for the value (not echoed)'],
         ['printf %s "$STRIPE_KEY" | isola secret put cart-api STRIPE_KEY', 'from standard input'],
         ['isola secret put cart-api TLS_KEY < key.pem', 'from a file'],
-      ) +
-        `\n\nOne trailing newline of piped input is dropped. Values are 1 byte to ${maxSecretValueBytes / 1024} KiB; the function sees a new value from its next instance on.` +
-        '\nNever pass a value as an argument: it would stay in your shell history.',
+        ],
+        `One trailing newline of piped input is dropped. Values are 1 byte to ${maxSecretValueBytes / 1024} KiB; the function sees a new value from its next instance on.` +
+          '\nNever pass a value as an argument: it would stay in your shell history.',
+      ),
     )
     .action((name: string, key: string, _flags: unknown, command: Command) => withPlatform(command, (platform) => put(name, key, platform)));
 
   platformCommand(secret, 'delete <name> <key>', 'remove a secret')
     .alias('rm')
-    .addHelpText('after', examples(['isola secret delete cart-api STRIPE_KEY', 'the function no longer sees it from its next instance on']))
+    .addHelpText('after', examples([['isola secret delete cart-api STRIPE_KEY', 'the function no longer sees it from its next instance on']]))
     .action((name: string, key: string, _flags: unknown, command: Command) => withPlatform(command, (platform) => remove(name, key, platform)));
 
   platformCommand(secret, 'list <name>', "list the names of a function's secrets (values are never returned)")
     .alias('ls')
-    .addHelpText('after', examples(['isola secret list cart-api', 'one name per line'], ['isola secret list cart-api --json', '{name, secrets: [...]}']))
+    .addHelpText('after', examples([
+        ['isola secret list cart-api', 'one name per line'],
+        ['isola secret list cart-api --json', '{name, secrets: [...]}'],
+      ]))
     .action((name: string, _flags: unknown, command: Command) => withPlatform(command, (platform) => list(name, platform)));
 }
 
