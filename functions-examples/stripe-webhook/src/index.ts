@@ -25,6 +25,10 @@ export default {
       return problem(503, 'NOT_CONFIGURED', 'the webhook secret is not set: run "isola secret put stripe-webhook WEBHOOK_SECRET" with the endpoint\'s signing secret (whsec_...)');
     }
 
+    if (!/^[1-9]\d{0,5}$/.test(env.TOLERANCE_SECONDS)) {
+      return problem(503, 'NOT_CONFIGURED', `TOLERANCE_SECONDS must be a whole number of seconds (vars in isola.yaml), not "${env.TOLERANCE_SECONDS}"`);
+    }
+
     const header = parseSignatureHeader(request.headers.get('stripe-signature') ?? '');
     if (header === null) return problem(401, 'UNAUTHORIZED', 'missing or malformed Stripe-Signature header (expected t=<unix time>,v1=<hex HMAC-SHA256>)');
     const body = new Uint8Array(await request.arrayBuffer());
@@ -34,7 +38,8 @@ export default {
     // A valid signature on an old timestamp is a recorded delivery being sent again.
     const tolerance = Number(env.TOLERANCE_SECONDS);
     const ageSeconds = Math.floor(Date.now() / 1000) - header.timestamp;
-    if (Math.abs(ageSeconds) > tolerance) return problem(401, 'UNAUTHORIZED', `the signed timestamp is ${ageSeconds} s old; at most ${tolerance} s are accepted`);
+    if (ageSeconds > tolerance) return problem(401, 'UNAUTHORIZED', `the signed timestamp is ${ageSeconds} s old; at most ${tolerance} s are accepted`);
+    if (-ageSeconds > tolerance) return problem(401, 'UNAUTHORIZED', `the signed timestamp is ${-ageSeconds} s in the future; check the sender's clock`);
     // Within the tolerance, refuse a signature already accepted: first-write without an etag
     // succeeds only for a new key; the entry expires once the timestamp check would refuse it.
     try {

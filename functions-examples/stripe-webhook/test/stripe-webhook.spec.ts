@@ -53,6 +53,7 @@ export function exampleSpec(examples: ExamplePlatform): void {
       assert.match(await reason(deliver(fresh, sign(fresh, undefined, 'whsec_someone_else'))), /no v1 signature matches/);
       const tenMinutesAgo = Math.floor(Date.now() / 1000) - 600;
       assert.match(await reason(deliver(fresh, sign(fresh, tenMinutesAgo))), /is 60\d s old; at most 300 s/);
+      assert.match(await reason(deliver(fresh, sign(fresh, tenMinutesAgo + 1200))), /in the future/);
 
       assert.equal((await deliver(fresh, signature)).status, 200);
       assert.match(await reason(deliver(fresh, signature)), /already accepted \(replayed signature\)/);
