@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import { IsolaError } from '@isola/core';
+import { registerInitCommand } from './commands/init.js';
 import { registerRoleCommands } from './commands/roles.js';
+import { registerTypesCommand } from './commands/types.js';
 import { registerUpCommand } from './commands/up.js';
 
 const program = new Command('isola')
@@ -9,6 +11,8 @@ const program = new Command('isola')
   .showHelpAfterError('(run "isola --help" for the list of commands)');
 registerUpCommand(program);
 registerRoleCommands(program);
+registerInitCommand(program);
+registerTypesCommand(program);
 
 try {
   await program.parseAsync(process.argv);
