@@ -3,13 +3,21 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { loadFunction } from '@isola/cli/local';
 
+/** The function's folder: the one above test/. */
+const folder = new URL('..', import.meta.url);
+
 test('each run is recorded, newest first, and only KEEP_RUNS are kept', async () => {
-  const fn = await loadFunction('.', { vars: { KEEP_RUNS: '2' } });
+  const fn = await loadFunction(folder, { vars: { KEEP_RUNS: '2' } });
   try {
-    for (let run = 0; run < 3; run += 1) await fn.scheduled({ cron: '*/5 * * * *' });
+    for (const minute of [0, 5, 10]) {
+      const run = await fn.scheduled({ cron: '*/5 * * * *', scheduledTime: Date.UTC(2030, 0, 1, 12, minute) });
+      assert.equal(run.ok, true, run.error?.message);
+    }
     const runs = (await fn.state('STATE').get('runs')) as { cron: string; scheduledAt: string }[];
-    assert.equal(runs.length, 2);
-    assert.ok(runs.every((run) => run.cron === '*/5 * * * *'));
+    assert.deepEqual(
+      runs.map((run) => run.scheduledAt),
+      ['2030-01-01T12:10:00.000Z', '2030-01-01T12:05:00.000Z'],
+    );
     assert.ok(fn.logs.some((line) => /kept 2, dropped 1/.test(line.message)));
 
     const response = await fn.fetch('/');
@@ -19,10 +27,13 @@ test('each run is recorded, newest first, and only KEEP_RUNS are kept', async ()
   }
 });
 
-test('a KEEP_RUNS that is not a number fails the run', async () => {
-  const fn = await loadFunction('.', { vars: { KEEP_RUNS: 'ten' } });
+test('a KEEP_RUNS that is not a number fails the run, and it is not retried', async () => {
+  const fn = await loadFunction(folder, { vars: { KEEP_RUNS: 'ten' } });
   try {
-    await assert.rejects(fn.scheduled({ cron: '*/5 * * * *' }), /KEEP_RUNS must be a whole number/);
+    const run = await fn.scheduled({ cron: '*/5 * * * *' });
+    assert.equal(run.ok, false);
+    assert.match(run.error?.message ?? '', /KEEP_RUNS must be a whole number/);
+    assert.equal(run.noRetry, true);
   } finally {
     await fn.close();
   }

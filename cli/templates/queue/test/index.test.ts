@@ -3,10 +3,13 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { loadFunction } from '@isola/cli/local';
 
+/** The function's folder: the one above test/. */
+const folder = new URL('..', import.meta.url);
+
 let fn: Awaited<ReturnType<typeof loadFunction>>;
 
 before(async () => {
-  fn = await loadFunction('.');
+  fn = await loadFunction(folder);
 });
 after(() => fn.close());
 

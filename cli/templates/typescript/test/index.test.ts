@@ -5,10 +5,13 @@ import { after, before, test } from 'node:test';
 import { loadFunction } from '@isola/cli/local';
 import type { Note } from '../src/notes.js';
 
+/** The function's folder: the one above test/. */
+const folder = new URL('..', import.meta.url);
+
 let fn: Awaited<ReturnType<typeof loadFunction>>;
 
 before(async () => {
-  fn = await loadFunction('.', {
+  fn = await loadFunction(folder, {
     vars: { MAX_NOTE_LENGTH: '20' },
     state: { NOTES: { 'note:seeded': { id: 'seeded', text: 'from the test', tags: [], updatedAt: '2024-01-01T00:00:00.000Z' } } },
   });
