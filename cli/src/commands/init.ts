@@ -1,4 +1,5 @@
-import { basename, relative, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { createFunction } from '../init/create-function.js';
 import { templateNames, templates, type TemplateName } from '../init/templates.js';
@@ -42,7 +43,9 @@ function init(givenName: string | undefined, options: InitOptions): void {
   const shownDir = relative(process.cwd(), resolve(dir));
   const steps = [
     ...(shownDir === '' ? [] : [`cd ${shownDir}`]),
-    'npm install          # the isola CLI, @isola/types and TypeScript',
+    installedAbove(dir)
+      ? '# no npm install: the isola CLI, @isola/types and TypeScript are found in a parent node_modules'
+      : 'npm install          # the isola CLI, @isola/types and TypeScript',
     'npm run dev          # isola dev: run it locally on http://localhost:8787, reloading on change',
     'npm test             # isola test: the tests in test/, in the same sandbox as production',
     'npm run deploy       # isola deploy: set ISOLA_URL and ISOLA_TOKEN first (isola up prints them)',
@@ -54,4 +57,12 @@ Next:
 ${steps.map((step) => `  ${step}`).join('\n')}
 
 After changing vars, secrets or bindings in isola.yaml, run "npm run types" to update src/env.d.ts.`);
+}
+
+/** True when Node would find @isola/types from the new folder (e.g. inside a checkout of the repository). */
+function installedAbove(dir: string): boolean {
+  for (let folder = resolve(dir); ; folder = dirname(folder)) {
+    if (existsSync(join(folder, 'node_modules', '@isola', 'types', 'package.json'))) return true;
+    if (dirname(folder) === folder) return false;
+  }
 }
