@@ -1,24 +1,17 @@
 // `isola init` and `isola types` as an author runs them: the built CLI as a child process in temp
 // folders. Every template's folder is checked the way its author will use it: its manifest
 // parses, its TypeScript compiles with the repository's tsc against @isola/types (node_modules
-// linked to the repository's), `isola types --check` agrees with it, its own tests pass under
-// `isola test` once that command exists, and it deploys to a real `isola up` and answers.
+// linked to the repository's), `isola types --check` agrees with it, and its own tests pass under
+// `isola test` once that command exists (init-deploy.test.ts deploys each to a real isola up).
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { parseManifest } from '@isola/core';
-import { readFunctionFolder } from '../client/function-folder.js';
-import { eventually, TestApi } from './e2e-helpers.js';
-import { spawnPlatform, type SpawnedPlatform } from './spawn-platform.js';
+import { linkNodeModules, runIsola as isola, scratchFolder, tscErrors as tsc, type CliRun as Run } from './cli-process.js';
 
-const bin = fileURLToPath(new URL('../bin.js', import.meta.url));
-const repoNodeModules = fileURLToPath(new URL('../../../node_modules', import.meta.url));
-const tscBin = join(repoNodeModules, 'typescript', 'bin', 'tsc');
 const templateNames = ['http', 'cron', 'queue', 'rpc', 'typescript'] as const;
 /** The templates' tests import the authors' testing helper; until it is built they cannot compile or run. */
 const localHelperBuilt = builtModuleExists('@isola/cli/local');
@@ -32,29 +25,6 @@ function builtModuleExists(specifier: string): boolean {
   }
 }
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built CLI in `cwd`; never throws on a non-zero exit. */
-function isola(cwd: string, ...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--no-node-snapshot', bin, ...args], { cwd, timeout: 120_000 }, (error, stdout, stderr) => {
-      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
-    });
-  });
-}
-
-/** Runs tsc with `args` in `cwd`: its error lines (`file(line,col): error TSnnnn: message`). */
-async function tsc(cwd: string, ...args: string[]): Promise<string[]> {
-  const { stdout } = await new Promise<{ stdout: string }>((resolve) =>
-    execFile(process.execPath, [tscBin, '--pretty', 'false', ...args], { cwd }, (_error, out) => resolve({ stdout: out })),
-  );
-  return stdout.split('\n').filter((line) => /error TS\d+/.test(line));
-}
-
 /** Every file under `dir` (paths relative to it, with /), node_modules left out. */
 function filesUnder(dir: string, root = dir): string[] {
   return readdirSync(dir).flatMap((entry) => {
@@ -64,28 +34,10 @@ function filesUnder(dir: string, root = dir): string[] {
   });
 }
 
-let work: string;
-before(() => {
-  work = mkdtempSync(join(tmpdir(), 'isola-init-'));
-});
-after(() => rmSync(work, { recursive: true, force: true }));
-
-/** A new empty folder under the temp dir. */
-function freshDir(name: string): string {
-  const dir = join(work, name);
-  mkdirSync(dir, { recursive: true });
-  return dir;
-}
-
-/** `isola init` in a fresh folder, failing the test unless it succeeds; node_modules linked to the repository's. */
-async function initFunction(name: string, ...args: string[]): Promise<string> {
-  const parent = freshDir(`${name}-parent`);
-  const run = await isola(parent, 'init', name, ...args);
-  assert.equal(run.code, 0, run.stderr);
-  const dir = join(parent, name);
-  symlinkSync(repoNodeModules, join(dir, 'node_modules'), 'dir');
-  return dir;
-}
+const scratch = scratchFolder('isola-init-');
+after(() => scratch.remove());
+const work = scratch.root;
+const freshDir = scratch.fresh;
 
 describe('isola init', () => {
   // Every template side by side in one folder, as functions of one project.
@@ -97,7 +49,7 @@ describe('isola init', () => {
       const run = await isola(project, 'init', `my-${template}`, '--template', template);
       assert.equal(run.code, 0, run.stderr);
       runs.set(template, run);
-      symlinkSync(repoNodeModules, join(project, `my-${template}`, 'node_modules'), 'dir');
+      linkNodeModules(join(project, `my-${template}`));
     }
   });
 
@@ -153,7 +105,7 @@ describe('isola init', () => {
   // the templates' own tsconfig.json: tsc is slow to start.
   test("every template's source type-checks with tsc against @isola/types, with its tsconfig", async () => {
     // "types": ["@isola/types"] is looked up from the folder of the tsconfig that runs.
-    symlinkSync(repoNodeModules, join(project, 'node_modules'), 'dir');
+    linkNodeModules(project);
     writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ extends: './my-http/tsconfig.json', include: templateNames.map((template) => `my-${template}/src`) }));
     assert.deepEqual(await tsc(project, '-p', '.'), []);
   });
@@ -276,7 +228,7 @@ export default {
     for (const [name, template] of [['shop', 'http'], ['pricer', 'rpc']] as const) {
       const run = await isola(parent, 'init', name, '--template', template);
       assert.equal(run.code, 0, run.stderr);
-      symlinkSync(repoNodeModules, join(parent, name, 'node_modules'), 'dir');
+      linkNodeModules(join(parent, name));
     }
     shop = join(parent, 'shop');
     writeFileSync(join(shop, 'isola.yaml'), manifest);
@@ -375,7 +327,7 @@ export const notJson = (env: Env) => env.JOBS.send({ at: new Date() });
       `import type { ExportedHandler } from '@isola/types';\nimport type { Env } from './env.js';\nexport default { fetch: () => new Response('ok') } satisfies ExportedHandler<Env>;\n`,
     );
     writeFileSync(join(dir, 'tsconfig.json'), readFileSync(join(shop, 'tsconfig.json')));
-    symlinkSync(repoNodeModules, join(dir, 'node_modules'), 'dir');
+    linkNodeModules(dir);
     const run = await isola(dir, 'types');
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /\(0 vars, 0 secrets, 0 bindings\)/);
@@ -405,70 +357,5 @@ export const notJson = (env: Env) => env.JOBS.send({ at: new Date() });
     const none = await isola(freshDir('empty'), 'types');
     assert.equal(none.code, 1);
     assert.match(none.stderr, /no isola\.yaml in \.: pass the function's folder, or create one with "isola init"/);
-  });
-});
-
-describe('generated functions on a real isola up', () => {
-  let platform: SpawnedPlatform;
-  let api: TestApi;
-  before(async () => {
-    platform = await spawnPlatform();
-    api = new TestApi(platform.url, platform.token);
-  });
-  after(() => platform?.stop());
-
-  /** Generates `template` as function `name` and deploys the folder as it is. */
-  async function deployTemplate(name: string, template: string): Promise<void> {
-    const dir = await initFunction(name, '--template', template);
-    const { manifest, files } = readFunctionFolder(dir);
-    const deployed = await platform.client.deploy(manifest, files);
-    assert.equal(deployed.name, name);
-  }
-
-  test('http answers on /fn/<name>/', async () => {
-    await deployTemplate('hello-e2e', 'http');
-    const answer = await api.call('GET', '/fn/hello-e2e/greet?name=Ada');
-    assert.equal(answer.status, 200, answer.text);
-    assert.deepEqual(answer.json, { message: 'Hello, Ada!', path: '/fn/hello-e2e/greet' });
-  });
-
-  test('typescript stores notes through its state binding', async () => {
-    await deployTemplate('notes-e2e', 'typescript');
-    const put = await api.call('PUT', '/fn/notes-e2e/notes/todo', { text: 'write tests', tags: ['b', 'a'] });
-    assert.equal(put.status, 200, put.text);
-    const got = await api.call('GET', '/fn/notes-e2e/notes/todo');
-    assert.deepEqual({ ...got.json, updatedAt: 'any' }, { id: 'todo', text: 'write tests', tags: ['a', 'b'], updatedAt: 'any' });
-    const invalid = await api.call('PUT', '/fn/notes-e2e/notes/todo', { text: 'x'.repeat(281) });
-    assert.equal(invalid.status, 400);
-  });
-
-  test('rpc answers over the RPC route', async () => {
-    await deployTemplate('prices-e2e', 'rpc');
-    const answer = await api.call('POST', '/api/v1/functions/prices-e2e/rpc/quote', ['sku-1', 2]);
-    assert.equal(answer.status, 200, answer.text);
-    assert.deepEqual(answer.json, { result: { sku: 'sku-1', quantity: 2, unitPrice: 500, total: 1000, currency: 'EUR' } });
-  });
-
-  test('queue consumes what its endpoint enqueues', async () => {
-    await deployTemplate('mailer-e2e', 'queue');
-    const queued = await api.call('POST', '/fn/mailer-e2e/', { id: 'job-1', email: 'ada@example.com' });
-    assert.equal(queued.status, 202, queued.text);
-    const sent = await eventually('the job handled by queue()', async () => {
-      const answer = await api.call('GET', '/fn/mailer-e2e/job-1');
-      return answer.status === 200 ? answer.json : null;
-    }, 30_000);
-    assert.equal(sent['email'], 'ada@example.com');
-  });
-
-  test('cron records a run started by hand', async () => {
-    await deployTemplate('ticker-e2e', 'cron');
-    const started = await api.call('POST', '/api/v1/functions/ticker-e2e/crons/run', {});
-    assert.equal(started.status, 202, started.text);
-    const runs = await eventually('the run recorded', async () => {
-      const answer = await api.call('GET', '/fn/ticker-e2e/');
-      const recorded = (answer.json?.['runs'] ?? []) as { cron: string }[];
-      return recorded.length > 0 ? recorded : null;
-    }, 30_000);
-    assert.equal(runs[0]?.cron, '*/5 * * * *');
   });
 });
