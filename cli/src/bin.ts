@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import { describeError } from './commands/cli-errors.js';
 import { registerPlatformCommands } from './commands/platform-commands.js';
+import { registerInitCommand } from './commands/init.js';
 import { registerRoleCommands } from './commands/roles.js';
+import { registerTypesCommand } from './commands/types.js';
 import { registerUpCommand } from './commands/up.js';
 
 const program = new Command('isola')
@@ -13,6 +15,8 @@ const program = new Command('isola')
 registerUpCommand(program);
 registerRoleCommands(program);
 registerPlatformCommands(program);
+registerInitCommand(program);
+registerTypesCommand(program);
 
 try {
   await program.parseAsync(process.argv);
