@@ -57,6 +57,8 @@ export function describeError(error: unknown, tokenSource?: TokenSource): ErrorR
 /** An error of the platform (or of preparing a request for it), worded with what to do next. */
 export function platformErrorMessage(error: IsolaError, tokenSource: TokenSource | undefined): string {
   const problems = problemLines(error.details);
+  // A problem list already worded here (by `isola init` or `isola types`, naming the file and lines) stays as it is.
+  if (!(error instanceof ApiError) && error.message.includes('\n')) return error.message;
   switch (error.code) {
     case 'UNAUTHORIZED':
       if (tokenSource?.kind === 'none') {
