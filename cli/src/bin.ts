@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { IsolaError } from '@isola/core';
+import { registerDevCommand } from './commands/dev.js';
 import { registerRoleCommands } from './commands/roles.js';
 import { registerUpCommand } from './commands/up.js';
 
@@ -9,6 +10,7 @@ const program = new Command('isola')
   .showHelpAfterError('(run "isola --help" for the list of commands)');
 registerUpCommand(program);
 registerRoleCommands(program);
+registerDevCommand(program);
 
 try {
   await program.parseAsync(process.argv);

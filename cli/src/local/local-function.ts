@@ -14,7 +14,7 @@ import {
   type QueueBatchPayload,
   type ScheduledEventPayload,
 } from '@isola/core';
-import { readDevVars } from './dev-vars.js';
+import { devVarsFile, readDevVars } from './dev-vars.js';
 import { buildFunctionFolder, type FolderBundler, type FunctionBuild } from './function-build.js';
 import type { LocalPlatform } from './local-platform.js';
 
@@ -54,6 +54,8 @@ export class LocalFunction {
     readonly folder: string,
     private readonly options: LocalFunctionOptions,
     version: FunctionVersionWithCode,
+    /** The secrets the manifest lists that have no value, as last warned about. */
+    private missingSecrets: string,
   ) {
     this.version = version;
   }
@@ -63,8 +65,9 @@ export class LocalFunction {
    * Throws INVALID_MANIFEST or BUNDLE_FAILED, every problem listed.
    */
   static async load(platform: LocalPlatform, folder: string, options: LocalFunctionOptions = {}, built?: FunctionBuild): Promise<LocalFunction> {
-    const version = await LocalFunction.build(platform, folder, options, built);
-    const fn = new LocalFunction(platform, folder, options, version);
+    const { version, missingSecrets } = await LocalFunction.build(platform, folder, options, built);
+    const fn = new LocalFunction(platform, folder, options, version, '');
+    fn.warnOfMissingSecrets(missingSecrets);
     await platform.register(fn);
     return fn;
   }
@@ -84,13 +87,16 @@ export class LocalFunction {
 
   /**
    * Builds the folder again and makes it the version that runs, with its secrets read anew; the
-   * instances of the previous version go. When the build fails, the previous version keeps
-   * running and the error is thrown.
+   * instances of the previous version go. Returns null when nothing the function runs with
+   * changed (the same bundle, manifest and secrets). When the build fails, the previous version
+   * keeps running and the error is thrown.
    */
-  async reload(): Promise<FunctionVersionWithCode> {
+  async reload(): Promise<FunctionVersionWithCode | null> {
     const previous = this.version;
-    const version = await LocalFunction.build(this.platform, this.folder, this.options);
+    const { version, missingSecrets } = await LocalFunction.build(this.platform, this.folder, this.options, undefined, previous);
+    if (version === previous) return null;
     this.version = version;
+    this.warnOfMissingSecrets(missingSecrets);
     await this.platform.replaced(this, previous);
     return version;
   }
@@ -140,13 +146,35 @@ export class LocalFunction {
     return report;
   }
 
-  private static async build(platform: LocalPlatform, folder: string, options: LocalFunctionOptions, built?: FunctionBuild): Promise<FunctionVersionWithCode> {
+  /** Warns of secrets listed in the manifest without a value, once per change of that list. */
+  private warnOfMissingSecrets(missing: string[]): void {
+    const key = missing.join(',');
+    if (key === this.missingSecrets) return;
+    this.missingSecrets = key;
+    if (missing.length === 0) return;
+    const where = this.options.secrets === undefined ? `${devVarsFile} beside isola.yaml` : 'the secrets option';
+    this.platform.warn(`${this.name}: secret${missing.length === 1 ? '' : 's'} ${missing.join(', ')} listed in isola.yaml but not set; put ${missing.map((name) => `${name}=...`).join(', ')} in ${where}`);
+  }
+
+  private static async build(
+    platform: LocalPlatform,
+    folder: string,
+    options: LocalFunctionOptions,
+    built?: FunctionBuild,
+    current?: FunctionVersionWithCode,
+  ): Promise<{ version: FunctionVersionWithCode; missingSecrets: string[] }> {
     const build = built ?? (await buildFunctionFolder(folder, options.bundler));
     const manifest: Manifest = options.vars === undefined ? build.manifest : { ...build.manifest, vars: { ...build.manifest.vars, ...options.vars } };
     const secrets = options.secrets ?? readDevVars(folder);
-    const missing = manifest.secrets.filter((key) => !Object.hasOwn(secrets, key));
-    if (missing.length > 0) platform.warn(`${manifest.name}: secret${missing.length === 1 ? '' : 's'} ${missing.join(', ')} listed in isola.yaml but not set (put ${missing.map((key) => `${key}=...`).join(', ')} in ${options.secrets === undefined ? '.dev.vars' : 'the secrets option'})`);
+    const missingSecrets = manifest.secrets.filter((key) => !Object.hasOwn(secrets, key));
+    const unchanged =
+      current !== undefined &&
+      current.codeHash === build.codeHash &&
+      JSON.stringify(current.manifest) === JSON.stringify(manifest) &&
+      JSON.stringify(await platform.directory.secrets(manifest.name)) === JSON.stringify(secrets);
+    if (unchanged) return { version: current, missingSecrets };
     platform.directory.setSecrets(manifest.name, secrets);
-    return platform.directory.add({ name: manifest.name, codeHash: build.codeHash, manifest, code: build.code });
+    const version = platform.directory.add({ name: manifest.name, codeHash: build.codeHash, manifest, code: build.code });
+    return { version, missingSecrets };
   }
 }
