@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { IsolaError } from '@isola/core';
 import { registerDevCommand } from './commands/dev.js';
 import { registerRoleCommands } from './commands/roles.js';
+import { registerTestCommand } from './commands/test.js';
 import { registerUpCommand } from './commands/up.js';
 
 const program = new Command('isola')
@@ -11,6 +12,7 @@ const program = new Command('isola')
 registerUpCommand(program);
 registerRoleCommands(program);
 registerDevCommand(program);
+registerTestCommand(program);
 
 try {
   await program.parseAsync(process.argv);
