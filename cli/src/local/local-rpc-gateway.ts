@@ -60,7 +60,7 @@ export class LocalRpcGateway {
       if (depth > maxCallDepth) throw new IsolaError('CALL_DEPTH_EXCEEDED', `this call is ${depth} function-to-function calls deep, over the limit of ${maxCallDepth}: do the functions call each other in a loop?`);
       const fn = this.functions?.function(name);
       if (fn === undefined) {
-        throw new IsolaError('FUNCTION_NOT_FOUND', `function "${name}" does not run locally; load its folder too (the testing helper's services option)`);
+        throw new IsolaError('FUNCTION_NOT_FOUND', `function "${name}" does not run locally; run its folder too (isola dev --with <folder>, or the testing helper's services option)`);
       }
       const argsJson = await readText(request);
       const problem = rpcArgsProblem(argsJson);

@@ -101,7 +101,10 @@ export function runTests(folder: string, files: string[], options: RunTestsOptio
   const args = ['--no-node-snapshot', '--enable-source-maps', '--import', registerHook.href, '--test'];
   if (options.namePattern !== undefined) args.push(`--test-name-pattern=${options.namePattern}`);
   if (options.reporter !== undefined) args.push(`--test-reporter=${options.reporter}`);
-  const child = spawn(process.execPath, [...args, ...files], { cwd: folder, stdio: 'inherit' });
+  // Set when this process is itself a test of a runner: the tests' runner must report to the terminal, not to it.
+  const env = { ...process.env };
+  delete env.NODE_TEST_CONTEXT;
+  const child = spawn(process.execPath, [...args, ...files], { cwd: folder, stdio: 'inherit', env });
   // Ctrl+C reaches the runner too (same process group); this process waits for it to end.
   const ignore = () => undefined;
   process.on('SIGINT', ignore);
