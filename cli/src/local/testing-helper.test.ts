@@ -20,6 +20,7 @@ describe('loadFunction: fetch, state, vars, secrets, logs, scheduled', () => {
       secrets: { API_KEY: 'sk_live_123' },
       vars: { GREETING: 'hi from the test' },
       state: { CARTS: { 'cart:seeded': ['x', 'y'] } },
+      config: { FLAGS: { theme: 'dark' } },
     });
   });
   after(() => fn.close());
@@ -50,6 +51,16 @@ describe('loadFunction: fetch, state, vars, secrets, logs, scheduled', () => {
     fn.state('CARTS').delete('cart:planted');
     assert.equal(fn.state('CARTS').get('cart:planted'), null);
     assert.throws(() => fn.state('NOPE'), /no state binding NOPE; its state bindings: CARTS/);
+  });
+
+  it('lets tests seed and change configuration items', async () => {
+    const theme = async () => ((await (await fn.fetch('/theme')).json()) as { theme: string }).theme;
+    assert.equal(await theme(), 'dark');
+    fn.config('FLAGS').set('theme', 'solarized', '2');
+    assert.equal(await theme(), 'solarized');
+    assert.equal(fn.config('FLAGS').get('theme'), 'solarized');
+    fn.config('FLAGS').delete('theme');
+    assert.equal(await theme(), 'light');
   });
 
   it('gives the function its vars and secrets, and redacts secrets from its logs', async () => {
