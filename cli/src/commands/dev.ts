@@ -50,6 +50,7 @@ async function dev(dir: string, flags: DevFlags): Promise<void> {
     import('../local/state-file.js'),
   ]);
   const palette = paletteFor(process.stdout);
+  console.log(`Starting isola dev for ${folder} (a worker process with isolated-vm, and a sidecar with in-memory components)...`);
   const persistFile = flags.persist === undefined ? undefined : flags.persist === true ? join(folder, defaultStateFile) : resolve(flags.persist);
   let session;
   try {

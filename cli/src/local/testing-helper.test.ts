@@ -77,6 +77,7 @@ describe('loadFunction: fetch, state, vars, secrets, logs, scheduled', () => {
       ],
     );
     assert.ok(fn.logs.every((line) => line.invocationId === secret.headers.get('x-isola-invocation-id')));
+    assert.deepEqual(fn.warnings, []);
   });
 
   it('runs scheduled with the manifest\'s schedule (or another), and reports noRetry and failures', async () => {
@@ -138,6 +139,7 @@ describe('loadFunction: queue, published messages, deliveries', () => {
       fn.logs.filter((line) => line.message.startsWith('order 11')).map((line) => line.message),
       ['order 11 attempt 1', 'order 11 attempt 2'],
     );
+    assert.match(fn.warnings.join('\n'), /of topic "orders" moved to its dead-letter topic "orders-dlq" after 2 deliveries \(last: the consumer asked to retry it\)/);
   });
 });
 

@@ -123,6 +123,8 @@ export interface LoadedFunction {
   /** Console lines of every invocation so far, oldest first. */
   readonly logs: readonly LogEntry[];
   clearLogs(): void;
+  /** What the platform warned of so far: a secret the manifest lists without a value, a message dropped as a dead letter. */
+  readonly warnings: readonly string[];
   state(binding: string): StateView;
   config(binding: string): ConfigView;
   /** The messages published to a topic so far (by the function, its services, or moved there as dead letters). */
@@ -157,11 +159,12 @@ export async function loadFunction(folder: FolderLocation, options: LoadFunction
       return { binding, folder: folderPath(serviceFolder), options: serviceOptions, build };
     }),
   );
-  const platform = await LocalPlatform.start({ warn: () => undefined });
+  const warnings: string[] = [];
+  const platform = await LocalPlatform.start({ warn: (message) => warnings.push(message) });
   try {
     const loaded = new Map<string, LoadedFunction>();
-    for (const service of services) loaded.set(service.binding, view(platform, await loadInto(platform, service), loaded));
-    return view(platform, await loadInto(platform, main), loaded);
+    for (const service of services) loaded.set(service.binding, view(platform, await loadInto(platform, service), loaded, warnings));
+    return view(platform, await loadInto(platform, main), loaded, warnings);
   } catch (error) {
     await platform.close();
     throw error;
@@ -183,7 +186,7 @@ async function loadInto(platform: LocalPlatform, { folder, options, build }: { f
   return fn;
 }
 
-function view(platform: LocalPlatform, fn: LocalFunction, services: ReadonlyMap<string, LoadedFunction>): LoadedFunction {
+function view(platform: LocalPlatform, fn: LocalFunction, services: ReadonlyMap<string, LoadedFunction>, warnings: readonly string[]): LoadedFunction {
   const logs: LogEntry[] = [];
   platform.onInvocation((report) => {
     if (report.function !== fn.name) return;
@@ -206,6 +209,7 @@ function view(platform: LocalPlatform, fn: LocalFunction, services: ReadonlyMap<
     },
     logs,
     clearLogs: () => void logs.splice(0),
+    warnings,
     state: (binding) => stateOf(platform, fn, binding),
     config: (binding) => configOf(platform, fn, binding),
     published: (topic) => platform.memory.topics.events(topic).map(publishedMessage),
