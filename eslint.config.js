@@ -36,8 +36,8 @@ export default tseslint.config(
     },
   },
   {
-    // User-facing output of the CLI, test/bench reporting, and functions (whose console is captured).
-    files: ['cli/src/commands/**', 'cli/src/bin.ts', 'bench/**', '**/*.test.ts', 'scripts/**', 'functions-examples/*/src/**'],
+    // User-facing output of the CLI, test/bench reporting, and functions and templates of functions (whose console is captured).
+    files: ['cli/src/commands/**', 'cli/src/bin.ts', 'bench/**', '**/*.test.ts', 'scripts/**', 'functions-examples/*/src/**', 'cli/templates/**'],
     rules: { 'no-console': 'off' },
   },
   {

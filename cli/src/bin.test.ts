@@ -13,9 +13,9 @@ test('npm install links the isola command, and it answers --help', async () => {
   assert.match(stdout, /\bup \[options\]/);
 });
 
-test('an unknown command fails with a pointer to --help', async () => {
+test('an unknown command fails (usage error: exit 2) with a pointer to --help', async () => {
   await assert.rejects(run(linkedBin, ['frobnicate']), (error: { code?: number; stderr?: string }) => {
-    assert.equal(error.code, 1);
+    assert.equal(error.code, 2);
     assert.match(error.stderr ?? '', /unknown command 'frobnicate'[\s\S]*isola --help/);
     return true;
   });

@@ -1,6 +1,8 @@
 // @isola/types: what an Isola function's code sees (SPEC §2, docs/functions.md, docs/bindings.md),
 // for authors to type their default export and their `Env`. Declarations only: functions import
-// them with `import type`, so nothing of this package ends up in a bundle.
+// them with `import type`, so nothing of this package ends up in a bundle. It also declares the
+// sandbox's one global beyond the Web APIs, `BindingError` (at the end), available once the
+// package is imported anywhere or listed in tsconfig's "types".
 //
 // The binding declarations are those of the runtime (worker-pool/src/runtime/bindings/types.ts),
 // and the handler arguments those of worker-pool/src/runtime/{execution-context,
@@ -24,11 +26,11 @@
  */
 export interface ExportedHandler<Env = unknown, QueueBody = unknown, Methods = unknown> {
   /** Serves the HTTP trigger. Anything but a Response is a FUNCTION_INVALID_RESPONSE (502). */
-  fetch?: (request: Request, env: Env, ctx: ExecutionContext) => Response | Promise<Response>;
+  fetch?: ExportedHandlerFetchHandler<Env>;
   /** Serves the manifest's `crons`. A return value JSON can express becomes the invocation's result. */
-  scheduled?: (controller: ScheduledController, env: Env, ctx: ExecutionContext) => unknown;
+  scheduled?: ExportedHandlerScheduledHandler<Env>;
   /** Serves the manifest's `queues`. A return value JSON can express becomes the invocation's result. */
-  queue?: (batch: MessageBatch<QueueBody>, env: Env, ctx: ExecutionContext) => unknown;
+  queue?: ExportedHandlerQueueHandler<Env, QueueBody>;
   /**
    * Every other function-valued property is an RPC method (the gRPC trigger, the RPC route, other
    * functions' service bindings): called with the call's JSON arguments, its return value goes
@@ -36,6 +38,19 @@ export interface ExportedHandler<Env = unknown, QueueBody = unknown, Methods = u
    */
   [method: string]: RpcMethod<Env, Methods> | undefined;
 }
+
+/**
+ * The `fetch` handler on its own (Cloudflare's name), for handlers written apart from the default
+ * export: `export const fetch: ExportedHandlerFetchHandler<Env> = async (request, env) => ...`.
+ * `request` is the standard Request: the sandbox adds nothing to it (no `cf`).
+ */
+export type ExportedHandlerFetchHandler<Env = unknown> = (request: Request, env: Env, ctx: ExecutionContext) => Response | Promise<Response>;
+
+/** The `scheduled` handler on its own (Cloudflare's name). */
+export type ExportedHandlerScheduledHandler<Env = unknown> = (controller: ScheduledController, env: Env, ctx: ExecutionContext) => unknown;
+
+/** The `queue` handler on its own (Cloudflare's name); `Body` is the type of `message.body`. */
+export type ExportedHandlerQueueHandler<Env = unknown, Body = unknown> = (batch: MessageBatch<Body>, env: Env, ctx: ExecutionContext) => unknown;
 
 /** An RPC method of the default export. Its arguments are JSON values, typed by the method itself. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any[]: each method declares its own parameters
@@ -123,6 +138,39 @@ export interface MessageBatch<Body = unknown> {
 /** A value that survives JSON unchanged: what state values, messages and RPC arguments may be. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue | undefined };
 
+/**
+ * What a binding method accepts for a value of type T: T itself when JSON carries it unchanged,
+ * else T with each part JSON cannot carry (a function or method, a bigint, a symbol, undefined
+ * outside an object, a Date) replaced by a message, which tsc's error then shows. Unlike
+ * JsonValue it takes objects typed by an `interface` (which have no index signature).
+ */
+export type JsonCompatible<T> = T extends JsonShape<T> ? T : JsonShape<T>;
+
+/** The arguments of an untyped service method, each checked as JsonCompatible. */
+export type JsonArguments<A extends readonly unknown[]> = { [I in keyof A]: JsonCompatible<A[I]> };
+
+/** T with what JSON cannot carry replaced by a message; JsonValue parts are left as they are. */
+export type JsonShape<T> = T extends JsonValue
+  ? T
+  : T extends (...args: never[]) => unknown
+    ? NotJson<'a function'>
+    : T extends bigint
+      ? NotJson<'a bigint (write it as a string)'>
+      : T extends symbol
+        ? NotJson<'a symbol'>
+        : T extends undefined
+          ? NotJson<'undefined (except as an object property, which is left out)'>
+          : T extends Date
+            ? NotJson<'a Date (use date.toISOString())'>
+            : T extends readonly unknown[]
+              ? { [I in keyof T]: JsonShape<T[I]> }
+              : T extends object
+                ? { [K in keyof T]: T[K] extends undefined ? T[K] : JsonShape<Exclude<T[K], undefined>> | Extract<T[K], undefined> }
+                : NotJson<'a value of unknown type (check its type first)'>;
+
+/** The message tsc shows where a value has a part JSON cannot carry. */
+export type NotJson<What extends string> = `${What} cannot cross a binding as JSON`;
+
 /** Why a binding call failed (BindingError.code). */
 export type BindingErrorCode =
   /** The etag given no longer matches the stored one (a concurrent write won): read again and retry. */
@@ -144,7 +192,7 @@ export type BindingErrorCode =
   /** The sidecar answered something this runtime does not understand. */
   | 'INTERNAL';
 
-/** What every binding method rejects with. It is not a global: check `error.name === 'BindingError'` and `error.code`. */
+/** What every binding method rejects with: `error instanceof BindingError`, then `error.code`. */
 export interface BindingError extends Error {
   readonly name: 'BindingError';
   readonly code: BindingErrorCode;
@@ -154,6 +202,12 @@ export interface BindingError extends Error {
   readonly operation: string;
   /** CALL_FAILED: the called function's error as its invocation reported it. */
   readonly remote?: { readonly code: string; readonly message: string; readonly invocationId?: string };
+}
+
+/** The class of BindingError, a global inside the sandbox (so `error instanceof BindingError` works). */
+export interface BindingErrorConstructor {
+  new (code: BindingErrorCode, message: string, binding: string, operation: string, remote?: BindingError['remote']): BindingError;
+  readonly prototype: BindingError;
 }
 
 /** One entry of StateBinding.getBulk(): `value` and `etag` are null for a key that holds nothing. */
@@ -178,7 +232,8 @@ export interface StateBinding {
   get<T = JsonValue>(key: string): Promise<T | null>;
   /** The value and its etag (for a conditional put or delete), or null when there is none. */
   getWithEtag<T = JsonValue>(key: string): Promise<{ value: T; etag: string } | null>;
-  put(key: string, value: JsonValue, options?: StatePutOptions): Promise<void>;
+  /** Stores `value` (anything JSON carries unchanged, see JsonCompatible) under `key`. */
+  put<T>(key: string, value: JsonCompatible<T>, options?: StatePutOptions): Promise<void>;
   /** Deleting a key that holds nothing succeeds. With an etag, only that version is deleted. */
   delete(key: string, options?: { etag?: string }): Promise<void>;
   /** One entry per key, in the order given. */
@@ -191,7 +246,7 @@ export interface PubSubBinding {
    * Publishes `data` as JSON (content type application/json). With another `contentType`, `data`
    * must be a string and is sent as it is.
    */
-  publish(data: JsonValue, options?: { contentType?: string }): Promise<void>;
+  publish<T>(data: JsonCompatible<T>, options?: { contentType?: string }): Promise<void>;
 }
 
 /** One configuration item. */
@@ -232,30 +287,43 @@ export interface SecretBinding {
 /** A method of a service binding: its arguments and result cross as JSON. */
 export type RemoteMethod<M> = M extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
 
+/** A method of a service binding typed without the called function: JSON arguments, an unknown result. */
+export type UntypedRemoteMethod = <A extends unknown[]>(...args: JsonArguments<A>) => Promise<unknown>;
+
 /**
  * `{ type: service, function }`: every property is a method that calls the function's RPC
  * method of that name (`env.PRICER.quote(1, 2)`). Give the called function's handler object as
- * `T` for typed methods (`ServiceBinding<typeof import('../pricer/src/index.js').default>`).
+ * `T` for typed methods (`ServiceBinding<typeof import('../pricer/src/index.js').default>`);
+ * without it every method takes JSON arguments and resolves to unknown.
  * `then`, `toJSON` and `constructor` are not methods (so `await env.PRICER` and
  * JSON.stringify(env) stay harmless).
  */
-export type ServiceBinding<T = Record<string, (...args: JsonValue[]) => unknown>> = {
+export type ServiceBinding<T = unknown> = unknown extends T ? UntypedServiceBinding : TypedServiceBinding<T>;
+
+/** A service binding typed by the called function's handler object T: its RPC methods, returning promises. */
+export type TypedServiceBinding<T> = {
   readonly [K in keyof T as K extends 'fetch' | 'scheduled' | 'queue' | 'then' | 'toJSON' | 'constructor' ? never : K]: RemoteMethod<T[K]>;
 };
 
+/** A service binding without the called function's type: any method, JSON arguments, an unknown result. */
+export interface UntypedServiceBinding {
+  readonly [method: string]: UntypedRemoteMethod;
+}
+
 /** Cloudflare's name for a service binding (without `fetch`: a service binding only reaches RPC methods). */
-export type Service<T = Record<string, (...args: JsonValue[]) => unknown>> = ServiceBinding<T>;
+export type Service<T = unknown> = ServiceBinding<T>;
 
 /** One message of QueueBinding.sendBatch(). */
-export interface QueueMessage {
-  body: JsonValue;
+export interface QueueMessage<Body = JsonValue> {
+  body: Body;
 }
 
 /** `{ type: queue, topic, pubsub? }`: a producer for a topic that queue() handlers consume. */
 export interface QueueBinding {
-  send(body: JsonValue): Promise<void>;
+  /** Sends `body` (anything JSON carries unchanged, see JsonCompatible) as one message. */
+  send<T>(body: JsonCompatible<T>): Promise<void>;
   /** Sends each message in order; stops at the first that fails (those before it were sent). */
-  sendBatch(messages: Iterable<QueueMessage>): Promise<void>;
+  sendBatch<M extends QueueMessage<unknown>>(messages: Iterable<M & QueueMessage<JsonCompatible<M['body']>>>): Promise<void>;
 }
 
 /** The object `env.<NAME>` holds, by binding type. */
@@ -270,3 +338,14 @@ export interface BindingsByType {
 }
 
 export type BindingType = keyof BindingsByType;
+
+// ---------------------------------------------------------------------------------------------
+// Globals of the sandbox that the Web libs ("WebWorker" or "DOM") do not declare
+
+type BindingErrorType = BindingError;
+
+declare global {
+  /** The class binding methods reject with: `if (error instanceof BindingError && error.code === 'ETAG_MISMATCH') ...`. */
+  var BindingError: BindingErrorConstructor;
+  type BindingError = BindingErrorType;
+}

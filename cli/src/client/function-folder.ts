@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { IsolaError } from '@isola/core';
@@ -13,17 +13,33 @@ const skippedDirectories = new Set(['node_modules', 'dist', '.git', '.isola', 't
 
 /** Reads `isola.yaml` and the function's sources (tests and build output left out). */
 export function readFunctionFolder(dir: string): FunctionFolder {
+  return { manifest: readManifestFile(dir), files: readSources(dir) };
+}
+
+/** The folder's `isola.yaml` as written (not validated: the platform lists every problem). */
+export function readManifestFile(dir: string): Record<string, unknown> {
   const manifestPath = join(dir, 'isola.yaml');
-  let text: string;
-  try {
-    text = readFileSync(manifestPath, 'utf8');
-  } catch {
+  if (!existsSync(manifestPath)) {
     throw new IsolaError('BAD_REQUEST', `no isola.yaml in ${dir}: run "isola init" there or pass the function's folder`);
   }
-  const manifest: unknown = parseYaml(text);
-  if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest)) {
-    throw new IsolaError('INVALID_MANIFEST', `${manifestPath} must hold a mapping (name:, main:, ...)`);
+  let manifest: unknown;
+  try {
+    manifest = parseYaml(readFileSync(manifestPath, 'utf8'));
+  } catch (error) {
+    throw new IsolaError('INVALID_MANIFEST', `${manifestPath} is not valid YAML: ${(error as Error).message}`, {
+      problems: [{ path: '', message: `not valid YAML: ${(error as Error).message.split('\n')[0] ?? ''}` }],
+    });
   }
+  if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest)) {
+    throw new IsolaError('INVALID_MANIFEST', `${manifestPath} must hold a mapping (name:, main:, ...)`, {
+      problems: [{ path: '', message: 'must be a mapping with at least name: and main:' }],
+    });
+  }
+  return manifest as Record<string, unknown>;
+}
+
+/** The folder's source files by relative path, `/`-separated: tests, dependencies and build output left out. */
+export function readSources(dir: string): Record<string, string> {
   const files: Record<string, string> = {};
   const walk = (current: string) => {
     for (const entry of readdirSync(current)) {
@@ -36,5 +52,5 @@ export function readFunctionFolder(dir: string): FunctionFolder {
     }
   };
   walk(dir);
-  return { manifest: manifest as Record<string, unknown>, files };
+  return files;
 }

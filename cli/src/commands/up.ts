@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { createLogger } from '@isola/core';
 import { IsolaClient } from '../client/api-client.js';
-import { readFunctionFolder } from '../client/function-folder.js';
+import { bundleFolder } from '../bundle/bundle-folder.js';
 import { configFromFlags, stopOnSignals, type PlatformFlags } from './signals.js';
 
 const examplesDir = fileURLToPath(new URL('../../../functions-examples', import.meta.url));
@@ -70,7 +70,8 @@ async function deployFolders(url: string, token: string, folders: string[]): Pro
   const client = new IsolaClient(url, token);
   for (const folder of folders) {
     try {
-      const { manifest, files } = readFunctionFolder(folder);
+      // Bundled here as `isola deploy` does, so that examples with npm dependencies deploy too.
+      const { manifest, files } = await bundleFolder(folder);
       const deployed = await client.deploy(manifest, files);
       console.log(`Deployed ${deployed.name} v${deployed.version}: ${url}/fn/${deployed.name}/`);
     } catch (error) {

@@ -2,7 +2,9 @@
 // calls. Bundled into one IIFE script (scripts/build-runtime.mjs) that every pool isolate runs
 // before user code. It uses no Node APIs: there are none in an isolate.
 import { deliverConfigUpdate } from './bindings/config.js';
+import { BindingError } from './bindings/binding-error.js';
 import { completeSidecarCall } from './bindings/sidecar-call.js';
+import type { BindingErrorConstructor } from './bindings/types.js';
 import { dispatch, start, warmup } from './dispatch.js';
 import { dispatchEvent, startEvent } from './event-dispatch.js';
 import { collect } from './fast-path.js';
@@ -98,6 +100,9 @@ for (const [name, webFunction] of Object.entries(webFunctions)) {
   Object.defineProperty(webFunction, 'name', { value: name, configurable: true });
   defineGlobal(name, webFunction);
 }
+// Not a Web API: the class binding methods reject with, for `error instanceof BindingError`.
+Object.defineProperty(BindingError, 'name', { value: 'BindingError', configurable: true });
+defineGlobal('BindingError', BindingError satisfies BindingErrorConstructor);
 defineGlobal('console', createConsole(writeLog));
 defineGlobal('crypto', createCrypto());
 

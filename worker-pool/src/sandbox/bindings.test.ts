@@ -177,6 +177,33 @@ describe('state', () => {
     assert.equal(deletion?.headers['if-match'], answer.etag as never);
   });
 
+  test('BindingError is a global class: rejections are instances of it, and replacing the global does not change them', async () => {
+    const answer = await run(
+      `const Original = BindingError;
+       await env.CART.put('k', 1);
+       const { etag } = await env.CART.getWithEtag('k');
+       await env.CART.put('k', 2);
+       const stale = await env.CART.put('k', 3, { etag }).catch((error) => error);
+       const made = new BindingError('NOT_FOUND', 'made by the function', 'CART', 'get');
+       globalThis.BindingError = class BindingError extends Error {};
+       const later = await env.CART.put('k', 4, { etag }).catch((error) => error);
+       return Response.json({
+         type: typeof Original, name: Original.name, enumerable: Object.keys(globalThis).includes('BindingError'),
+         stale: [stale instanceof Original, stale instanceof Error, stale.code, Object.prototype.toString.call(stale)],
+         made: [made instanceof Original, made.name, made.code, made.binding, made.operation, made.message],
+         later: [later instanceof Original, later instanceof globalThis.BindingError, later.code],
+       });`,
+    );
+    assert.deepEqual(answer, {
+      type: 'function',
+      name: 'BindingError',
+      enumerable: false,
+      stale: [true, true, 'ETAG_MISMATCH', '[object Error]'],
+      made: [true, 'BindingError', 'NOT_FOUND', 'CART', 'get', 'made by the function'],
+      later: [true, false, 'ETAG_MISMATCH'],
+    });
+  });
+
   test('values JSON cannot carry are refused with a TypeError that says where, before anything is sent', async () => {
     const answer = await run(
       `const attempt = async (fn) => { try { await fn(); return 'sent'; } catch (error) { return error.name + ': ' + error.message; } };

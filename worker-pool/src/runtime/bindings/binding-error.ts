@@ -1,6 +1,7 @@
-// The one error binding methods reject with, built from the host's plain failure result. A class
-// (not exposed as a global: authors check `error.name === 'BindingError'` and `error.code`) so
-// that stacks, `instanceof Error` and console formatting work as for any error.
+// The one error binding methods reject with, built from the host's plain failure result. A class,
+// so that stacks, `instanceof Error` and console formatting work as for any error; it is also a
+// global (index.ts) so that authors can write `error instanceof BindingError`. The runtime keeps
+// its own reference: replacing the global changes nothing about what binding methods throw.
 import type { BindingErrorCode, BindingError as BindingErrorShape } from './types.js';
 
 export class BindingError extends Error implements BindingErrorShape {

@@ -3,13 +3,13 @@
 import { callName, optionsArg, stringArg } from './arguments.js';
 import { jsonOf } from './json-value.js';
 import { callBinding, jsonArray, plainJson } from './sidecar-call.js';
-import type { JsonValue, PubSubBinding, QueueBinding, QueueMessage } from './types.js';
+import type { PubSubBinding, QueueBinding, QueueMessage } from './types.js';
 
 const JSON_CONTENT_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/i;
 
 export function pubSubBinding(name: string): PubSubBinding {
   return {
-    async publish(data: JsonValue, options?: { contentType?: string }) {
+    async publish(data: unknown, options?: { contentType?: string }) {
       const what = callName(name, 'publish');
       const contentType = optionsArg(options, `${what}: options`)['contentType'];
       if (contentType === undefined) {
@@ -29,10 +29,10 @@ export function pubSubBinding(name: string): PubSubBinding {
 
 export function queueBinding(name: string): QueueBinding {
   return {
-    async send(body: JsonValue) {
+    async send(body: unknown) {
       await callBinding(name, 'send', jsonArray([jsonOf(body, `${callName(name, 'send')}: the body`)]));
     },
-    async sendBatch(messages: Iterable<QueueMessage>) {
+    async sendBatch(messages: Iterable<QueueMessage<unknown>>) {
       const what = callName(name, 'sendBatch');
       if (typeof messages !== 'object' || messages === null || typeof (messages as Partial<Iterable<unknown>>)[Symbol.iterator] !== 'function') {
         throw new TypeError(`${what}: messages must be an array (or other iterable) of { body } objects`);
@@ -41,7 +41,7 @@ export function queueBinding(name: string): QueueBinding {
       for (const message of messages as Iterable<unknown>) {
         const index = bodies.length;
         if (typeof message !== 'object' || message === null || !('body' in message)) throw new TypeError(`${what}: messages[${index}] must be an object with a body`);
-        bodies[index] = jsonOf((message as QueueMessage).body, `${what}: messages[${index}].body`);
+        bodies[index] = jsonOf((message as QueueMessage<unknown>).body, `${what}: messages[${index}].body`);
       }
       if (bodies.length > 0) await callBinding(name, 'sendBatch', jsonArray([jsonArray(bodies)]));
     },

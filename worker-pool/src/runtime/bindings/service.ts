@@ -6,7 +6,7 @@
 import { callName } from './arguments.js';
 import { jsonOf } from './json-value.js';
 import { callBinding, jsonArray } from './sidecar-call.js';
-import type { JsonValue, ServiceBinding } from './types.js';
+import type { ServiceBinding } from './types.js';
 
 const NOT_METHODS: readonly string[] = ['then', 'toJSON', 'constructor'];
 const ProxyConstructor = Proxy;
@@ -15,7 +15,7 @@ const objectCreate = Object.create;
 
 export function serviceBinding(name: string): ServiceBinding {
   const call = (method: string) =>
-    async function (...args: JsonValue[]): Promise<unknown> {
+    async function (...args: unknown[]): Promise<unknown> {
       const parts: string[] = [];
       for (let index = 0; index < args.length; index += 1) parts[index] = jsonOf(args[index], `${callName(name, method)}: argument ${index + 1}`);
       return callBinding(name, method, jsonArray(parts));

@@ -3,7 +3,7 @@
 import { callName, optionsArg, secondsArg, stringArg } from './arguments.js';
 import { jsonOf } from './json-value.js';
 import { callBinding, jsonArray, plainJson } from './sidecar-call.js';
-import type { JsonValue, StateBinding, StateEntry, StatePutOptions } from './types.js';
+import type { StateBinding, StateEntry, StatePutOptions } from './types.js';
 
 const isArray = Array.isArray;
 
@@ -22,7 +22,7 @@ export function stateBinding(name: string): StateBinding {
     async getWithEtag<T>(stateKey: string) {
       return (await callBinding(name, 'getWithEtag', jsonArray([key('getWithEtag', stateKey)]))) as { value: T; etag: string } | null;
     },
-    async put(stateKey: string, value: JsonValue, options?: StatePutOptions) {
+    async put(stateKey: string, value: unknown, options?: StatePutOptions) {
       const what = callName(name, 'put');
       const keyJson = key('put', stateKey);
       const valueJson = jsonOf(value, `${what}: the value`);

@@ -5,6 +5,39 @@
 /** A value that survives JSON unchanged: what state values, messages and RPC arguments may be. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue | undefined };
 
+/**
+ * What a binding method accepts for a value of type T: T itself when JSON carries it unchanged,
+ * else T with each part JSON cannot carry (a function or method, a bigint, a symbol, undefined
+ * outside an object, a Date) replaced by a message, which tsc's error then shows. Unlike
+ * JsonValue it takes objects typed by an `interface` (which have no index signature).
+ */
+export type JsonCompatible<T> = T extends JsonShape<T> ? T : JsonShape<T>;
+
+/** The arguments of an untyped service method, each checked as JsonCompatible. */
+export type JsonArguments<A extends readonly unknown[]> = { [I in keyof A]: JsonCompatible<A[I]> };
+
+/** T with what JSON cannot carry replaced by a message; JsonValue parts are left as they are. */
+export type JsonShape<T> = T extends JsonValue
+  ? T
+  : T extends (...args: never[]) => unknown
+    ? NotJson<'a function'>
+    : T extends bigint
+      ? NotJson<'a bigint (write it as a string)'>
+      : T extends symbol
+        ? NotJson<'a symbol'>
+        : T extends undefined
+          ? NotJson<'undefined (except as an object property, which is left out)'>
+          : T extends Date
+            ? NotJson<'a Date (use date.toISOString())'>
+            : T extends readonly unknown[]
+              ? { [I in keyof T]: JsonShape<T[I]> }
+              : T extends object
+                ? { [K in keyof T]: T[K] extends undefined ? T[K] : JsonShape<Exclude<T[K], undefined>> | Extract<T[K], undefined> }
+                : NotJson<'a value of unknown type (check its type first)'>;
+
+/** The message tsc shows where a value has a part JSON cannot carry. */
+export type NotJson<What extends string> = `${What} cannot cross a binding as JSON`;
+
 /** Why a binding call failed (BindingError.code). */
 export type BindingErrorCode =
   /** The etag given no longer matches the stored one (a concurrent write won): read again and retry. */
@@ -26,7 +59,7 @@ export type BindingErrorCode =
   /** The sidecar answered something this runtime does not understand. */
   | 'INTERNAL';
 
-/** What every binding method rejects with. Check `error.name === 'BindingError'` and `error.code`. */
+/** What every binding method rejects with: `error instanceof BindingError`, then `error.code`. */
 export interface BindingError extends Error {
   readonly name: 'BindingError';
   readonly code: BindingErrorCode;
@@ -36,6 +69,12 @@ export interface BindingError extends Error {
   readonly operation: string;
   /** CALL_FAILED: the called function's error as its invocation reported it. */
   readonly remote?: { readonly code: string; readonly message: string; readonly invocationId?: string };
+}
+
+/** The class of BindingError, a global inside the sandbox (so `error instanceof BindingError` works). */
+export interface BindingErrorConstructor {
+  new (code: BindingErrorCode, message: string, binding: string, operation: string, remote?: BindingError['remote']): BindingError;
+  readonly prototype: BindingError;
 }
 
 /** One entry of StateBinding.getBulk(): `value` and `etag` are null for a key that holds nothing. */
@@ -60,7 +99,8 @@ export interface StateBinding {
   get<T = JsonValue>(key: string): Promise<T | null>;
   /** The value and its etag (for a conditional put or delete), or null when there is none. */
   getWithEtag<T = JsonValue>(key: string): Promise<{ value: T; etag: string } | null>;
-  put(key: string, value: JsonValue, options?: StatePutOptions): Promise<void>;
+  /** Stores `value` (anything JSON carries unchanged, see JsonCompatible) under `key`. */
+  put<T>(key: string, value: JsonCompatible<T>, options?: StatePutOptions): Promise<void>;
   /** Deleting a key that holds nothing succeeds. With an etag, only that version is deleted. */
   delete(key: string, options?: { etag?: string }): Promise<void>;
   /** One entry per key, in the order given. */
@@ -73,7 +113,7 @@ export interface PubSubBinding {
    * Publishes `data` as JSON (content type application/json). With another `contentType`, `data`
    * must be a string and is sent as it is.
    */
-  publish(data: JsonValue, options?: { contentType?: string }): Promise<void>;
+  publish<T>(data: JsonCompatible<T>, options?: { contentType?: string }): Promise<void>;
 }
 
 /** One configuration item. */
@@ -114,26 +154,39 @@ export interface SecretBinding {
 /** A method of a service binding: its arguments and result cross as JSON. */
 export type RemoteMethod<M> = M extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
 
+/** A method of a service binding typed without the called function: JSON arguments, an unknown result. */
+export type UntypedRemoteMethod = <A extends unknown[]>(...args: JsonArguments<A>) => Promise<unknown>;
+
 /**
  * `{ type: service, function }`: every property is a method that calls the function's RPC
  * method of that name (`env.PRICER.quote(1, 2)`). Give the called function's handler object as
- * `T` for typed methods. `then`, `toJSON` and `constructor` are not methods (so `await env.PRICER`
- * and JSON.stringify(env) stay harmless).
+ * `T` for typed methods; without it every method takes JSON arguments and resolves to unknown.
+ * `then`, `toJSON` and `constructor` are not methods (so `await env.PRICER` and
+ * JSON.stringify(env) stay harmless).
  */
-export type ServiceBinding<T = Record<string, (...args: JsonValue[]) => unknown>> = {
+export type ServiceBinding<T = unknown> = unknown extends T ? UntypedServiceBinding : TypedServiceBinding<T>;
+
+/** A service binding typed by the called function's handler object T: its RPC methods, returning promises. */
+export type TypedServiceBinding<T> = {
   readonly [K in keyof T as K extends 'fetch' | 'scheduled' | 'queue' | 'then' | 'toJSON' | 'constructor' ? never : K]: RemoteMethod<T[K]>;
 };
 
+/** A service binding without the called function's type: any method, JSON arguments, an unknown result. */
+export interface UntypedServiceBinding {
+  readonly [method: string]: UntypedRemoteMethod;
+}
+
 /** One message of QueueBinding.sendBatch(). */
-export interface QueueMessage {
-  body: JsonValue;
+export interface QueueMessage<Body = JsonValue> {
+  body: Body;
 }
 
 /** `{ type: queue, topic, pubsub? }`: a producer for a topic that queue() handlers consume. */
 export interface QueueBinding {
-  send(body: JsonValue): Promise<void>;
+  /** Sends `body` (anything JSON carries unchanged, see JsonCompatible) as one message. */
+  send<T>(body: JsonCompatible<T>): Promise<void>;
   /** Sends each message in order; stops at the first that fails (those before it were sent). */
-  sendBatch(messages: Iterable<QueueMessage>): Promise<void>;
+  sendBatch<M extends QueueMessage<unknown>>(messages: Iterable<M & QueueMessage<JsonCompatible<M['body']>>>): Promise<void>;
 }
 
 /** The object `env.<NAME>` holds, by binding type. */
