@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { IsolaError, nextCronTicks, normalizeCron } from '@isola/core';
+import { CliError, platformErrorMessage, UsageError } from './cli-errors.js';
 
 interface DevFlags {
   port: string;
@@ -39,13 +40,12 @@ export function registerDevCommand(program: Command): void {
 
 async function dev(dir: string, flags: DevFlags): Promise<void> {
   const folder = resolve(dir);
-  if (!existsSync(join(folder, 'isola.yaml'))) throw new IsolaError('BAD_REQUEST', `no isola.yaml in ${folder}: pass a function folder, or create one with "isola init"`);
   const port = Number(flags.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new IsolaError('BAD_REQUEST', `--port must be a port number (0 to 65535), not ${JSON.stringify(flags.port)}`);
-  const [{ DevSession }, { DevServer, devRoutes }, { describeBuildError }, { paletteFor, formatInvocation }, { defaultStateFile }] = await Promise.all([
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError(`--port must be a port number (0 to 65535), not ${JSON.stringify(flags.port)}`, 'isola dev');
+  if (!existsSync(join(folder, 'isola.yaml'))) throw new CliError(`no isola.yaml in ${folder}: pass a function folder, or create one with "isola init"`);
+  const [{ DevSession }, { DevServer, devRoutes }, { paletteFor, formatInvocation }, { defaultStateFile }] = await Promise.all([
     import('../local/dev-session.js'),
     import('../local/dev-server.js'),
-    import('../local/function-build.js'),
     import('../local/terminal-format.js'),
     import('../local/state-file.js'),
   ]);
@@ -63,10 +63,11 @@ async function dev(dir: string, flags: DevFlags): Promise<void> {
         info: (message) => console.log(palette.cyan(message)),
         warn: (message) => console.log(palette.yellow(`warning: ${message}`)),
         error: (message) => console.error(palette.red(message)),
+        reloadFailed: (fn, serving, error) => console.error(palette.red(`${fn}: the change does not build; still serving v${serving}. ${describe(error)}`)),
       },
     });
   } catch (error) {
-    if (error instanceof IsolaError) throw new IsolaError(error.code, `${describeBuildError(error)}\nFix it and run isola dev again.`);
+    if (error instanceof IsolaError) throw new CliError(`${describe(error)}\nFix it and run isola dev again.`);
     throw error;
   }
   let server;
@@ -120,4 +121,10 @@ async function dev(dir: string, flags: DevFlags): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/** A build failure (or another error) as the other commands word it: every problem on its own line. */
+function describe(error: unknown): string {
+  if (error instanceof IsolaError) return platformErrorMessage(error, undefined);
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { IsolaError } from '@isola/core';
+import { CliError } from './cli-errors.js';
 
 interface TestFlags {
   testNamePattern?: string;
@@ -32,15 +33,17 @@ export function registerTestCommand(program: Command): void {
 
 async function test(dir: string, flags: TestFlags): Promise<void> {
   const folder = resolve(dir);
-  if (!existsSync(join(folder, 'isola.yaml'))) throw new IsolaError('BAD_REQUEST', `no isola.yaml in ${folder}: pass a function folder, or create one with "isola init"`);
+  if (!existsSync(join(folder, 'isola.yaml'))) throw new CliError(`no isola.yaml in ${folder}: pass a function folder, or create one with "isola init"`);
   const { compileTests, compiledTestsDir, findTests, runTests } = await import('../local/test-runner.js');
   const tests = findTests(folder);
   if (tests.length === 0) {
-    throw new IsolaError('BAD_REQUEST', `no tests in ${folder}: add files named *.test.ts or *.test.js (e.g. test/index.test.ts importing loadFunction from "@isola/cli/local")`);
+    throw new CliError(`no tests in ${folder}: add files named *.test.ts or *.test.js (e.g. test/index.test.ts importing loadFunction from "@isola/cli/local")`);
   }
   const typescript = tests.some((file) => /\.m?ts$/.test(file));
   console.log(`Running ${tests.length} test file${tests.length === 1 ? '' : 's'} of ${folder}: ${tests.map((file) => relative(folder, file)).join(', ')}${typescript ? ` (TypeScript compiled into ${compiledTestsDir}/)` : ''}`);
-  const files = await compileTests(folder, tests);
+  const files = await compileTests(folder, tests).catch((error: unknown) => {
+    throw error instanceof IsolaError ? new CliError(error.message) : error;
+  });
   const options = { ...(flags.testNamePattern === undefined ? {} : { namePattern: flags.testNamePattern }), ...(flags.reporter === undefined ? {} : { reporter: flags.reporter }) };
   process.exitCode = await runTests(folder, files, options);
 }

@@ -3,7 +3,6 @@
 // the last good version running), their crons firing, and the state optionally saved to a file.
 import { backoffDelayMs, type CronSpec } from '@isola/core';
 import { MemoryBackends } from '@isola/sidecar';
-import { describeBuildError, type FolderBundler } from './function-build.js';
 import { FolderWatcher } from './folder-watcher.js';
 import { LocalCrons } from './local-crons.js';
 import { LocalFunction, type InvocationReport } from './local-function.js';
@@ -16,6 +15,8 @@ export interface DevOutput {
   info(message: string): void;
   warn(message: string): void;
   error(message: string): void;
+  /** A change to a function's folder does not build (an IsolaError listing the problems, mostly); `serving` still runs. */
+  reloadFailed(fn: string, serving: number, error: unknown): void;
 }
 
 export interface DevSessionOptions {
@@ -25,7 +26,6 @@ export interface DevSessionOptions {
   /** The file state is saved to; undefined: state lives in memory only. */
   persistFile?: string;
   output: DevOutput;
-  bundler?: FolderBundler;
 }
 
 export class DevSession {
@@ -51,9 +51,8 @@ export class DevSession {
     const stateFile = options.persistFile === undefined ? null : StateFile.open(options.persistFile, memory, (message) => output.error(message));
     const platform = await LocalPlatform.start({ memory, warn: (message) => output.warn(message) });
     try {
-      const functionOptions = options.bundler === undefined ? {} : { bundler: options.bundler };
       const functions: LocalFunction[] = [];
-      for (const folder of [...(options.services ?? []), options.folder]) functions.push(await LocalFunction.load(platform, folder, functionOptions));
+      for (const folder of [...(options.services ?? []), options.folder]) functions.push(await LocalFunction.load(platform, folder));
       const session = new DevSession(platform, functions.at(-1) as LocalFunction, functions, stateFile, output);
       platform.onInvocation((report) => output.invocation(report));
       for (const fn of functions) session.follow(fn);
@@ -126,7 +125,7 @@ export class DevSession {
       const changed = paths.length === 0 ? '' : ` (${paths.join(', ')} changed)`;
       this.output.info(`Reloaded ${fn.name} v${version.version} in ${Math.round(performance.now() - started)} ms${changed}`);
     } catch (error) {
-      if (!this.closed) this.output.error(`${fn.name}: the change does not build; still serving v${previous}. ${describeBuildError(error)}`);
+      if (!this.closed) this.output.reloadFailed(fn.name, previous, error);
     } finally {
       this.reloading.delete(fn);
       if (state.again !== null && !this.closed) void this.reload(fn, state.again);

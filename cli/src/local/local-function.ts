@@ -15,7 +15,7 @@ import {
   type ScheduledEventPayload,
 } from '@isola/core';
 import { devVarsFile, readDevVars } from './dev-vars.js';
-import { buildFunctionFolder, type FolderBundler, type FunctionBuild } from './function-build.js';
+import { buildFunctionFolder, type FunctionBuild } from './function-build.js';
 import type { LocalPlatform } from './local-platform.js';
 
 export interface LocalFunctionOptions {
@@ -23,7 +23,6 @@ export interface LocalFunctionOptions {
   vars?: Record<string, string>;
   /** The function's secrets; default: read from the folder's .dev.vars on each load. */
   secrets?: Record<string, string>;
-  bundler?: FolderBundler;
 }
 
 /** What one invocation did, for whoever watches (isola dev's output, the testing helper's logs). */
@@ -163,7 +162,7 @@ export class LocalFunction {
     built?: FunctionBuild,
     current?: FunctionVersionWithCode,
   ): Promise<{ version: FunctionVersionWithCode; missingSecrets: string[] }> {
-    const build = built ?? (await buildFunctionFolder(folder, options.bundler));
+    const build = built ?? (await buildFunctionFolder(folder));
     const manifest: Manifest = options.vars === undefined ? build.manifest : { ...build.manifest, vars: { ...build.manifest.vars, ...options.vars } };
     const secrets = options.secrets ?? readDevVars(folder);
     const missingSecrets = manifest.secrets.filter((key) => !Object.hasOwn(secrets, key));

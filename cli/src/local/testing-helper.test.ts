@@ -2,7 +2,7 @@
 // called in the real sandbox (a forked worker with isolated-vm), bindings through a real sidecar
 // whose components are in memory. REDIS_URL points nowhere: nothing may use it.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -182,6 +182,25 @@ describe('loadFunction: limits and broken folders', () => {
       assert.equal(await fn.rpc('ping'), 'pong');
     } finally {
       await fn.close();
+    }
+  });
+
+  it('bundles npm packages from the folder\'s node_modules, as isola deploy does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'isola-npm-'));
+    try {
+      mkdirSync(join(dir, 'node_modules', 'shout'), { recursive: true });
+      writeFileSync(join(dir, 'node_modules', 'shout', 'package.json'), JSON.stringify({ name: 'shout', version: '1.0.0', type: 'module', main: 'index.js' }));
+      writeFileSync(join(dir, 'node_modules', 'shout', 'index.js'), 'export const shout = (text) => `${text.toUpperCase()}!`;\n');
+      writeFileSync(join(dir, 'isola.yaml'), 'name: shouter\nmain: index.ts\n');
+      writeFileSync(join(dir, 'index.ts'), "import { shout } from 'shout';\nexport default { fetch: (): Response => new Response(shout('hello')) };\n");
+      const fn = await loadFunction(dir);
+      try {
+        assert.equal(await (await fn.fetch('/')).text(), 'HELLO!');
+      } finally {
+        await fn.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

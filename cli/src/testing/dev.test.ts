@@ -149,10 +149,10 @@ describe('isola dev', () => {
     assert.deepEqual(await (await fetch(`${dev.url}/cart?id=9`)).json(), { items: ['tea', 'milk'] }, 'state is kept across reloads');
 
     writeFileSync(source, `${original}\nexport const broken = ;\n`);
-    await dev.waitFor(/cart-api: the change does not build; still serving v2\. bundling failed:\n {2}src\/index\.ts:\d+:\d+: /);
+    await dev.waitFor(/cart-api: the change does not build; still serving v2\. bundling failed, 1 problem:\n {2}src\/index\.ts:\d+:\d+: /);
     assert.equal(await greeting(), 'hello, edited');
     writeFileSync(join(cart, 'isola.yaml'), readFileSync(join(cart, 'isola.yaml'), 'utf8').replace('name: cart-api', 'name: Cart API'));
-    await dev.waitFor(/still serving v2\. isola\.yaml is invalid:\n {2}name: must be a DNS label/);
+    await dev.waitFor(/still serving v2\. invalid manifest \(isola\.yaml\), 1 problem:\n {2}name: must be a DNS label/);
     assert.equal(await greeting(), 'hello, edited');
   });
 
@@ -183,15 +183,18 @@ describe('isola dev refusals', () => {
     writeFileSync(join(folder, 'isola.yaml'), 'name: Bad Name\nmain: src/index.ts\nlimits: { timeoutMs: 1 }\n');
     const result = spawnSync(process.execPath, ['--no-node-snapshot', bin, 'dev', '--port', '0', folder], { env: withoutRedis(), encoding: 'utf8' });
     assert.equal(result.status, 1);
-    assert.match(result.stderr, /isola\.yaml is invalid:\n {2}name: must be a DNS label.*\n {2}limits\.timeoutMs: /);
+    assert.match(result.stderr, /invalid manifest \(isola\.yaml\), 2 problems:\n {2}name: must be a DNS label.*\n {2}limits\.timeoutMs: /);
     assert.match(result.stderr, /Fix it and run isola dev again\./);
   });
 
-  it('says what to do without isola.yaml, and documents itself', () => {
+  it('says what to do without isola.yaml, refuses a bad port as a usage error, and documents itself', () => {
     const empty = mkdtempSync(join(work, 'empty-'));
     const result = spawnSync(process.execPath, ['--no-node-snapshot', bin, 'dev', empty], { env: withoutRedis(), encoding: 'utf8' });
     assert.equal(result.status, 1);
     assert.match(result.stderr, /no isola\.yaml in .*: pass a function folder, or create one with "isola init"/);
+    const badPort = spawnSync(process.execPath, ['--no-node-snapshot', bin, 'dev', empty, '--port', 'eighty'], { env: withoutRedis(), encoding: 'utf8' });
+    assert.equal(badPort.status, 2);
+    assert.match(badPort.stderr, /--port must be a port number \(0 to 65535\), not "eighty"\n\(run "isola dev --help"/);
     const help = spawnSync(process.execPath, [bin, 'dev', '--help'], { encoding: 'utf8' });
     assert.match(help.stdout, /--persist \[file\]/);
     assert.match(help.stdout, /Examples:\n {2}isola dev /);
