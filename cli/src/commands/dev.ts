@@ -13,13 +13,13 @@ interface DevFlags {
 
 const examples = `
 Examples:
-  isola dev                          run the function in this folder on http://127.0.0.1:8787
-  isola dev ./cart-api --port 0      any free port (the URL is printed)
-  isola dev --persist                keep state in .isola/dev-state.json across restarts
-  isola dev ./shop --with ../pricer  also run pricer, the function shop's service binding calls
-  curl -X POST http://127.0.0.1:8787/__isola/scheduled            run the first cron now
-  curl -X POST http://127.0.0.1:8787/__isola/queue/orders -d '{"id":1}'  deliver a message
-  curl -X POST http://127.0.0.1:8787/__isola/rpc/add -d '[2,3]'   call an RPC method
+  isola dev                                 # the function in this folder on http://127.0.0.1:8787
+  isola dev ./cart-api --port 0             # any free port (the URL is printed)
+  isola dev --persist                       # keep state in .isola/dev-state.json across restarts
+  isola dev ./shop --with ../pricer         # also run pricer, which shop's service binding calls
+  curl -X POST localhost:8787/__isola/scheduled                # run the first cron now
+  curl -X POST localhost:8787/__isola/queue/orders -d '{"id":1}'  # deliver a message
+  curl -X POST localhost:8787/__isola/rpc/add -d '[2,3]'        # call an RPC method
 
 The function runs in the same sandbox as on the platform (isolated-vm, the same Web APIs and
 limits); its bindings use in-memory components; secrets come from .dev.vars (KEY=value lines)

@@ -11,9 +11,10 @@ interface TestFlags {
 
 const examples = `
 Examples:
-  isola test                          run the tests of the function in this folder
-  isola test ./cart-api               run another folder's tests
-  isola test -n "adds an item"        only tests whose name matches
+  isola test                        # the tests of the function in this folder
+  isola test ./cart-api             # another folder's tests
+  isola test -n "adds an item"      # only tests whose name matches
+  isola test --reporter dot         # one character per test
 
 Test files are *.test.ts, *.test.js (.mts, .mjs) anywhere in the folder (test/ included; not
 node_modules). TypeScript tests are compiled into .isola/test/ first. They import the testing
