@@ -1,8 +1,10 @@
 import { Command } from 'commander';
 import { describeError } from './commands/cli-errors.js';
+import { registerDevCommand } from './commands/dev.js';
 import { registerPlatformCommands } from './commands/platform-commands.js';
 import { registerInitCommand } from './commands/init.js';
 import { registerRoleCommands } from './commands/roles.js';
+import { registerTestCommand } from './commands/test.js';
 import { registerTypesCommand } from './commands/types.js';
 import { registerUpCommand } from './commands/up.js';
 
@@ -17,6 +19,8 @@ registerRoleCommands(program);
 registerPlatformCommands(program);
 registerInitCommand(program);
 registerTypesCommand(program);
+registerDevCommand(program);
+registerTestCommand(program);
 
 try {
   await program.parseAsync(process.argv);

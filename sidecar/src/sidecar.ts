@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { FunctionStore, TokenStore, TokenVerifier, type Config, type Logger } from '@isola/core';
+import { FunctionStore, TokenStore, TokenVerifier, type Config, type Logger, type SecretStore } from '@isola/core';
 import { registerConfigurationApi } from './api/configuration-api.js';
 import { installErrorHandling } from './api/error-handling.js';
 import { registerInvokeApi } from './api/invoke-api.js';
@@ -13,6 +13,7 @@ import { registerStateApi } from './api/state-api.js';
 import { CallerAuth } from './auth/caller-auth.js';
 import { defaultComponents, loadComponentsDir, type ComponentDefinition } from './components/component-files.js';
 import { Components } from './components/components.js';
+import { MemoryBackends } from './components/memory-backends.js';
 import { RedisConnections } from './components/redis-connections.js';
 import { SidecarMetrics } from './governance/sidecar-metrics.js';
 import { GatewayClient } from './invoke/gateway-client.js';
@@ -21,8 +22,13 @@ export interface SidecarOptions {
   /** sidecarHost, sidecarPort (0: any free port), maxBodyBytes, asyncMaxBodyBytes. */
   config: Config;
   logger: Logger;
-  /** The platform's Redis (function manifests, tokens, topics; the default components' server). */
-  redisUrl: string;
+  /**
+   * The platform's Redis (function manifests, tokens, topics; the default components' server).
+   * Undefined: the sidecar runs without Redis (isola dev, the testing helper): `functions` says
+   * what each calling version binds, only the admin token is taken from outside callers, and
+   * the components must need no Redis (in-memory ones, files).
+   */
+  redisUrl?: string | undefined;
   /** The platform's secret key: the internal credential, and the platform's secret store. */
   secretKey: Buffer;
   adminToken: string;
@@ -36,6 +42,12 @@ export interface SidecarOptions {
   appUrl?: string | undefined;
   /** The id `GET /v1.0/metadata` answers. Default "isola". */
   appId?: string;
+  /** Where calling function versions' manifests are read; default the platform's function store (Redis). */
+  functions?: Pick<FunctionStore, 'getVersion'>;
+  /** The data of the in-memory components, kept by the host (see MemoryBackends); default the sidecar's own. */
+  memory?: MemoryBackends;
+  /** Where secretstores.isola reads functions' secrets; default the platform's secret store (Redis). */
+  functionSecrets?: Pick<SecretStore, 'values'>;
 }
 
 export interface Sidecar {
@@ -56,21 +68,20 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const definitions = options.components ?? (options.componentsDir === undefined ? defaultComponents() : loadComponentsDir(options.componentsDir));
   const metrics = new SidecarMetrics();
   const connections = new RedisConnections(options.redisUrl, logger);
-  const platform = new Redis(options.redisUrl, { maxRetriesPerRequest: 1 });
-  const subscriber = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
-  for (const redis of [platform, subscriber]) redis.on('error', () => undefined); // reported by the component connections
-  const cleanup: (() => Promise<unknown>)[] = [
-    async () => platform.quit().catch(() => platform.disconnect()),
-    async () => subscriber.quit().catch(() => subscriber.disconnect()),
-    () => connections.close(),
-  ];
+  const cleanup: (() => Promise<unknown>)[] = [() => connections.close()];
   try {
-    const components = await Components.start(definitions, { connections, logger, secretKey: options.secretKey, metrics });
+    const platform = platformLinks(options, cleanup);
+    const components = await Components.start(definitions, {
+      connections,
+      logger,
+      secretKey: options.secretKey,
+      metrics,
+      memory: options.memory ?? new MemoryBackends(),
+      functionSecrets: options.functionSecrets,
+    });
     cleanup.unshift(() => components.close());
-    const auth = new CallerAuth(options.secretKey, new TokenVerifier(options.adminToken, new TokenStore(platform), 'use an admin token: ISOLA_ADMIN_TOKEN or one from POST /api/v1/tokens'), new FunctionStore(platform));
-    const unsubscribe = await FunctionStore.subscribe(subscriber, (event) => auth.onEvent(event));
-    subscriber.on('ready', () => auth.clear());
-    cleanup.unshift(unsubscribe);
+    const auth = new CallerAuth(options.secretKey, new TokenVerifier(options.adminToken, platform.tokens, 'use an admin token: ISOLA_ADMIN_TOKEN or one from POST /api/v1/tokens'), platform.functions);
+    cleanup.unshift(await platform.follow(auth));
     const gateway = new GatewayClient(options.gatewayUrl, options.secretKey);
     cleanup.unshift(() => gateway.close());
 
@@ -127,4 +138,35 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     for (const step of cleanup) await step().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * What the sidecar reads from the platform: API tokens and function manifests, kept fresh by
+ * the platform's events (Redis). Without Redis, manifests come from `options.functions` and only
+ * the admin token is known. Pushes its own closing onto `cleanup`.
+ */
+function platformLinks(
+  options: SidecarOptions,
+  cleanup: (() => Promise<unknown>)[],
+): { tokens: Pick<TokenStore, 'verify'>; functions: Pick<FunctionStore, 'getVersion'>; follow(auth: CallerAuth): Promise<() => Promise<unknown>> } {
+  if (options.redisUrl === undefined) {
+    if (options.functions === undefined) throw new Error('a sidecar without Redis (no redisUrl) needs `functions` to read the manifests of the functions calling it');
+    return { tokens: { verify: async () => null }, functions: options.functions, follow: async () => async () => undefined };
+  }
+  const platform = new Redis(options.redisUrl, { maxRetriesPerRequest: 1 });
+  const subscriber = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  for (const redis of [platform, subscriber]) redis.on('error', () => undefined); // reported by the component connections
+  cleanup.push(
+    async () => platform.quit().catch(() => platform.disconnect()),
+    async () => subscriber.quit().catch(() => subscriber.disconnect()),
+  );
+  return {
+    tokens: new TokenStore(platform),
+    functions: options.functions ?? new FunctionStore(platform),
+    async follow(auth) {
+      const unsubscribe = await FunctionStore.subscribe(subscriber, (event) => auth.onEvent(event));
+      subscriber.on('ready', () => auth.clear());
+      return unsubscribe;
+    },
+  };
 }

@@ -20,7 +20,7 @@ export class TokenVerifier {
   /** `tokenHint` ends the 401 messages: where the caller finds a token. */
   constructor(
     adminToken: string,
-    private readonly tokens: TokenStore,
+    private readonly tokens: Pick<TokenStore, 'verify'>,
     readonly tokenHint: string,
   ) {
     this.adminDigest = Buffer.from(digest(adminToken), 'hex');

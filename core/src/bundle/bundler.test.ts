@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { IsolaError } from '../errors/isola-error.js';
 import { bundleFunction, type BundleProblem } from './bundler.js';
@@ -26,6 +29,21 @@ describe('bundler', () => {
     assert.match(output.codeHash, /^[0-9a-f]{64}$/);
     const module = (await import(`data:text/javascript,${encodeURIComponent(output.code)}`)) as { default: { fetch: () => string } };
     assert.equal(module.default.fetch(), 'hi ada');
+  });
+
+  test('bundles the uploaded files, whatever files of the same names the working directory holds', async () => {
+    const cwd = process.cwd();
+    const dir = mkdtempSync(join(tmpdir(), 'isola-bundler-cwd-'));
+    mkdirSync(join(dir, 'src'));
+    writeFileSync(join(dir, 'src', 'index.ts'), 'export default { fetch() { return "from disk"; } };');
+    process.chdir(dir);
+    try {
+      const output = await bundleFunction({ main: 'src/index.ts', files: { 'src/index.ts': 'export default { fetch: () => "uploaded" };' } });
+      assert.match(output.code, /uploaded/);
+    } finally {
+      process.chdir(cwd);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('the same sources give the same code hash', async () => {

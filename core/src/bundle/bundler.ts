@@ -74,7 +74,9 @@ function inMemoryFiles(files: Map<string, string>): Plugin {
     name: 'isola-in-memory-files',
     setup(build) {
       build.onResolve({ filter: /.*/ }, (args) => {
-        if (args.kind === 'entry-point') return { path: args.path, namespace: virtualNamespace };
+        // esbuild writes an entry point as "./src/index.ts" when the working directory holds a
+        // file of that name: the uploaded files know it as "src/index.ts".
+        if (args.kind === 'entry-point') return { path: normalizePath(args.path), namespace: virtualNamespace };
         if (args.path.startsWith('node:') || isNodeBuiltin(args.path)) {
           return { errors: [{ text: `"${args.path}" is a Node.js module; functions run in a sandbox without Node APIs (use fetch and env bindings instead)` }] };
         }
@@ -86,11 +88,11 @@ function inMemoryFiles(files: Map<string, string>): Plugin {
         if (target === null) return { errors: [{ text: `cannot find "${args.path}" among the uploaded files` }] };
         return { path: target, namespace: virtualNamespace };
       });
-      build.onLoad({ filter: /.*/, namespace: virtualNamespace }, (args) => ({
-        contents: files.get(args.path) ?? '',
-        loader: loaderFor(args.path),
-        resolveDir: posix.dirname(args.path),
-      }));
+      build.onLoad({ filter: /.*/, namespace: virtualNamespace }, (args) => {
+        const contents = files.get(args.path);
+        if (contents === undefined) return { errors: [{ text: `cannot find "${args.path}" among the uploaded files` }] };
+        return { contents, loader: loaderFor(args.path), resolveDir: posix.dirname(args.path) };
+      });
     },
   };
 }

@@ -45,7 +45,7 @@ export class CallerAuth {
   constructor(
     secretKey: Buffer,
     private readonly verifier: TokenVerifier,
-    private readonly store: FunctionStore,
+    private readonly store: Pick<FunctionStore, 'getVersion'>,
   ) {
     this.internalToken = sidecarAuthToken(secretKey);
   }

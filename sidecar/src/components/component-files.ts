@@ -170,3 +170,20 @@ export function componentsYaml(definitions: readonly ComponentDefinition[]): str
     )
     .join('---\n');
 }
+
+/**
+ * The components of a sidecar without Redis (isola dev, the testing helper): the default names,
+ * each in memory, and `secretstore` serving each function its own secrets from the host.
+ * `extra` adds in-memory components of other names (stores that functions bind), by building block.
+ */
+export function inMemoryComponents(extra: Partial<Record<'state' | 'configuration' | 'lock', readonly string[]>> = {}): ComponentDefinition[] {
+  const types = { state: 'state.in-memory', configuration: 'configuration.in-memory', lock: 'lock.in-memory' } as const;
+  const definitions: Omit<ComponentDefinition, 'source' | 'version' | 'scopes'>[] = [
+    { name: defaultComponentNames.pubsub, type: 'pubsub.in-memory', metadata: {} },
+    { name: defaultComponentNames.secrets, type: 'secretstores.isola', metadata: {} },
+  ];
+  for (const block of ['state', 'configuration', 'lock'] as const) {
+    for (const name of new Set([defaultComponentNames[block], ...(extra[block] ?? [])])) definitions.push({ name, type: types[block], metadata: {} });
+  }
+  return definitions.map((definition) => ({ ...definition, version: 'v1', scopes: null, source: defaultsSource }));
+}

@@ -24,14 +24,17 @@ export class RedisConnections {
   private readonly connections = new Map<string, Redis>();
 
   constructor(
-    /** The platform's Redis (REDIS_URL): the default server. */
-    private readonly platformUrl: string,
+    /** The platform's Redis (REDIS_URL): the default server; undefined when the sidecar runs without one (isola dev). */
+    private readonly platformUrl: string | undefined,
     private readonly logger: Logger,
   ) {}
 
   /** The connection for a component's metadata; `purpose` tells apart connections that must not be shared (subscribers). */
   connect(metadata: RedisMetadata, purpose = 'commands'): Redis {
-    const url = redisUrlOf(this.platformUrl, metadata);
+    if (this.platformUrl === undefined && metadata.redisHost === undefined) {
+      throw new Error('this sidecar runs without Redis (no REDIS_URL): give the component a redisHost in its metadata, or use an in-memory component type');
+    }
+    const url = redisUrlOf(this.platformUrl ?? 'redis://127.0.0.1:6379', metadata);
     const key = `${purpose} ${url}`;
     let redis = this.connections.get(key);
     if (redis === undefined) {

@@ -1,10 +1,14 @@
 import { resolve } from 'node:path';
 import { SecretStore as PlatformSecretStore, type Logger } from '@isola/core';
 import { z } from 'zod';
+import { MemoryConfigurationStore } from './configuration/memory.js';
 import { RedisConfigurationStore } from './configuration/redis.js';
 import type { ConfigurationStore } from './configuration/configuration-store.js';
+import { MemoryLockStore } from './lock/memory.js';
 import { RedisLockStore } from './lock/redis.js';
 import type { LockStore } from './lock/lock-store.js';
+import type { MemoryBackends } from './memory-backends.js';
+import { MemoryPubSub } from './pubsub/memory.js';
 import { RedisPubSub } from './pubsub/redis.js';
 import type { PubSub } from './pubsub/pubsub.js';
 import type { RedisConnections } from './redis-connections.js';
@@ -31,6 +35,13 @@ export interface ComponentDeps {
   logger: Logger;
   /** The platform's secret key (for secretstores.isola). */
   secretKey: Buffer;
+  /** The data of the in-memory components (and topics), the sidecar's own or its host's. */
+  memory: MemoryBackends;
+  /**
+   * Where secretstores.isola reads a function's secrets when not from the platform's secret store
+   * in Redis: a host running functions without Redis (isola dev: their .dev.vars).
+   */
+  functionSecrets?: Pick<PlatformSecretStore, 'values'> | undefined;
 }
 
 /** What one component is built with: the shared deps, and where relative paths in its metadata (secretsFile) start. */
@@ -90,7 +101,7 @@ export const componentKinds = {
     summary: 'state in the sidecar process (lost on restart, not shared between nodes): tests and local runs',
     metadata: { ...keyPrefixMetadata },
     capabilities: ['ETAG', 'TRANSACTIONAL', 'TTL'],
-    create: async () => new MemoryStateStore(),
+    create: async (name, _metadata, deps) => new MemoryStateStore(deps.memory.state(name)),
   }),
   'pubsub.redis': kind({
     block: 'pubsub',
@@ -98,6 +109,13 @@ export const componentKinds = {
     metadata: { ...redisMetadata },
     capabilities: [],
     create: async (_name, metadata, deps) => new RedisPubSub(deps.connections.connect(metadata), 2_000),
+  }),
+  'pubsub.in-memory': kind({
+    block: 'pubsub',
+    summary: "publishes into topics in the sidecar process, delivered to local consumers' queue() (isola dev, the testing helper)",
+    metadata: {},
+    capabilities: [],
+    create: async (_name, _metadata, deps) => new MemoryPubSub(deps.memory.topics),
   }),
   'secretstores.local.file': kind({
     block: 'secrets',
@@ -111,7 +129,7 @@ export const componentKinds = {
     summary: "the platform's function secrets (isola secret put): a function reads its own",
     metadata: { ...redisMetadata },
     capabilities: [],
-    create: async (name, metadata, deps) => new IsolaSecretStore(name, new PlatformSecretStore(deps.connections.connect(metadata), deps.secretKey)),
+    create: async (name, metadata, deps) => new IsolaSecretStore(name, deps.functionSecrets ?? new PlatformSecretStore(deps.connections.connect(metadata), deps.secretKey)),
   }),
   'configuration.redis': kind({
     block: 'configuration',
@@ -123,12 +141,26 @@ export const componentKinds = {
       return RedisConfigurationStore.start(name, redis, deps.connections.connect(metadata, 'subscriber'), Number(redis.options.db ?? 0), deps.logger);
     },
   }),
+  'configuration.in-memory': kind({
+    block: 'configuration',
+    summary: 'configuration items in the sidecar process, with subscriptions: tests and local runs',
+    metadata: {},
+    capabilities: [],
+    create: async (name, _metadata, deps) => new MemoryConfigurationStore(deps.memory.configuration(name)),
+  }),
   'lock.redis': kind({
     block: 'lock',
     summary: 'locks as Redis keys (SET NX EX), released only by their owner',
     metadata: { ...redisMetadata, ...keyPrefixMetadata },
     capabilities: [],
     create: async (_name, metadata, deps) => new RedisLockStore(deps.connections.connect(metadata)),
+  }),
+  'lock.in-memory': kind({
+    block: 'lock',
+    summary: 'locks in the sidecar process (not shared between nodes): tests and local runs',
+    metadata: { ...keyPrefixMetadata },
+    capabilities: [],
+    create: async () => new MemoryLockStore(),
   }),
 } as const;
 

@@ -1,9 +1,10 @@
 import type { Logger, WorkerChannel, WorkerSource } from '@isola/core';
+import type { FunctionProvider } from './function-provider.js';
 import { WorkerProcess } from './worker-process.js';
 
 export interface SupervisorOptions {
   workers: number;
-  /** Environment of the worker processes (must hold REDIS_URL). */
+  /** Environment of the worker processes (must hold REDIS_URL unless `functions` is given). */
   env: NodeJS.ProcessEnv;
   logger: Logger;
   /** See WorkerProcessOptions.heartbeatTimeoutMs. */
@@ -14,6 +15,8 @@ export interface SupervisorOptions {
   recycle?: { maxInvocations: number; maxRssBytes: number };
   /** Prefixed to worker ids (`<node>/w0.1`), so that an id names one process of the whole platform. */
   idPrefix?: string;
+  /** Where workers get function code and secrets; absent: from Redis. See FunctionProvider. */
+  functions?: FunctionProvider;
 }
 
 const maxRespawnDelayMs = 5_000;
@@ -47,6 +50,11 @@ export class Supervisor implements WorkerSource {
     return this.slots.map((slot) => slot.worker);
   }
 
+  /** Takes a function's loaded instances out of use on every worker (its code or secrets changed; see FunctionProvider). */
+  evict(functionName: string): void {
+    for (const slot of this.slots) slot.worker.evict(functionName);
+    for (const worker of this.draining) worker.evict(functionName);
+  }
 
   async stop(): Promise<void> {
     this.stopping = true;
@@ -63,6 +71,7 @@ export class Supervisor implements WorkerSource {
       onExit: (worker, code, signal) => this.onExit(index, worker, code, signal),
       onFunctionCrash: (key, reason) => this.options.onFunctionCrash?.(key, reason),
       onActivity: (worker) => this.recycleIfDue(index, worker),
+      ...(this.options.functions === undefined ? {} : { functions: this.options.functions }),
     });
   }
 

@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import {
   instanceKey,
+  isErrorShape,
   MessageBatcher,
   unbatch,
   type BatchMessage,
@@ -11,6 +12,7 @@ import {
   type WorkerChannel,
   type WorkerToSupervisor,
 } from '@isola/core';
+import { workerCodeSourceVariable, type FunctionProvider } from './function-provider.js';
 
 const workerEntry = new URL('../worker/main.js', import.meta.url);
 
@@ -30,6 +32,8 @@ export interface WorkerProcessOptions {
   onFunctionCrash: (instanceKey: string, reason: string) => void;
   /** After each finished invocation and heartbeat (the supervisor checks recycling limits). */
   onActivity?: (worker: WorkerProcess) => void;
+  /** Where the worker gets function code and secrets; absent: from Redis (REDIS_URL). */
+  functions?: FunctionProvider;
 }
 
 /**
@@ -72,7 +76,7 @@ export class WorkerProcess implements WorkerChannel {
   constructor(private readonly options: WorkerProcessOptions) {
     this.id = options.id;
     this.child = fork(workerEntry, [], {
-      env: { ...options.env, ISOLA_WORKER_ID: options.id },
+      env: { ...options.env, ISOLA_WORKER_ID: options.id, ...(options.functions === undefined ? {} : { [workerCodeSourceVariable]: 'supervisor' }) },
       execArgv: ['--no-node-snapshot'],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -131,6 +135,11 @@ export class WorkerProcess implements WorkerChannel {
     this.child.kill(signal);
   }
 
+  /** Takes the function's loaded instances out of use (workers with a FunctionProvider: its code or secrets changed). */
+  evict(functionName: string): void {
+    this.send({ type: 'evict', requestId: 0, function: functionName });
+  }
+
   private crashReason(request: InvocationRequest, code: number | null, signal: NodeJS.Signals | null): string {
     const exit = this.killedUnresponsive
       ? `the worker process stopped answering heartbeats for ${this.options.heartbeatTimeoutMs} ms and was killed`
@@ -186,8 +195,27 @@ export class WorkerProcess implements WorkerChannel {
         this.rssBytes = message.rssBytes;
         this.options.onActivity?.(this);
         break;
+      case 'version-wanted':
+      case 'secrets-wanted':
+        void this.provide(message);
+        break;
       case 'ready':
         break;
+    }
+  }
+
+  /** Answers a worker's request for a version or secrets from the FunctionProvider. */
+  private async provide(message: Extract<WorkerToSupervisor, { type: 'version-wanted' | 'secrets-wanted' }>): Promise<void> {
+    const { requestId } = message;
+    try {
+      const provider = this.options.functions;
+      if (provider === undefined) throw new Error('this worker was started without a function provider');
+      if (message.type === 'version-wanted') this.send({ type: 'version-found', requestId, version: await provider.version(message.name, message.version) });
+      else this.send({ type: 'secrets-found', requestId, secrets: await provider.secrets(message.name) });
+    } catch (caught) {
+      const error = isErrorShape(caught) ? caught : { code: 'INTERNAL' as const, message: `the supervisor could not provide the function: ${caught instanceof Error ? caught.message : String(caught)}` };
+      if (message.type === 'version-wanted') this.send({ type: 'version-found', requestId, version: null, error });
+      else this.send({ type: 'secrets-found', requestId, secrets: {}, error });
     }
   }
 

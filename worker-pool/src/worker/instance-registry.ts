@@ -1,7 +1,7 @@
 import { instanceKey, IsolaError, type InvocationRequest, type SecretStore } from '@isola/core';
 import { FunctionInstance, type LoadOptions } from '../sandbox/function-instance.js';
 import type { PreparedIsolatePool } from '../sandbox/prepared-isolate.js';
-import type { VersionSource } from './version-source.js';
+import type { VersionLookup } from './version-source.js';
 
 export interface InstanceLookup {
   instance: FunctionInstance;
@@ -62,7 +62,7 @@ export class InstanceRegistry {
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
-    private readonly versions: VersionSource,
+    private readonly versions: VersionLookup,
     private readonly secrets: SecretValues,
     private readonly pool: PreparedIsolatePool,
     private readonly loadOptions: LoadOptions,

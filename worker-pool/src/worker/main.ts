@@ -1,17 +1,15 @@
 /**
  * Entry point of one worker process, forked by the supervisor with --no-node-snapshot. It
- * hosts isolates and answers `invoke` messages over IPC; it ends with its parent.
+ * hosts isolates and answers `invoke` messages over IPC; it ends with its parent. Functions
+ * come from Redis, or from the supervisor when it was started with a FunctionProvider.
  */
-import { Redis } from 'ioredis';
 import {
   createLogger,
   defaultLimits,
-  FunctionStore,
   instanceKey,
   loadConfig,
   MessageBatcher,
   resolveSecretKey,
-  SecretStore,
   sidecarAuthToken,
   unbatch,
   type BatchMessage,
@@ -22,10 +20,10 @@ import { RuntimeScript } from '../sandbox/runtime-script.js';
 import { PreparedIsolatePool } from '../sandbox/prepared-isolate.js';
 import { ModuleCodeCache } from '../sandbox/function-instance.js';
 import { SidecarClient, sidecarUrlFrom } from '../sandbox/bridges/sidecar-client.js';
+import { workerCodeSourceVariable } from '../supervisor/function-provider.js';
 import { InstanceRegistry } from './instance-registry.js';
-import { VersionSource } from './version-source.js';
+import { redisFunctionSource, supervisorFunctionSource, type FunctionSource } from './function-source.js';
 import { runInvocation } from './run-invocation.js';
-import { applyFunctionEvent } from './function-events.js';
 
 const preparedIsolates = 3;
 
@@ -39,12 +37,8 @@ function send(message: WorkerToSupervisor): void {
   outbox.push(message);
 }
 
-if (config.redisUrl === undefined) {
-  logger.fatal('REDIS_URL is not set; a worker needs the platform Redis');
-  process.exit(78);
-}
-const redis = new Redis(config.redisUrl, { lazyConnect: false, enableOfflineQueue: true });
-redis.on('error', (error: Error) => logger.warn({ err: error }, 'redis connection error'));
+const key = secretKey();
+const source = functionSource();
 
 const pool = new PreparedIsolatePool(new RuntimeScript(), {
   memoryMb: defaultLimits.memoryMb,
@@ -60,14 +54,11 @@ const pool = new PreparedIsolatePool(new RuntimeScript(), {
     process.send?.({ type: 'fatal', requestId: 0, instanceKey: ownerKey, message } satisfies WorkerToSupervisor, () => process.abort());
   },
 });
-const versions = new VersionSource(new FunctionStore(redis));
-const key = secretKey();
-const secrets = new SecretStore(redis, key);
 // Binding calls present a credential derived from the secret key; neither enters an isolate.
 const sidecar = new SidecarClient(sidecarUrlFrom(config), sidecarAuthToken(key), config.maxBodyBytes);
 const registry = new InstanceRegistry(
-  versions,
-  secrets,
+  source.versions,
+  source.secrets,
   pool,
   {
     maxLogBytes: config.maxLogBytes,
@@ -79,11 +70,16 @@ const registry = new InstanceRegistry(
   { idleTtlMs: config.instanceIdleTtlMs, memoryBudgetBytes: config.workerMemoryBudgetMb * 1024 * 1024, maxInstances: config.workerMaxInstances },
   (instanceKeys) => send({ type: 'evicted', requestId: 0, instanceKeys }),
 );
-const subscriber = new Redis(config.redisUrl, { lazyConnect: false, enableOfflineQueue: true });
-subscriber.on('error', (error: Error) => logger.warn({ err: error }, 'redis subscriber connection error'));
-await FunctionStore.subscribe(subscriber, (event) => applyFunctionEvent(event, versions, registry));
-// Events published while the subscriber was reconnecting are lost, a changed secret among them.
-subscriber.on('ready', () => registry.evictAll());
+await source.follow(registry);
+
+function functionSource(): FunctionSource {
+  if (process.env[workerCodeSourceVariable] === 'supervisor') return supervisorFunctionSource(send);
+  if (config.redisUrl === undefined) {
+    logger.fatal('REDIS_URL is not set; a worker needs the platform Redis');
+    process.exit(78);
+  }
+  return redisFunctionSource(config.redisUrl, key, logger);
+}
 
 function secretKey(): Buffer {
   try {
@@ -97,6 +93,7 @@ function secretKey(): Buffer {
 process.on('message', (received: SupervisorToWorker | BatchMessage<SupervisorToWorker>) => unbatch(received, onMessage));
 
 function onMessage(message: SupervisorToWorker): void {
+  if (source.onMessage(message, registry)) return;
   switch (message.type) {
     case 'invoke': {
       const key = instanceKey(message.request.function);
@@ -129,8 +126,7 @@ function shutdown(code: number): void {
   registry.close();
   pool.close();
   void sidecar.close();
-  redis.disconnect();
-  subscriber.disconnect();
+  source.close();
   process.exit(code);
 }
 

@@ -1,15 +1,20 @@
 import type { FunctionEvent, FunctionStore, FunctionVersionWithCode } from '@isola/core';
 
+/** Where a worker reads a version's code for a cold start. */
+export interface VersionLookup {
+  get(name: string, version: number): Promise<FunctionVersionWithCode | null>;
+}
+
 /**
  * Where a worker gets a function version's code for a cold start: from the deploy event when
  * the bundle was small enough to travel in it (no Redis read on the first request after a
  * deploy), else from the store. Keeps the most recent deploys only.
  */
-export class VersionSource {
+export class VersionSource implements VersionLookup {
   private readonly recent = new Map<string, FunctionVersionWithCode>();
 
   constructor(
-    private readonly store: FunctionStore,
+    private readonly store: Pick<FunctionStore, 'getVersionWithCode'>,
     private readonly maxRecent = 256,
   ) {}
 

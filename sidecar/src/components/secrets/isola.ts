@@ -11,7 +11,7 @@ import { secretNotFound, type SecretRequest, type SecretStoreComponent } from '.
 export class IsolaSecretStore implements SecretStoreComponent {
   constructor(
     private readonly name: string,
-    private readonly secrets: SecretStore,
+    private readonly secrets: Pick<SecretStore, 'values'>,
   ) {}
 
   async get(key: string, request: SecretRequest): Promise<Record<string, string>> {

@@ -1,37 +1,32 @@
 import { conditionHolds, EtagMismatch, type StateItem, type StateStore, type StateWrite } from './state-store.js';
 
-interface Entry {
+/** One stored value: its JSON text, its version (the ETag), and when it expires. */
+export interface MemoryStateEntry {
   value: string;
   version: number;
-  /** Epoch ms; Infinity when it does not expire. */
-  expiresAt: number;
+  /** Epoch ms; absent when it does not expire. */
+  expiresAt?: number;
 }
 
 /** How often expired entries nobody reads are dropped. */
 const sweepIntervalMs = 30_000;
 
 /**
- * `state.in-memory`: a Map in the sidecar process, for tests and local runs. Lost when the
- * sidecar stops, and not shared between sidecars (each node has its own).
+ * The entries of one in-memory state store, with synchronous access: what `state.in-memory`
+ * serves, and what a host embedding the sidecar (isola dev, the testing helper) reads, seeds,
+ * watches and saves. Writes are all or nothing, under the same ETag rules as every state store.
  */
-export class MemoryStateStore implements StateStore {
-  private readonly entries = new Map<string, Entry>();
-  private readonly sweeper: NodeJS.Timeout;
+export class MemoryStateData {
+  private readonly entries = new Map<string, MemoryStateEntry>();
+  private readonly listeners = new Set<() => void>();
 
-  constructor() {
-    this.sweeper = setInterval(() => this.sweep(), sweepIntervalMs).unref();
-  }
-
-  async get(key: string): Promise<StateItem | null> {
+  get(key: string): StateItem | null {
     const entry = this.live(key);
     return entry === undefined ? null : { value: entry.value, etag: String(entry.version) };
   }
 
-  async getBulk(keys: readonly string[]): Promise<(StateItem | null)[]> {
-    return Promise.all(keys.map((key) => this.get(key)));
-  }
-
-  async write(writes: readonly StateWrite[]): Promise<void> {
+  /** Applies every write or none: when a condition does not hold, EtagMismatch names its key. */
+  write(writes: readonly StateWrite[]): void {
     for (const write of writes) {
       const entry = this.live(write.key);
       if (!conditionHolds(write.condition, entry === undefined ? null : String(entry.version))) throw new EtagMismatch(write.key, write.condition);
@@ -42,28 +37,81 @@ export class MemoryStateStore implements StateStore {
         this.entries.delete(write.key);
         continue;
       }
-      const version = (this.live(write.key)?.version ?? 0) + 1;
-      const expiresAt = write.ttlSeconds !== undefined && write.ttlSeconds > 0 ? now + write.ttlSeconds * 1000 : Infinity;
-      this.entries.set(write.key, { value: write.value, version, expiresAt });
+      const entry: MemoryStateEntry = { value: write.value, version: (this.live(write.key)?.version ?? 0) + 1 };
+      if (write.ttlSeconds !== undefined && write.ttlSeconds > 0) entry.expiresAt = now + write.ttlSeconds * 1000;
+      this.entries.set(write.key, entry);
     }
+    if (writes.length > 0) this.changed();
   }
 
-  async close(): Promise<void> {
-    clearInterval(this.sweeper);
+  /** The live entries whose keys start with `prefix`, by key. */
+  entriesWithPrefix(prefix = ''): Map<string, MemoryStateEntry> {
+    const found = new Map<string, MemoryStateEntry>();
+    for (const key of this.entries.keys()) {
+      const entry = key.startsWith(prefix) ? this.live(key) : undefined;
+      if (entry !== undefined) found.set(key, { ...entry });
+    }
+    return found;
+  }
+
+  /** Replaces every entry (a host restoring what it saved). */
+  replace(entries: Iterable<[string, MemoryStateEntry]>): void {
     this.entries.clear();
+    for (const [key, entry] of entries) this.entries.set(key, { ...entry });
+    this.changed();
   }
 
-  private live(key: string): Entry | undefined {
+  /** Calls `listener` after every change; returns the function that stops it. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Drops the entries that expired. */
+  sweep(): void {
+    const now = Date.now();
+    for (const [key, entry] of this.entries) if (entry.expiresAt !== undefined && entry.expiresAt <= now) this.entries.delete(key);
+  }
+
+  private live(key: string): MemoryStateEntry | undefined {
     const entry = this.entries.get(key);
-    if (entry !== undefined && entry.expiresAt <= Date.now()) {
+    if (entry?.expiresAt !== undefined && entry.expiresAt <= Date.now()) {
       this.entries.delete(key);
       return undefined;
     }
     return entry;
   }
 
-  private sweep(): void {
-    const now = Date.now();
-    for (const [key, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(key);
+  private changed(): void {
+    for (const listener of this.listeners) listener();
+  }
+}
+
+/**
+ * `state.in-memory`: a Map in the sidecar process, for tests and local runs. Lost when the
+ * sidecar stops (unless its host saves the data, as `isola dev --persist` does), and not shared
+ * between sidecars (each node has its own).
+ */
+export class MemoryStateStore implements StateStore {
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly data = new MemoryStateData()) {
+    this.sweeper = setInterval(() => data.sweep(), sweepIntervalMs).unref();
+  }
+
+  async get(key: string): Promise<StateItem | null> {
+    return this.data.get(key);
+  }
+
+  async getBulk(keys: readonly string[]): Promise<(StateItem | null)[]> {
+    return keys.map((key) => this.data.get(key));
+  }
+
+  async write(writes: readonly StateWrite[]): Promise<void> {
+    this.data.write(writes);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
   }
 }
