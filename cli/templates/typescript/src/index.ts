@@ -18,10 +18,13 @@ export default {
         case 'PUT': {
           const note = parseNote(id, await request.json().catch(() => null), Number(env.MAX_NOTE_LENGTH), new Date());
           await env.NOTES.put(key, note);
+          // console output is the invocation's log: `isola dev` prints it, `isola logs` reads it.
+          console.log(`stored note ${id} (${note.text.length} characters)`);
           return Response.json(note);
         }
         case 'DELETE':
           await env.NOTES.delete(key);
+          console.log(`deleted note ${id}`);
           return new Response(null, { status: 204 });
         default:
           return Response.json({ error: 'use GET, PUT or DELETE' }, { status: 405, headers: { allow: 'GET, PUT, DELETE' } });

@@ -22,6 +22,8 @@ test('PUT stores a note (trimmed, tags sorted and unique), GET returns it, DELET
   const put = await fn.fetch('/notes/shopping', { method: 'PUT', body: JSON.stringify({ text: ' milk ', tags: ['b', 'a', 'b'] }) });
   assert.equal(put.status, 200);
   const stored = (await fn.state('NOTES').get('note:shopping')) as Note;
+  // What the function printed with console.log, as the platform records it.
+  assert.ok(fn.logs.some((line) => line.message === 'stored note shopping (4 characters)'), JSON.stringify(fn.logs));
   assert.deepEqual({ ...stored, updatedAt: 'any' }, { id: 'shopping', text: 'milk', tags: ['a', 'b'], updatedAt: 'any' });
 
   assert.deepEqual(await (await fn.fetch('/notes/shopping')).json(), stored);
