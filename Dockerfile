@@ -24,7 +24,9 @@ COPY k8s/package.json k8s/
 COPY functions-examples/package.json functions-examples/
 COPY bench/package.json bench/
 COPY docs/package.json docs/
-RUN npm ci --no-audit --no-fund --build-from-source=isolated-vm
+# prebuild-install would fetch a prebuilt isolated-vm; build it against this image's Node instead.
+ENV npm_config_build_from_source=true
+RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund \
