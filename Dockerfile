@@ -26,7 +26,9 @@ COPY bench/package.json bench/
 COPY docs/package.json docs/
 # prebuild-install would fetch a prebuilt isolated-vm; build it against this image's Node instead.
 ENV npm_config_build_from_source=true
-RUN npm ci --no-audit --no-fund
+# npm install, not npm ci: the lockfile is made against a registry mirror that leaves out some
+# other platforms' optional packages, and npm ci refuses a lockfile that misses them.
+RUN npm install --no-audit --no-fund
 COPY . .
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund \
