@@ -64,6 +64,8 @@ export interface GatewayDeps {
 /** Builds the gateway's HTTP server: control-plane API, HTTP trigger, health, web console. Not yet listening. */
 export interface Gateway {
   app: FastifyInstance;
+  /** Whether `/` serves a built console (else it answers 503 saying how to build one). */
+  consoleServed: boolean;
   /** Verifies API tokens (cached; revocations arrive through onEvent): for other entry points such as the gRPC trigger. */
   verifier: TokenVerifier;
   /** The invocation metrics of GET /metrics, for invocations other entry points run. */
@@ -166,7 +168,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   registerApiRoutes(app, routes.filter((route) => !rawBodyRoutes.includes(route)), auth);
   registerHttpTrigger(app, trigger, rawBodyRoutes);
   // Outside the API's route table: no token, and not in the OpenAPI document.
-  await registerConsole(app, deps.config.consoleDir ?? defaultConsoleDir());
+  const consoleServed = await registerConsole(app, deps.config.consoleDir ?? defaultConsoleDir());
   await app.ready();
-  return { app, verifier: auth.verifier, metrics, onEvent: (event) => auth.onEvent(event), forgetCached: () => auth.clear() };
+  return { app, consoleServed, verifier: auth.verifier, metrics, onEvent: (event) => auth.onEvent(event), forgetCached: () => auth.clear() };
 }

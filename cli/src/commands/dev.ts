@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { IsolaError, nextCronTicks, normalizeCron } from '@isola/core';
 import { CliError, platformErrorMessage, UsageError } from './cli-errors.js';
+import { stopOnSignals } from './signals.js';
 
 interface DevFlags {
   port: string;
@@ -97,30 +98,8 @@ async function dev(dir: string, flags: DevFlags): Promise<void> {
       `Watching ${[folder, ...(flags.with ?? []).map((service) => resolve(service))].join(', ')} for changes. Press Ctrl+C to stop.`,
     ].join('\n'),
   );
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      console.error(`Received ${signal} again: exiting now.`);
-      process.exit(1);
-    }
-    stopping = true;
-    console.log(`Received ${signal}: stopping isola dev...`);
-    void server
-      .close()
-      .then(() => session.close())
-      .then(
-      () => {
-        console.log('isola dev stopped.');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        console.error(`Error while stopping: ${(error as Error).message}`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  // A second signal exits at once: the worker and the sidecar are children and end with this process.
+  stopOnSignals({ stop: () => server.close().then(() => session.close()), kill: () => undefined }, 'isola dev');
 }
 
 /** A build failure (or another error) as the other commands word it: every problem on its own line. */

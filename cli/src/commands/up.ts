@@ -45,12 +45,9 @@ async function up(options: UpOptions): Promise<void> {
     : options.showToken
       ? `Admin token: ${token}`
       : `Admin token: ${file === null ? 'ISOLA_ADMIN_TOKEN' : `stored in ${file}`}`;
-  const { defaultConsoleDir } = await import('@isola/gateway');
-  const consoleDir = config.consoleDir ?? defaultConsoleDir();
-  const consoleLine =
-    consoleDir !== null && existsSync(join(consoleDir, 'index.html'))
-      ? `Console: ${url}/ (sign in with the admin token)`
-      : 'Console: not built; run `npm run build -w console` (or set ISOLA_CONSOLE_DIR) and restart';
+  const consoleLine = platform.consoleServed
+    ? `Console: ${url}/ (sign in with the admin token)`
+    : 'Console: not built; run `npm run build -w console` (or set ISOLA_CONSOLE_DIR) and restart';
   // One write, so whoever waits for the "up" line reads the token and console lines with it.
   console.log(`Isola is up: ${url} (gRPC ${platform.grpcAddress as string}, sidecar ${platform.sidecarUrl as string})\n${tokenLine}\n${consoleLine}`);
 

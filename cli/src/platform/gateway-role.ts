@@ -11,6 +11,8 @@ export interface GatewayRole {
   url: string;
   /** Where the gRPC trigger listens, host:port (e.g. 127.0.0.1:50051). */
   grpcAddress: string;
+  /** Whether it serves a built web console at `/`. */
+  consoleServed: boolean;
 }
 
 /**
@@ -69,5 +71,5 @@ export async function startGatewayRole(ctx: PlatformContext, adminToken: AdminTo
   ctx.atStop(() => gateway.app.close());
   const address = gateway.app.server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return { url: `http://${host}:${address.port}`, grpcAddress: `${host}:${grpc.port}` };
+  return { url: `http://${host}:${address.port}`, grpcAddress: `${host}:${grpc.port}`, consoleServed: gateway.consoleServed };
 }

@@ -21,6 +21,8 @@ export interface RunningPlatform {
   url: string | null;
   /** Where the gRPC trigger listens, host:port (when this process runs a gateway). */
   grpcAddress: string | null;
+  /** Whether the gateway serves a built web console at `/` (false without a gateway). */
+  consoleServed: boolean;
   /** The worker node's id and URL (when this process runs one). */
   node: { id: string; url: string } | null;
   adminToken: AdminToken | null;
@@ -64,6 +66,7 @@ export async function startPlatform(config: Config, logger: Logger, roles: Roles
       url: gateway?.url ?? null,
       sidecarUrl: sidecar?.url ?? null,
       grpcAddress: gateway?.grpcAddress ?? null,
+      consoleServed: gateway?.consoleServed ?? false,
       node: worker === null ? null : { id: worker.nodeId, url: worker.url },
       adminToken,
       redisUrl: ctx.redisUrl,

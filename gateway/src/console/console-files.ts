@@ -35,9 +35,9 @@ export function defaultConsoleDir(): string | null {
  * `GET /console/*` are the files under `<dir>/console/`, those under assets/ cached for good.
  * No token is needed: the app signs in against the API itself. Without a built console
  * (`dir` null, or no index.html in it) `/` answers 503 saying how to build one; the API is
- * unaffected. Whether it is built is decided once, here.
+ * unaffected. Whether it is built is decided once, here: the answer is whether it is served.
  */
-export async function registerConsole(app: FastifyInstance, dir: string | null): Promise<void> {
+export async function registerConsole(app: FastifyInstance, dir: string | null): Promise<boolean> {
   const index = dir === null ? null : join(dir, 'index.html');
   if (dir === null || index === null || !existsSync(index)) {
     const missing = index ?? 'the @isola/console package';
@@ -45,7 +45,7 @@ export async function registerConsole(app: FastifyInstance, dir: string | null):
     const notBuilt = (request: FastifyRequest, reply: FastifyReply) => (request.url.startsWith('/') ? answerNotBuilt(request, reply, missing) : reply.callNotFound());
     app.get('/', notBuilt);
     app.get('/index.html', notBuilt);
-    return;
+    return false;
   }
   const filesRoot = join(dir, 'console');
   const assets = join(filesRoot, 'assets') + sep;
@@ -75,6 +75,7 @@ export async function registerConsole(app: FastifyInstance, dir: string | null):
     scope.get('/', sendIndex);
     scope.get('/index.html', sendIndex);
   });
+  return true;
 }
 
 /** 503 with how to build the console: a small page for browsers, the JSON error for everyone else. */
