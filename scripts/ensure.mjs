@@ -11,6 +11,9 @@ const systemNeeds = {
   test: [
     { command: 'redis-server', pkg: 'redis-server' },
     { command: 'chromium', pkg: 'chromium' },
+    // The k8s manifests are rendered with `kubectl kustomize` (Debian's kubectl is 1.20: the
+    // kustomizations keep to the syntax its built-in kustomize reads).
+    { command: 'kubectl', pkg: 'kubernetes-client' },
   ],
   bench: [
     { command: 'redis-server', pkg: 'redis-server' },
