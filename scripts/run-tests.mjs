@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const workspaces = ['core', 'scheduler', 'triggers', 'worker-pool', 'sidecar', 'gateway', 'cli', 'functions-examples', 'bench', 'k8s'];
+const workspaces = ['core', 'scheduler', 'triggers', 'worker-pool', 'sidecar', 'gateway', 'cli', 'functions-examples', 'bench', 'k8s', 'k8s/operator'];
 const filter = process.argv.slice(2);
 
 function findTests(dir) {
