@@ -65,3 +65,6 @@ export * from './sidecar/protocol.js';
 export * from './auth/token-verifier.js';
 export * from './auth/credentials.js';
 export * from './queue/published-events.js';
+export * from './client/api-client.js';
+export type * from './client/api-types.js';
+export { readServerSentEvents, type ServerSentEvent } from './client/sse.js';

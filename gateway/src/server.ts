@@ -24,6 +24,7 @@ import type { Redis } from 'ioredis';
 import { defaultConsoleDir, registerConsole } from './console/console-files.js';
 import { functionsApiRoutes } from './routes/functions-api.js';
 import { tokensApiRoutes } from './routes/tokens-api.js';
+import { clusterApiRoutes } from './routes/cluster-api.js';
 import { publishRoute, queuesApiRoutes } from './routes/queues-api.js';
 import { cronApiRoutes } from './routes/cron-api.js';
 import { observabilityApi } from './routes/observability-api.js';
@@ -134,6 +135,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     ...tokensApiRoutes({ tokens: deps.tokens }),
     ...observability.routes,
     ...queuesApiRoutes(queuesDeps),
+    ...clusterApiRoutes({ redis: deps.redis, queues: deps.queues }),
     ...cronApiRoutes({ store: deps.store, queues: deps.queues, recorder: deps.recorder, redis: deps.redis }),
     ...rawBodyRoutes,
     rpcRoute({ invoker: deps.invoker, metrics, recorder: deps.recorder, functions: deps.functions, internalToken: deps.internalToken }),

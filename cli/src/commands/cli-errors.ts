@@ -1,6 +1,6 @@
 import { CommanderError } from 'commander';
 import { IsolaError } from '@isola/core';
-import { ApiError } from '../client/api-client.js';
+import { ApiError } from '@isola/core';
 
 /** The command line itself is wrong (a flag's value, flags that exclude each other): exit code 2. */
 export class UsageError extends Error {

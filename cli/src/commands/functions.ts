@@ -1,6 +1,6 @@
 // `isola list`, `isola versions NAME` and `isola rollback NAME`: what is deployed, and which version serves.
 import type { Command } from 'commander';
-import type { AliasTarget } from '../client/api-types.js';
+import type { AliasTarget } from '@isola/core';
 import { UsageError } from './cli-errors.js';
 import { formatAge, table } from './output.js';
 import { examples, note, platformCommand, printJson, withPlatform, type Platform } from './platform-options.js';

@@ -1,5 +1,5 @@
 import type { InvocationRecord } from '@isola/core';
-import { ApiError } from '../client/api-client.js';
+import { ApiError } from '@isola/core';
 import { CliError } from './cli-errors.js';
 import { note, printJson, type Platform } from './platform-options.js';
 import { statusLine } from './invocation-output.js';

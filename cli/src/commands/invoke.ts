@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { errorCatalogue, isErrorShape, platformHeaders, type ErrorBody, type ErrorShape } from '@isola/core';
-import { errorOf } from '../client/api-client.js';
+import { errorOf } from '@isola/core';
 import { CliError, UsageError } from './cli-errors.js';
 import { waitForInvocation } from './invocation-wait.js';
 import { statusLine, type InvocationOutput } from './invocation-output.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { logLevels, type StoredLogLine } from '@isola/core';
-import type { LogQuery } from '../client/api-types.js';
+import type { LogQuery } from '@isola/core';
 import { UsageError } from './cli-errors.js';
 import { paletteFor, type Palette } from './output.js';
 import { examples, note, platformCommand, withPlatform, type Platform } from './platform-options.js';

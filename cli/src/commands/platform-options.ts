@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { CommanderError, Option, type Command } from 'commander';
 import { IsolaError } from '@isola/core';
-import { IsolaClient } from '../client/api-client.js';
+import { IsolaClient } from '@isola/core';
 import { CliError, platformErrorMessage, UsageError, type TokenSource } from './cli-errors.js';
 
 export const defaultPlatformUrl = 'http://127.0.0.1:8080';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { createLogger } from '@isola/core';
-import { IsolaClient } from '../client/api-client.js';
+import { IsolaClient } from '@isola/core';
 import { bundleFolder } from '../bundle/bundle-folder.js';
 import { configFromFlags, stopOnSignals, type PlatformFlags } from './signals.js';
 

@@ -52,6 +52,32 @@ describe('two gateways and two worker nodes on one Redis', () => {
     assert.ok(nodes.some((spawned) => spawned.nodeId === node), `ran on a known node (${node})`);
   });
 
+  test('GET /api/v1/cluster reports both nodes with their capacity, the invocations running and the async backlog (the scaling signal)', async () => {
+    const [first] = apis as [TestApi];
+    type Load = {
+      nodes: { id: string; workers: number; capacity: number; inFlight: number }[];
+      totals: { nodes: number; workers: number; capacity: number; inFlight: number };
+      queues: { waiting: number; active: number; delayed: number };
+    };
+    const cluster = async () => {
+      const answer = await first.call('GET', '/api/v1/cluster');
+      assert.equal(answer.status, 200, answer.text);
+      return answer.json as unknown as Load;
+    };
+    const idle = await cluster();
+    assert.deepEqual(idle.nodes.map((node) => node.id).sort(), nodes.map((node) => node.nodeId).sort());
+    assert.equal(idle.totals.nodes, 2);
+    assert.equal(idle.totals.workers, 2);
+    assert.ok(idle.totals.capacity >= 2 && idle.totals.capacity === idle.nodes.reduce((sum, node) => sum + node.capacity, 0));
+    await first.deploy('cluster-sleeper', sleeperSource, { public: true });
+    // Three calls of 3 s each: they show up as in flight within the nodes' 1 s announcements.
+    const calls = [1, 2, 3].map(() => fetch(`${first.url}/fn/cluster-sleeper?ms=3000`).then((answer) => answer.text()));
+    await eventually('3 invocations in flight', async () => ((await cluster()).totals.inFlight === 3 ? true : null));
+    await Promise.all(calls);
+    await eventually('no invocation in flight', async () => ((await cluster()).totals.inFlight === 0 ? true : null));
+    assert.deepEqual((await cluster()).queues, { waiting: 0, active: 0, delayed: 0 });
+  });
+
   test('placement keeps a version on one node whichever gateway is asked (one cold start), and spreads versions over the nodes', async () => {
     const [first, second] = apis as [TestApi, TestApi];
     const homes = new Map<string, Set<string>>();

@@ -255,6 +255,7 @@ const documented: Record<string, Operation> = {
       return { path: `/api/v1/queues/${target.fn}/dlq/redrive` };
     },
   },
+  'GET /api/v1/cluster': { role: 'admin', ok: 200, request: () => ({ path: '/api/v1/cluster' }) },
   'GET /api/v1/schemas/manifest.json': { role: null, ok: 200, request: () => ({ path: '/api/v1/schemas/manifest.json' }) },
   'GET /api/v1/openapi.json': { role: null, ok: 200, request: () => ({ path: '/api/v1/openapi.json' }) },
 };

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { reapOnExit } from '@isola/core/testing';
-import { IsolaClient } from '../client/api-client.js';
+import { IsolaClient } from '@isola/core';
 
 const bin = new URL('../bin.js', import.meta.url);
 

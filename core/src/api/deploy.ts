@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { Manifest } from '../manifest/schema.js';
 
 /** `POST /api/v1/functions` body: the manifest (validated on its own) and the sources by path. */
 export const deployRequestSchema = z.strictObject({
@@ -19,11 +18,3 @@ export interface DeployResponse {
   codeHash: string;
 }
 
-/** One function as `GET /api/v1/functions[/{name}]` shows it. */
-export interface FunctionSummary {
-  name: string;
-  version: number;
-  codeHash: string;
-  createdAt: string;
-  manifest: Manifest;
-}

@@ -1,6 +1,9 @@
-// The control-plane API's answers as the CLI reads them (SPEC §4; the OpenAPI document at
-// /api/v1/openapi.json is the full description). Only the fields the CLI uses are typed.
-import type { AliasTarget, InvocationRecord, StoredLogLine } from '@isola/core';
+// The control-plane API's answers as its clients (the CLI, the operator) read them (SPEC §4;
+// the OpenAPI document at /api/v1/openapi.json is the full description). Only the fields
+// clients use are typed.
+import type { InvocationRecord } from '../records/invocation-record.js';
+import type { StoredLogLine } from '../records/log-stream.js';
+import type { AliasTarget } from '../store/function-store.js';
 
 export type { AliasTarget, InvocationRecord, StoredLogLine };
 
@@ -59,4 +62,11 @@ export interface LogPage {
   lines: StoredLogLine[];
   /** More lines match beyond these. */
   more: boolean;
+}
+
+/** `GET /api/v1/cluster`: the live worker nodes and the async backlog across every queue. */
+export interface ClusterLoad {
+  nodes: { id: string; url: string; workers: number; capacity: number; inFlight: number; startedAt: number }[];
+  totals: { nodes: number; workers: number; capacity: number; inFlight: number };
+  queues: { waiting: number; active: number; delayed: number };
 }

@@ -1,5 +1,9 @@
-import { IsolaError, isErrorShape, type DeployResponse, type ErrorBody, type InvocationRecord, type StoredLogLine } from '@isola/core';
-import type { FunctionSummary, LogPage, LogQuery, RollbackResult, VersionInfo } from './api-types.js';
+import type { DeployResponse } from '../api/deploy.js';
+import { IsolaError, isErrorShape, type ErrorBody } from '../errors/isola-error.js';
+import type { InvocationRecord } from '../records/invocation-record.js';
+import type { StoredLogLine } from '../records/log-stream.js';
+import type { AliasTarget } from '../store/function-store.js';
+import type { ClusterLoad, FunctionSummary, LogPage, LogQuery, RollbackResult, VersionInfo } from './api-types.js';
 import { readServerSentEvents } from './sse.js';
 
 /** The platform did not answer at all (refused, unknown host, reset): nothing to do with the request. */
@@ -43,7 +47,8 @@ export type LogTailEvent =
 const requestTimeoutMs = 60_000;
 
 /**
- * A client of the control-plane API (SPEC §4), used by the CLI commands and the tests. Every
+ * A client of the control-plane API (SPEC §4), used by the CLI commands, the Kubernetes
+ * operator and the tests. Every
  * error is an IsolaError: an {@link ApiError} for an error answer (its code from the body), a
  * {@link PlatformUnreachableError} when nothing answered.
  */
@@ -80,6 +85,21 @@ export class IsolaClient {
   /** Points `alias` (default latest) at `version`, or at the version before the newest it serves. */
   rollback(name: string, options: { version?: number; alias?: string } = {}): Promise<RollbackResult> {
     return this.request<RollbackResult>('POST', `/api/v1/functions/${encodeURIComponent(name)}/rollback`, options);
+  }
+
+  /** Points `alias` at one version or splits it by weights (version → percent, adding up to 100). */
+  setAlias(name: string, alias: string, target: AliasTarget): Promise<{ alias: string; target: AliasTarget }> {
+    return this.request('PUT', `/api/v1/functions/${encodeURIComponent(name)}/aliases/${encodeURIComponent(alias)}`, target);
+  }
+
+  /** Deletes the function with its versions, aliases, secrets and triggers. */
+  async deleteFunction(name: string): Promise<void> {
+    await this.request('DELETE', `/api/v1/functions/${encodeURIComponent(name)}`);
+  }
+
+  /** Worker nodes, their capacity and load, and the async backlog (admin): what scaling reads. */
+  cluster(): Promise<ClusterLoad> {
+    return this.request<ClusterLoad>('GET', '/api/v1/cluster');
   }
 
   async putSecret(name: string, key: string, value: string): Promise<void> {
