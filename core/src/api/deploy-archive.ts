@@ -59,6 +59,26 @@ export async function readDeployArchive(body: Buffer, limits: DeployArchiveLimit
   return { manifest, files: Object.fromEntries(files) };
 }
 
+/**
+ * Reads a tar.gz of a function's sources whose manifest comes from elsewhere (the Kubernetes
+ * operator's `source.url`): the same limits and refusals as {@link readDeployArchive}, an
+ * `isola.yaml` in it is left out, and one top-level folder holding everything is stripped.
+ */
+export async function readSourceArchive(body: Buffer, limits: DeployArchiveLimits): Promise<Record<string, string>> {
+  if (body.length < 2 || body[0] !== 0x1f || body[1] !== 0x8b) {
+    throw notAnArchive('it does not start with the gzip signature');
+  }
+  const maxFiles = limits.maxFiles ?? defaultMaxFiles;
+  const files = await readTar(inflate(body, limits.maxUnpackedBytes), { ...limits, maxFiles });
+  const paths = [...files.keys()];
+  const top = paths[0]?.split('/', 1)[0];
+  const shared = top !== undefined && paths.every((path) => path.startsWith(`${top}/`));
+  const sources = new Map(shared ? [...files].map(([path, content]) => [path.slice(top.length + 1), content]) : files);
+  for (const name of manifestNames) sources.delete(name);
+  if (sources.size > maxFiles) throw tooManyFiles(maxFiles);
+  return Object.fromEntries(sources);
+}
+
 /** Inflates lazily: zlib works only as far as the reader pulls, so a bomb stops at the limit. */
 async function* inflate(body: Buffer, maxBytes: number): AsyncGenerator<Buffer> {
   const gunzip = createGunzip();
