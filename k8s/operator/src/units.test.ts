@@ -8,7 +8,8 @@ import type { ClusterLoad } from '@isola/core';
 import { OperatorConfigError, readOperatorConfig } from './config.js';
 import type { FunctionResource } from './function-resource.js';
 import { recommend, Stabilizer, type ScaleSettings } from './scaler.js';
-import { SourceError, SourceResolver } from './source.js';
+import type { SourceError} from './source.js';
+import { SourceResolver } from './source.js';
 import { aliasTargetOf, checkSpec } from './spec-to-manifest.js';
 import { WorkQueue } from './work-queue.js';
 
