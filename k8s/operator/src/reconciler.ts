@@ -39,6 +39,8 @@ type Outcome = { ready: Omit<Condition, 'lastTransitionTime' | 'type'>; deployed
  */
 export class FunctionReconciler {
   private readonly now: () => Date;
+  /** Specs (hash and traffic) the control plane refused, by function: not sent again until they change. */
+  private readonly refused = new Map<string, string>();
 
   constructor(private readonly deps: ReconcilerDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -85,6 +87,8 @@ export class FunctionReconciler {
       return;
     }
 
+    const attempt = `${specHash}/${desired.alias}/${JSON.stringify(desired.weights)}`;
+    if (this.refused.get(desired.name) === attempt) return; // its status already says why
     try {
       const platform = await this.platformCopy(desired.name);
       let version = resource.status?.version;
@@ -119,8 +123,10 @@ export class FunctionReconciler {
         },
         { version: version as number, codeHash: codeHash as string, specHash, url: `/fn/${desired.name}/`, traffic: { alias: desired.alias, ...target } },
       );
+      this.refused.delete(desired.name);
     } catch (error) {
-      await this.platformFailed(resource, error);
+      const retried = await this.platformFailed(resource, error);
+      if (!retried) this.refused.set(desired.name, attempt);
     }
   }
 
@@ -153,8 +159,8 @@ export class FunctionReconciler {
     }
   }
 
-  /** Records a failed platform call; retries those another try may fix. */
-  private async platformFailed(resource: FunctionResource, error: unknown): Promise<void> {
+  /** Records a failed platform call; throws (to retry) for those another try may fix, answers false for the others. */
+  private async platformFailed(resource: FunctionResource, error: unknown): Promise<false> {
     if (!(error instanceof ApiError || error instanceof PlatformUnreachableError || (error instanceof Error && error.name === 'IsolaError'))) throw error;
     const status = error instanceof ApiError ? error.httpStatus : null;
     const unavailable = error instanceof PlatformUnreachableError || status === null || status >= 500 || status === 429 || status === 408;
@@ -170,6 +176,7 @@ export class FunctionReconciler {
     });
     // A spec the platform refuses (bundling errors, unknown versions in weights) waits for a new spec.
     if (unavailable || refused) throw new RetryableError(message);
+    return false;
   }
 
   /** Degraded when an older version keeps serving while this generation is not deployed. */

@@ -44,6 +44,9 @@ export function checkSpec(resource: FunctionResource): SpecCheck {
     }
   }
   const alias = spec.alias ?? defaultAlias;
+  if (typeof alias !== 'string' || !/^[a-z][a-z0-9-]{0,62}$/.test(alias)) {
+    problems.push({ path: 'spec.alias', message: 'must be 1-63 of a-z, 0-9 and -, starting with a letter (an alias name)' });
+  }
   const weights = spec.weights ?? null;
   if (weights !== null) problems.push(...weightProblems(weights));
   if (!checked.ok || problems.length > 0) return { ok: false, problems };

@@ -99,11 +99,11 @@ describe('Function spec to manifest', () => {
 
   test('every problem is reported at the resource\'s path, by the platform\'s own rules', () => {
     const check = checkSpec(
-      resource({ name: 'x', routes: [{ path: '/api/v1/x' }], crons: ['every minute'], limits: { memoryMb: 1 }, colour: 'red', weights: { v1: 50, current: 60 } }, 'Bad.Name'),
+      resource({ name: 'x', routes: [{ path: '/api/v1/x' }], crons: ['every minute'], limits: { memoryMb: 1 }, colour: 'red', alias: '9lives', weights: { v1: 50, current: 60 } }, 'Bad.Name'),
     );
     assert.ok(!check.ok);
     const paths = check.problems.map((problem) => problem.path);
-    for (const path of ['metadata.name', 'spec.name', 'spec.routes.0.path', 'spec.crons.0', 'spec.limits.memoryMb', 'spec.colour', 'spec.weights.v1', 'spec.weights']) {
+    for (const path of ['metadata.name', 'spec.name', 'spec.routes.0.path', 'spec.crons.0', 'spec.limits.memoryMb', 'spec.colour', 'spec.alias', 'spec.weights.v1', 'spec.weights']) {
       assert.ok(paths.includes(path), `${path} in ${paths.join(', ')}`);
     }
     assert.match(check.problems.find((problem) => problem.path === 'spec.weights')?.message ?? '', /add up to 110/);
