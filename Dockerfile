@@ -21,6 +21,7 @@ COPY console/package.json console/
 COPY gateway/package.json gateway/
 COPY cli/package.json cli/
 COPY k8s/package.json k8s/
+COPY k8s/operator/package.json k8s/operator/
 COPY functions-examples/package.json functions-examples/
 COPY bench/package.json bench/
 COPY docs/package.json docs/
@@ -45,7 +46,8 @@ RUN groupadd --system --gid 10001 isola \
 WORKDIR /app
 COPY --from=build --chown=root:root /app /app
 USER 10001:10001
-EXPOSE 8080 50051 8081
+EXPOSE 8080 50051 8081 8090
 ENTRYPOINT ["node", "--no-node-snapshot", "cli/dist/bin.js"]
-# The role: gateway, worker, scheduler or sidecar (docs/deployment.md).
+# The role: gateway, worker, scheduler or sidecar (docs/deployment.md). The Kubernetes operator
+# is its own program and replaces the entry point: node k8s/operator/dist/main.js (port 8090).
 CMD ["gateway"]

@@ -2,47 +2,14 @@
 // checked against the Kubernetes 1.27 schemas of kubernetes-models, then against Isola's rules
 // (resources, probes, non-root, PodDisruptionBudgets, one image, no placeholder Secret in prod).
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { CustomResourceDefinition } from 'kubernetes-models/apiextensions.k8s.io/v1';
 import { Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
-import { ConfigMap, Namespace, Secret, Service } from 'kubernetes-models/v1';
-import { parseAllDocuments } from 'yaml';
-
-const k8sDir = join(dirname(fileURLToPath(import.meta.url)), '..');
-const overlays = ['dev', 'prod'] as const;
-
-interface K8sObject {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec?: Record<string, unknown>;
-  data?: Record<string, string>;
-  stringData?: Record<string, string>;
-}
-
-interface Container {
-  name: string;
-  image?: string;
-  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
-  readinessProbe?: unknown;
-  livenessProbe?: unknown;
-  securityContext?: {
-    runAsNonRoot?: boolean;
-    readOnlyRootFilesystem?: boolean;
-    allowPrivilegeEscalation?: boolean;
-    capabilities?: { drop?: string[] };
-  };
-  env?: { name: string; value?: string; valueFrom?: unknown }[];
-}
-
-interface PodTemplate {
-  metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec: { containers: Container[]; securityContext?: { runAsNonRoot?: boolean; seccompProfile?: { type?: string } }; terminationGracePeriodSeconds?: number };
-}
+import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from 'kubernetes-models/v1';
+import { overlays, render, templateOf, workloads, type K8sObject } from './kustomize.js';
 
 /** The validating model for each kind an overlay may render; any other kind fails the test. */
 const models: Record<string, (object: K8sObject) => { validate(): void }> = {
@@ -50,22 +17,19 @@ const models: Record<string, (object: K8sObject) => { validate(): void }> = {
   'v1/ConfigMap': (o) => new ConfigMap(o as never),
   'v1/Secret': (o) => new Secret(o as never),
   'v1/Service': (o) => new Service(o as never),
+  'v1/ServiceAccount': (o) => new ServiceAccount(o as never),
   'apps/v1/Deployment': (o) => new Deployment(o as never),
   'apps/v1/StatefulSet': (o) => new StatefulSet(o as never),
   'policy/v1/PodDisruptionBudget': (o) => new PodDisruptionBudget(o as never),
   'networking.k8s.io/v1/NetworkPolicy': (o) => new NetworkPolicy(o as never),
+  'rbac.authorization.k8s.io/v1/Role': (o) => new Role(o as never),
+  'rbac.authorization.k8s.io/v1/RoleBinding': (o) => new RoleBinding(o as never),
+  'apiextensions.k8s.io/v1/CustomResourceDefinition': (o) => new CustomResourceDefinition(o as never),
 };
 
-function render(overlay: string): K8sObject[] {
-  const text = execFileSync('kubectl', ['kustomize', join(k8sDir, 'overlays', overlay)], { encoding: 'utf8' });
-  return parseAllDocuments(text).map((document) => {
-    if (document.errors.length > 0) throw new Error(`${overlay}: ${document.errors.map(String).join('; ')}`);
-    return document.toJS() as K8sObject;
-  });
-}
+/** Kinds that live outside any namespace; everything else must land in `isola`. */
+const clusterScoped = new Set(['Namespace', 'CustomResourceDefinition']);
 
-const workloads = (objects: K8sObject[]) => objects.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet');
-const templateOf = (o: K8sObject) => (o.spec as { template: PodTemplate }).template;
 const matches = (selector: Record<string, string>, labels: Record<string, string> = {}) =>
   Object.entries(selector).every(([key, value]) => labels[key] === value);
 
@@ -79,7 +43,8 @@ for (const overlay of overlays) {
       const model = models[`${object.apiVersion}/${object.kind}`];
       assert.ok(model, `${name(object)}: no validator for ${object.apiVersion} ${object.kind}`);
       assert.doesNotThrow(() => model(object).validate(), name(object));
-      if (object.kind !== 'Namespace') assert.equal(object.metadata.namespace, 'isola', name(object));
+      if (clusterScoped.has(object.kind)) assert.equal(object.metadata.namespace, undefined, name(object));
+      else assert.equal(object.metadata.namespace, 'isola', name(object));
     }
   });
 
@@ -161,4 +126,12 @@ test('dev renders its placeholder Secrets and an in-cluster Redis', () => {
 test('schema validation catches a broken object', () => {
   const broken = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { replicas: 'two', selector: {}, template: {} } };
   assert.throws(() => new Deployment(broken as never).validate());
+  const roleWithoutVerbs = { metadata: { name: 'x' }, rules: [{ apiGroups: [''], resources: ['configmaps'] }] };
+  assert.throws(() => new Role(roleWithoutVerbs as never).validate(), /verbs/);
+  // OpenAPI v3.0, as CRDs take it: exclusiveMinimum is a boolean beside minimum, not a number.
+  const crd = render('dev').find((o) => o.kind === 'CustomResourceDefinition');
+  assert.ok(crd);
+  const crdWithNumericBound = structuredClone(crd) as unknown as { spec: { versions: { schema: { openAPIV3Schema: { properties: Record<string, unknown> } } }[] } };
+  crdWithNumericBound.spec.versions[0]!.schema.openAPIV3Schema.properties.spec = { type: 'object', properties: { qps: { type: 'number', exclusiveMinimum: 0 } } };
+  assert.throws(() => new CustomResourceDefinition(crdWithNumericBound as never).validate(), /exclusiveMinimum must be boolean/);
 });
