@@ -50,6 +50,17 @@ async function eventually<T>(what: string, check: () => T | undefined | false | 
   }
 }
 
+/** `promise`, or a failure once `timeoutMs` has passed (a watch that never ends must fail, not hang). */
+async function within<T>(what: string, promise: Promise<T>, timeoutMs = 5000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), timeoutMs)));
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The Status an ApiException carries, with its HTTP code. */
 async function apiError(promise: Promise<unknown>): Promise<{ code: number; status: { kind: string; reason: string; message: string; code: number; details?: Record<string, unknown> } }> {
   try {
@@ -124,6 +135,8 @@ test('create, read, replace and delete with resourceVersion conflicts and Status
   assert.equal(duplicate.status.reason, 'AlreadyExists');
   assert.equal(duplicate.status.message, 'configmaps "settings" already exists');
 
+  const same = await core.replaceNamespacedConfigMap({ namespace: 'default', name: 'settings', body: created });
+  assert.equal(same.metadata?.resourceVersion, created.metadata?.resourceVersion, 'a write that changes nothing is no write');
   const replaced = await core.replaceNamespacedConfigMap({ namespace: 'default', name: 'settings', body: { ...created, data: { key: 'new' } } });
   assert.ok(Number(replaced.metadata?.resourceVersion) > Number(created.metadata?.resourceVersion));
   const stale = await apiError(core.replaceNamespacedConfigMap({ namespace: 'default', name: 'settings', body: { ...created, data: { key: 'lost' } } }));
@@ -362,6 +375,15 @@ test('watch from "" lists current objects as ADDED, then streams changes; select
   // Leaving the selection is a DELETED for a selective watch.
   assert.deepEqual(selected.events.slice(2).map((e) => [e.type, e.object.metadata.name]), [['DELETED', 'second'], ['ADDED', 'third'], ['DELETED', 'first']]);
   assert.ok(all.events.every((e, i, list) => i === 0 || Number(e.object.metadata.resourceVersion) > Number(list[i - 1]?.object.metadata.resourceVersion)));
+
+  // The legacy /watch/ form, for one object.
+  const one = await watch(kc, '/api/v1/watch/namespaces/default/configmaps/third', {});
+  t.after(() => one.stop());
+  await core.createNamespacedConfigMap({ namespace: 'default', body: configMap('fourth') });
+  const third = await core.readNamespacedConfigMap({ namespace: 'default', name: 'third' });
+  await core.replaceNamespacedConfigMap({ namespace: 'default', name: 'third', body: { ...third, data: { key: 'changed' } } });
+  await eventually('the legacy watch events', () => one.events.length === 2);
+  assert.deepEqual(one.events.map((e) => [e.type, e.object.metadata.name]), [['ADDED', 'third'], ['MODIFIED', 'third']]);
 });
 
 test('watch from a resourceVersion replays what came after it; bookmarks carry the latest', async (t) => {
@@ -394,14 +416,14 @@ test('expireWatches: open watches get ERROR 410 and end, old resourceVersions st
   await eventually('the informer watching', () => fake.openWatches() === 2);
 
   fake.expireWatches();
-  assert.equal(await open.done, null, 'client-node calls done without an error when the stream closes');
+  assert.equal(await within('the expired watch to end', open.done), null, 'client-node calls done without an error when the stream closes');
   const error = open.events.at(-1);
   assert.equal(error?.type, 'ERROR');
   assert.equal(error?.object.code, 410);
   assert.equal(error?.object.reason, 'Expired');
 
   const resumed = await watch(kc, '/api/v1/namespaces/default/configmaps', { resourceVersion: oldVersion });
-  await resumed.done;
+  await within('the resumed watch to end', resumed.done);
   assert.deepEqual(resumed.events.map((e) => [e.type, e.object.code]), [['ERROR', 410]]);
   assert.equal(fake.requests.at(-1)?.status, 200, 'the real server answers 200 and puts the 410 in the stream');
 
@@ -415,7 +437,7 @@ test('a small history expires watches that fall behind it', async (t) => {
   const start = fake.resourceVersion;
   for (const name of ['a', 'b', 'c']) await core.createNamespacedConfigMap({ namespace: 'default', body: configMap(name) });
   const tooOld = await watch(kc, '/api/v1/namespaces/default/configmaps', { resourceVersion: start });
-  await tooOld.done;
+  await within('the too-old watch to end', tooOld.done);
   assert.equal(tooOld.events[0]?.object.code, 410);
   const recent = await watch(kc, '/api/v1/namespaces/default/configmaps', { resourceVersion: String(Number(fake.resourceVersion) - 2) });
   t.after(() => recent.stop());
@@ -429,12 +451,12 @@ test('timeoutSeconds ends a watch; closing the server ends the rest', async (t) 
   const started = Date.now();
   const timed = await watch(kc, '/api/v1/namespaces/default/configmaps', { timeoutSeconds: 1 });
   const open = await watch(kc, '/apis/apps/v1/deployments', {});
-  await timed.done;
+  await within('the timed watch to end', timed.done);
   const elapsed = Date.now() - started;
   assert.ok(elapsed >= 900 && elapsed < 5000, `ended after ${elapsed} ms`);
   assert.equal(fake.openWatches(), 1);
   await fake.close();
-  assert.equal(await open.done, null);
+  assert.equal(await within('close to end the watch', open.done), null);
   assert.equal(fake.openWatches(), 0);
   t.diagnostic(`timeout watch ended after ${elapsed} ms`);
 });
@@ -519,7 +541,7 @@ test('the Function CRD: served once created, with a status subresource, watchabl
   assert.equal(fake.listObjects('isola.dev/v1alpha1', 'Function', 'default').length, 1);
 
   await extensions.deleteCustomResourceDefinition({ name: 'functions.isola.dev' });
-  assert.equal(await events.done, null, 'watches on the removed resource end');
+  assert.equal(await within('the Function watch to end', events.done), null, 'watches on the removed resource end');
   assert.ok(events.events.some((e) => e.type === 'DELETED' && e.object.metadata.name === 'hello'));
   assert.equal((await apiError(custom.listNamespacedCustomObject({ ...functionsApi, namespace: 'default' }))).code, 404);
 });

@@ -13,7 +13,9 @@
 // user), admission (no defaulting beyond Secret.type and Namespace status.phase, no quotas),
 // validation of specs (built-in or against a CRD's openAPIV3Schema; no pruning of unknown
 // fields, no CRD defaults), server-side apply (415), OpenAPI documents (404; kubectl needs
-// --validate=false), aggregated discovery, protobuf and YAML bodies, LIST paging (limit and
+// --validate=false), aggregated discovery, protobuf and YAML request bodies (415: kubectl's
+// typed commands such as `kubectl create namespace` send protobuf; `kubectl apply` sends JSON;
+// responses are always JSON, which every client accepts), LIST paging (limit and
 // continue are ignored: everything comes in one page) and resourceVersion semantics on LIST
 // (always the latest), CRD version conversion beyond rewriting apiVersion, field selectors
 // other than metadata.name and metadata.namespace, propagationPolicy (no garbage collector:

@@ -166,6 +166,7 @@ function serveResource(context: HttpContext, request: Request, target: ResourceP
     const rv = query.get('resourceVersion') ?? '';
     if (rv !== '' && !/^\d+$/.test(rv)) throw errors.badRequest(`invalid resource version: ${rv}`);
     const timeout = query.get('timeoutSeconds');
+    if (timeout !== null && !(Number(timeout) >= 0)) throw errors.badRequest(`invalid timeoutSeconds: ${timeout}`);
     const initial = query.get('sendInitialEvents');
     context.hub.open(
       {

@@ -213,11 +213,8 @@ export class Registry {
     const namespace = type.namespaced ? (object.metadata.namespace ?? 'default') : undefined;
     const name = object.metadata.name ?? '';
     const body = clone(object);
-    if (this.find(type, namespace, name)) {
-      delete body.metadata.resourceVersion;
-      return this.update(type, namespace, name, body, undefined, { keepStatus: true, unconditional: true });
-    }
     delete body.metadata.resourceVersion;
+    if (this.find(type, namespace, name)) return this.update(type, namespace, name, body, undefined, { keepStatus: true, unconditional: true });
     return this.create(type, namespace, body, { keepStatus: true, anyNamespace: true });
   }
 
