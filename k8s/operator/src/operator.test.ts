@@ -17,7 +17,7 @@ import { FakeApiServer } from './testing/index.js';
 // real `isola up` as the control plane, reached through a proxy the tests can break.
 
 const namespace = 'isola';
-const crd = parse(readFileSync(new URL('../../../crds/functions.isola.dev.yaml', import.meta.url), 'utf8')) as Record<string, unknown>;
+const crd = parse(readFileSync(new URL('../../crds/functions.isola.dev.yaml', import.meta.url), 'utf8')) as Record<string, unknown>;
 const logger = createLogger({ level: process.env.ISOLA_TEST_LOG === '1' ? 'debug' : 'silent' });
 
 let kube: FakeApiServer;
@@ -251,19 +251,22 @@ describe('one operator, a real control plane', () => {
 
   test('a broken control plane: conditions say so, retries back off, and it recovers without a change to the resource', async () => {
     proxy.down = true;
-    createFunction('while-down', answering('deployed after the outage'));
-    const ready = await eventually('Ready Unknown ControlPlaneUnavailable', () => (condition('while-down', 'Ready')?.reason === 'ControlPlaneUnavailable' ? condition('while-down', 'Ready') : null));
-    assert.equal(ready.status, 'Unknown');
-    assert.match(fn('while-down')?.status?.lastError ?? '', /cannot reach|503|answered/);
-    const start = proxy.refused.length;
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
-    const tries = proxy.refused.slice(start).filter((entry) => entry.path.startsWith('/api/v1/functions/while-down')).map((entry) => entry.at);
-    const gaps = tries.slice(1).map((at, index) => at - (tries[index] as number));
-    // Back-off from 200 ms doubling to 1.6 s: a handful of tries in 3 s, with growing gaps (resyncs add a few).
-    assert.ok(tries.length >= 2 && tries.length <= 12, `tries in 3 s: ${tries.length}`);
-    assert.ok(Math.max(...gaps) >= 700, `the gaps grow: ${gaps.join(', ')}`);
-    await eventually('a ControlPlaneUnavailable Warning Event', () => eventsFor('while-down').some((event) => event.reason === 'ControlPlaneUnavailable' && event.type === 'Warning'));
-    proxy.down = false;
+    try {
+      createFunction('while-down', answering('deployed after the outage'));
+      const ready = await eventually('Ready Unknown ControlPlaneUnavailable', () => (condition('while-down', 'Ready')?.reason === 'ControlPlaneUnavailable' ? condition('while-down', 'Ready') : null));
+      assert.equal(ready.status, 'Unknown');
+      assert.match(fn('while-down')?.status?.lastError ?? '', /the control plane at http:\/\/127\.0\.0\.1:\d+ is unavailable \(HTTP 503\)/);
+      const start = proxy.refused.length;
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      const tries = proxy.refused.slice(start).filter((entry) => entry.path.startsWith('/api/v1/functions/while-down')).map((entry) => entry.at);
+      const gaps = tries.slice(1).map((at, index) => at - (tries[index] as number));
+      // Back-off from 200 ms doubling to 1.6 s: a handful of tries in 3 s, with growing gaps (resyncs add a few).
+      assert.ok(tries.length >= 2 && tries.length <= 12, `tries in 3 s: ${tries.length}`);
+      assert.ok(Math.max(...gaps) >= 700, `the gaps grow: ${gaps.join(', ')}`);
+      await eventually('a ControlPlaneUnavailable Warning Event', () => eventsFor('while-down').some((event) => event.reason === 'ControlPlaneUnavailable' && event.type === 'Warning'));
+    } finally {
+      proxy.down = false;
+    }
     await eventually('Ready after the outage', () => condition('while-down', 'Ready')?.status === 'True', 10_000);
     assert.equal(await served('while-down'), '200 deployed after the outage');
     assert.equal(fn('while-down')?.status?.lastError, undefined);
@@ -287,47 +290,53 @@ describe('one operator, a real control plane', () => {
 describe('two replicas', () => {
   test('only the Lease holder acts; when it stops, the other takes over', async () => {
     const [first, second] = await Promise.all([startOperator('replica-1'), startOperator('replica-2')]);
-    const leader = await eventually('one leader', () => (first.isLeader !== second.isLeader ? (first.isLeader ? first : second) : null), 10_000);
-    const follower = leader === first ? second : first;
-    createFunction('elected', answering('deployed by the leader'));
-    await eventually('deployed', async () => (await served('elected')) === '200 deployed by the leader');
-    await new Promise((resolve) => setTimeout(resolve, 1_500)); // resyncs on both
-    const followerWrites = writesBy(follower.config.identity).filter((entry) => !entry.path.includes('/leases'));
-    assert.deepEqual(followerWrites, [], 'the follower wrote nothing but lease attempts');
-    assert.ok(writesBy(leader.config.identity).some((entry) => entry.path.includes('/functions/elected')), 'the leader wrote the Function');
-    assert.equal(follower.isLeader, false);
+    try {
+      const leader = await eventually('one leader', () => (first.isLeader !== second.isLeader ? (first.isLeader ? first : second) : null), 10_000);
+      const follower = leader === first ? second : first;
+      createFunction('elected', answering('deployed by the leader'));
+      await eventually('deployed', async () => (await served('elected')) === '200 deployed by the leader');
+      await new Promise((resolve) => setTimeout(resolve, 1_500)); // resyncs on both
+      const followerWrites = writesBy(follower.config.identity).filter((entry) => !entry.path.includes('/leases'));
+      assert.deepEqual(followerWrites, [], 'the follower wrote nothing but lease attempts');
+      assert.ok(writesBy(leader.config.identity).some((entry) => entry.path.includes('/functions/elected')), 'the leader wrote the Function');
+      assert.equal(follower.isLeader, false);
 
-    await stopOperator(leader);
-    await eventually('the follower leads', () => follower.isLeader, 10_000);
-    createFunction('successor', answering('deployed by the successor'));
-    await eventually('deployed by the new leader', async () => (await served('successor')) === '200 deployed by the successor');
-    assert.ok(writesBy(follower.config.identity).some((entry) => entry.path.includes('/functions/successor')));
-    const lease = kube.getObject('coordination.k8s.io/v1', 'Lease', namespace, 'isola-operator') as { spec: { holderIdentity: string; leaseTransitions: number } };
-    assert.equal(lease.spec.holderIdentity, follower.config.identity);
-    await stopOperator(follower);
+      await stopOperator(leader);
+      await eventually('the follower leads', () => follower.isLeader, 10_000);
+      createFunction('successor', answering('deployed by the successor'));
+      await eventually('deployed by the new leader', async () => (await served('successor')) === '200 deployed by the successor');
+      assert.ok(writesBy(follower.config.identity).some((entry) => entry.path.includes('/functions/successor')));
+      const lease = kube.getObject('coordination.k8s.io/v1', 'Lease', namespace, 'isola-operator') as unknown as { spec: { holderIdentity: string; leaseTransitions: number } };
+      assert.equal(lease.spec.holderIdentity, follower.config.identity);
+    } finally {
+      for (const operator of [first, second]) if (operators.includes(operator)) await stopOperator(operator);
+    }
   });
 });
 
 describe('scaling the worker pool', () => {
   test('an async backlog scales the worker Deployment up within max; idle, it comes back to min after the stabilisation window', async () => {
     const operator = await startOperator('scaler', { scale: { deployment: 'isola-worker', min: 1, max: 4, targetUtilization: 0.5, downStabilizationMs: 1_500, intervalMs: 200, asyncOnly: false } });
-    await eventually('leads', () => operator.isLeader, 10_000);
-    const replicas = () => (kube.getObject('apps/v1', 'Deployment', namespace, 'isola-worker') as { spec: { replicas: number } }).spec.replicas;
-    await platform.client.deploy({ name: 'slow-job', main: 'index.js' }, { 'index.js': 'export default { async fetch() { await new Promise((r) => setTimeout(r, 1500)); return new Response("done") } }' });
-    // The node runs 2 workers × 2 at once (ISOLA_WORKER_MAX_INFLIGHT=2): 30 jobs leave a backlog.
-    await Promise.all(
-      Array.from({ length: 30 }, () => platform.client.send('POST', '/api/v1/functions/slow-job/invoke', { body: 'x', headers: { 'x-isola-invoke': 'async' } })),
-    );
-    await eventually('scaled up to max', () => replicas() === 4, 10_000);
-    const scaledUpAt = Date.now();
-    await eventually('back to min once idle', () => replicas() === 1, 60_000);
-    assert.ok(Date.now() - scaledUpAt >= 1_500, 'not before the stabilisation window');
-    const scaleWrites = writesBy('scaler').filter((entry) => entry.path.endsWith('/deployments/isola-worker/scale'));
-    assert.ok(scaleWrites.length >= 2, `scale writes: ${scaleWrites.length}`);
-    const metrics = await (await fetch(`${operator.address}/metrics`)).text();
-    assert.match(metrics, /isola_operator_worker_replicas_desired 1/);
-    assert.match(metrics, /isola_operator_leader 1/);
-    await stopOperator(operator);
+    try {
+      await eventually('leads', () => operator.isLeader, 10_000);
+      const replicas = () => (kube.getObject('apps/v1', 'Deployment', namespace, 'isola-worker') as unknown as { spec: { replicas: number } }).spec.replicas;
+      await platform.client.deploy({ name: 'slow-job', main: 'index.js' }, { 'index.js': 'export default { async fetch() { await new Promise((r) => setTimeout(r, 1500)); return new Response("done") } }' });
+      // The node runs 2 workers × 2 at once (ISOLA_WORKER_MAX_INFLIGHT=2): 30 jobs leave a backlog.
+      await Promise.all(
+        Array.from({ length: 30 }, () => platform.client.send('POST', '/api/v1/functions/slow-job/invoke', { body: 'x', headers: { 'x-isola-invoke': 'async' } })),
+      );
+      await eventually('scaled up to max', () => replicas() === 4, 10_000);
+      const scaledUpAt = Date.now();
+      await eventually('back to min once idle', () => replicas() === 1, 60_000);
+      assert.ok(Date.now() - scaledUpAt >= 1_500, 'not before the stabilisation window');
+      const scaleWrites = writesBy('scaler').filter((entry) => entry.path.endsWith('/deployments/isola-worker/scale'));
+      assert.ok(scaleWrites.length >= 2, `scale writes: ${scaleWrites.length}`);
+      const metrics = await (await fetch(`${operator.address}/metrics`)).text();
+      assert.match(metrics, /isola_operator_worker_replicas_desired 1/);
+      assert.match(metrics, /isola_operator_leader 1/);
+    } finally {
+      await stopOperator(operator);
+    }
   });
 });
 

@@ -166,7 +166,11 @@ export class FunctionReconciler {
     const unavailable = error instanceof PlatformUnreachableError || status === null || status >= 500 || status === 429 || status === 408;
     const refused = status === 401 || status === 403;
     const reason = unavailable ? 'ControlPlaneUnavailable' : refused ? 'Unauthorized' : 'DeployFailed';
-    const message = refused ? `the control plane refused the operator's token (ISOLA_TOKEN): ${error.message}` : error.message;
+    const message = refused
+      ? `the control plane refused the operator's token (ISOLA_TOKEN): ${error.message}`
+      : unavailable && !(error instanceof PlatformUnreachableError)
+        ? `the control plane at ${this.deps.platform.url} is unavailable (${status === null ? (error as { code?: string }).code : `HTTP ${status}`}): ${error.message}`
+        : error.message;
     this.deps.events.emit(resource, 'Warning', reason, message);
     await this.writeStatus(resource, {
       ready: { status: unavailable ? 'Unknown' : 'False', reason, message },
