@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { spawnPlatform, type SpawnedPlatform } from '@isola/cli/testing';
 import { createLogger } from '@isola/core';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import type { OperatorConfig } from './config.js';
 import type { Condition, FunctionResource } from './function-resource.js';
 import { Operator } from './operator.js';
@@ -133,66 +133,66 @@ describe('one operator, a real control plane', () => {
   });
 
   test('a new Function is deployed and served; status and Events say which version', async () => {
-    createFunction('hello', answering('hello from a Function'));
-    const ready = await eventually('hello is Ready', () => (condition('hello', 'Ready')?.status === 'True' ? fn('hello') : null));
-    const summary = await platform.client.getFunction('hello');
-    assert.equal(await served('hello'), '200 hello from a Function');
+    createFunction('first', answering('hello from a Function'));
+    const ready = await eventually('hello is Ready', () => (condition('first', 'Ready')?.status === 'True' ? fn('first') : null));
+    const summary = await platform.client.getFunction('first');
+    assert.equal(await served('first'), '200 hello from a Function');
     assert.equal(ready.status?.version, summary.version);
     assert.equal(ready.status?.codeHash, summary.codeHash);
     assert.equal(ready.status?.observedGeneration, ready.metadata.generation);
-    assert.equal(ready.status?.url, '/fn/hello/');
+    assert.equal(ready.status?.url, '/fn/first/');
     assert.deepEqual(ready.status?.traffic, { alias: 'latest', version: summary.version });
     assert.deepEqual(ready.metadata.finalizers, ['isola.dev/function']);
-    assert.equal(condition('hello', 'Deployed')?.status, 'True');
-    assert.equal(condition('hello', 'Degraded')?.status, 'False');
-    await eventually('a Deployed Event', () => eventsFor('hello').some((event) => event.reason === 'Deployed' && event.message.includes(`version ${summary.version}`)));
+    assert.equal(condition('first', 'Deployed')?.status, 'True');
+    assert.equal(condition('first', 'Degraded')?.status, 'False');
+    await eventually('a Deployed Event', () => eventsFor('first').some((event) => event.reason === 'Deployed' && event.message.includes(`version ${summary.version}`)));
   });
 
   test('a spec change deploys a new version; a label change and resyncs deploy nothing', async () => {
-    const before = (await platform.client.versions('hello')).length;
-    updateSpec('hello', () => answering('hello, second edition'));
-    await eventually('version 2 served', async () => (await served('hello')) === '200 hello, second edition');
-    await eventually('status shows the new generation', () => fn('hello')?.status?.observedGeneration === fn('hello')?.metadata.generation && condition('hello', 'Ready')?.status === 'True');
-    assert.equal((await platform.client.versions('hello')).length, before + 1);
-    const current = fn('hello') as FunctionResource;
+    const before = (await platform.client.versions('first')).length;
+    updateSpec('first', () => answering('hello, second edition'));
+    await eventually('version 2 served', async () => (await served('first')) === '200 hello, second edition');
+    await eventually('status shows the new generation', () => fn('first')?.status?.observedGeneration === fn('first')?.metadata.generation && condition('first', 'Ready')?.status === 'True');
+    assert.equal((await platform.client.versions('first')).length, before + 1);
+    const current = fn('first') as FunctionResource;
     kube.putObject({ ...current, metadata: { ...current.metadata, labels: { team: 'web' } } } as never);
     await new Promise((resolve) => setTimeout(resolve, 2_500)); // two resyncs
-    assert.equal((await platform.client.versions('hello')).length, before + 1, 'no deploy without a spec change');
+    assert.equal((await platform.client.versions('first')).length, before + 1, 'no deploy without a spec change');
   });
 
   test('weights split the alias between an older version and the current one, without a deploy', async () => {
-    const versions = (await platform.client.versions('hello')).map((entry) => entry.version);
+    const versions = (await platform.client.versions('first')).map((entry) => entry.version);
     const [newest, older] = versions as [number, number];
-    updateSpec('hello', (spec) => ({ ...spec, weights: { [String(older)]: 70, current: 30 } }));
+    updateSpec('first', (spec) => ({ ...spec, weights: { [String(older)]: 70, current: 30 } }));
     await eventually('the alias is split', async () => {
-      const latest = (await platform.client.getFunction('hello')).aliases.latest;
+      const latest = (await platform.client.getFunction('first')).aliases.latest;
       return latest !== undefined && 'weights' in latest && latest.weights[String(older)] === 70 && latest.weights[String(newest)] === 30;
     });
-    await eventually('status shows the traffic', () => fn('hello')?.status?.traffic?.weights?.[String(older)] === 70);
-    assert.equal((await platform.client.versions('hello')).length, versions.length, 'no new version');
-    updateSpec('hello', (spec) => {
+    await eventually('status shows the traffic', () => fn('first')?.status?.traffic?.weights?.[String(older)] === 70);
+    assert.equal((await platform.client.versions('first')).length, versions.length, 'no new version');
+    updateSpec('first', (spec) => {
       delete spec.weights;
       return spec;
     });
     await eventually('the alias points at the current version again', async () => {
-      const latest = (await platform.client.getFunction('hello')).aliases.latest;
+      const latest = (await platform.client.getFunction('first')).aliases.latest;
       return latest !== undefined && 'version' in latest && latest.version === newest;
     });
   });
 
   test('an invalid spec is refused with every problem by path, in Ready and an Event; the older version keeps serving', async () => {
-    const servedBefore = await served('hello');
-    const versions = (await platform.client.versions('hello')).length;
-    updateSpec('hello', (spec) => ({ ...spec, routes: [{ path: '/api/v1/steal' }], crons: ['every minute'], limits: { memoryMb: 1 } }));
-    const ready = await eventually('Ready False InvalidSpec', () => (condition('hello', 'Ready')?.reason === 'InvalidSpec' ? condition('hello', 'Ready') : null));
+    const servedBefore = await served('first');
+    const versions = (await platform.client.versions('first')).length;
+    updateSpec('first', (spec) => ({ ...spec, routes: [{ path: '/api/v1/steal' }], crons: ['every minute'], limits: { memoryMb: 1 } }));
+    const ready = await eventually('Ready False InvalidSpec', () => (condition('first', 'Ready')?.reason === 'InvalidSpec' ? condition('first', 'Ready') : null));
     assert.equal(ready.status, 'False');
     for (const path of ['spec.routes.0.path', 'spec.crons.0', 'spec.limits.memoryMb']) assert.match(ready.message, new RegExp(path.replace(/\./g, '\\.')));
-    assert.equal(condition('hello', 'Degraded')?.status, 'True', 'an older version keeps serving');
-    await eventually('an InvalidSpec Warning Event', () => eventsFor('hello').some((event) => event.reason === 'InvalidSpec' && event.type === 'Warning'));
-    assert.equal((await platform.client.versions('hello')).length, versions, 'nothing deployed');
-    assert.equal(await served('hello'), servedBefore);
-    updateSpec('hello', () => answering('hello, fixed'));
-    await eventually('fixed and Ready', async () => condition('hello', 'Ready')?.status === 'True' && (await served('hello')) === '200 hello, fixed');
+    assert.equal(condition('first', 'Degraded')?.status, 'True', 'an older version keeps serving');
+    await eventually('an InvalidSpec Warning Event', () => eventsFor('first').some((event) => event.reason === 'InvalidSpec' && event.type === 'Warning'));
+    assert.equal((await platform.client.versions('first')).length, versions, 'nothing deployed');
+    assert.equal(await served('first'), servedBefore);
+    updateSpec('first', () => answering('hello, fixed'));
+    await eventually('fixed and Ready', async () => condition('first', 'Ready')?.status === 'True' && (await served('first')) === '200 hello, fixed');
   });
 
   test('a bundling error from the control plane is DeployFailed with its message, and is not retried', async () => {
@@ -247,6 +247,22 @@ describe('one operator, a real control plane', () => {
     await eventually('the resource is gone', () => fn('short-lived') === undefined);
     assert.equal((await fetch(`${platform.url}/fn/short-lived/`)).status, 404);
     await assert.rejects(platform.client.getFunction('short-lived'), /not found|no function/i);
+  });
+
+  test('the examples in k8s/examples deploy and serve (inline; a ConfigMap of TypeScript files)', async () => {
+    for (const file of ['hello-inline.yaml', 'from-configmap.yaml']) {
+      const text = readFileSync(new URL(`../../examples/${file}`, import.meta.url), 'utf8');
+      for (const document of parseAllDocuments(text)) kube.putObject(document.toJS() as never);
+    }
+    await eventually('hello-inline answers', async () => {
+      const answer = await fetch(`${platform.url}/fn/hello/?name=k8s`);
+      return answer.status === 200 && ((await answer.json()) as { message: string }).message === 'Hello, k8s!';
+    });
+    await eventually('greeter answers in French, with a token', async () => {
+      const answer = await fetch(`${platform.url}/fn/greeter/?name=Kube`, { headers: { authorization: `Bearer ${platform.token}` } });
+      return answer.status === 200 && ((await answer.json()) as { message: string }).message === 'Bonjour, Kube!';
+    });
+    assert.equal(condition('greeter', 'Ready')?.status, 'True');
   });
 
   test('a broken control plane: conditions say so, retries back off, and it recovers without a change to the resource', async () => {
