@@ -395,3 +395,34 @@ class ControlPlaneProxy {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 }
+
+describe('least privilege', () => {
+  test('every Kubernetes call the operators made in these tests is granted by the Role in k8s/base/operator.yaml', () => {
+    type Rule = { apiGroups: string[]; resources: string[]; resourceNames?: string[]; verbs: string[] };
+    const documents = parseAllDocuments(readFileSync(new URL('../../base/operator.yaml', import.meta.url), 'utf8')).map((document) => document.toJS() as { kind: string; rules?: Rule[] });
+    const rules = documents.find((document) => document.kind === 'Role')?.rules ?? [];
+    assert.ok(rules.length > 0);
+    const operatorUsers = new Set(['operator-a', 'replica-1', 'replica-2', 'scaler']);
+    const calls = kube.requests.filter((entry) => entry.user !== null && operatorUsers.has(entry.user));
+    assert.ok(calls.length > 50, `the operators made calls (${calls.length})`);
+    const denied = new Set<string>();
+    for (const call of calls) {
+      // /api/v1/namespaces/{ns}/{resource}[/{name}[/{sub}]] or /apis/{group}/{version}/namespaces/{ns}/...
+      const parts = call.path.split('/').filter(Boolean);
+      const group = parts[0] === 'api' ? '' : (parts[1] as string);
+      const rest = parts.slice(parts[0] === 'api' ? 2 : 3);
+      assert.equal(rest[0], 'namespaces', `${call.method} ${call.path} is namespaced`);
+      assert.equal(rest[1], namespace, `${call.method} ${call.path} stays in the operator's namespace`);
+      const [resource, name, sub] = rest.slice(2) as [string, string | undefined, string | undefined];
+      const verb =
+        call.method === 'GET' ? (call.query.watch === 'true' || call.query.watch === '1' ? 'watch' : name === undefined ? 'list' : 'get')
+        : call.method === 'POST' ? 'create' : call.method === 'PUT' ? 'update' : call.method === 'PATCH' ? 'patch' : call.method === 'DELETE' ? 'delete' : call.method;
+      const full = sub === undefined ? resource : `${resource}/${sub}`;
+      const granted = rules.some(
+        (rule) => rule.apiGroups.includes(group) && rule.resources.includes(full) && rule.verbs.includes(verb) && (rule.resourceNames === undefined || (name !== undefined && rule.resourceNames.includes(name))),
+      );
+      if (!granted) denied.add(`${verb} ${group || 'core'}/${full}${name === undefined ? '' : ` ${name}`}`);
+    }
+    assert.deepEqual([...denied], [], 'calls the Role does not grant');
+  });
+});
