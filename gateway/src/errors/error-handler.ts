@@ -28,8 +28,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     void reply.code(isola.status).type('application/json').send(errorBody(isola.toShape()));
   });
   app.setNotFoundHandler((request, reply) => {
-    const error = new IsolaError('NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}; the API lives under /api/v1, functions under /fn/{name} and the web console at /`);
-    void reply.code(404).send(errorBody(error.toShape()));
+    void reply.code(404).send(errorBody(noRouteError(request).toShape()));
   });
   // Node refuses an HTTP/1.1 request without Host itself, with an empty body, unless told not to
   // (`requireHostHeader: false`, set where the server is made): refused here in our format.
@@ -42,6 +41,14 @@ export function installErrorHandling(app: FastifyInstance): void {
     const error = new IsolaError('EXPECTATION_FAILED', `unsupported Expect header ${JSON.stringify(request.headers.expect ?? '')}; only 100-continue is supported`);
     response.writeHead(error.status, { 'content-type': 'application/json; charset=utf-8', connection: 'close' }).end(JSON.stringify(errorBody(error.toShape())));
   });
+}
+
+/** The 404 of a request no route takes: what the gateway serves where. */
+export function noRouteError(request: FastifyRequest): IsolaError {
+  return new IsolaError(
+    'NOT_FOUND',
+    `no route for ${request.method} ${request.url.split('?')[0]}; the API lives under /api/v1, functions under /fn/{name} and their routes:, the web console at /`,
+  );
 }
 
 /**
