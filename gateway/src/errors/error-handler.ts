@@ -45,10 +45,7 @@ export function installErrorHandling(app: FastifyInstance): void {
 
 /** The 404 of a request no route takes: what the gateway serves where. */
 export function noRouteError(request: FastifyRequest): IsolaError {
-  return new IsolaError(
-    'NOT_FOUND',
-    `no route for ${request.method} ${request.url.split('?')[0]}; the API lives under /api/v1, functions under /fn/{name} and their routes:, the web console at /`,
-  );
+  return new IsolaError('NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}; the API lives under /api/v1, functions under /fn/{name} and the web console at /`);
 }
 
 /**
