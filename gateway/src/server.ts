@@ -19,7 +19,7 @@ import {
 } from '@isola/core';
 import { openApiDocument, registerApiRoutes, defineRoute, type AnyRoute } from './api/route-table.js';
 import { BearerAuth } from './auth/bearer.js';
-import { clientErrorHandler, frameworkErrors, installErrorHandling } from './errors/error-handler.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandling, maxPathSegmentLength } from './errors/error-handler.js';
 import type { Redis } from 'ioredis';
 import { defaultConsoleDir, registerConsole } from './console/console-files.js';
 import { functionsApiRoutes } from './routes/functions-api.js';
@@ -84,8 +84,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     // One log line per request would cost the hot path; errors are logged where they are mapped.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.config.maxBodyBytes,
-    // Function paths may be long and carry any characters their authors choose.
-    routerOptions: { maxParamLength: 2048, ignoreTrailingSlash: false },
+    routerOptions: { maxParamLength: maxPathSegmentLength, ignoreTrailingSlash: false },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     // Errors raised before any route runs, by the router and by Node's HTTP parser, get the same

@@ -14,7 +14,7 @@ import {
 } from '@isola/core';
 import { defineRoute, registerApiRoutes, type AnyRoute } from '../api/route-table.js';
 import type { BearerAuth } from '../auth/bearer.js';
-import { noRouteError } from '../errors/error-handler.js';
+import { maxPathSegmentLength, noRouteError, segmentTooLongError } from '../errors/error-handler.js';
 import type { InvocationMetrics } from '../metrics/invocation-metrics.js';
 import { submitAsync, wantsAsync, type AsyncSubmitDeps } from './async-submit.js';
 import type { HttpRouteTable } from './http-route-table.js';
@@ -68,7 +68,8 @@ export function registerHttpTrigger(app: FastifyInstance, deps: HttpTriggerDeps,
     scope.all('/*', {
       onRequest: async (request, reply) => {
         const match = deps.routes.match(request.method, request.url);
-        if (match === null) throw noRouteError(request);
+        // A parameter over the router's limit (`/fn/<name>`, `/api/v1/functions/<name>`) lands here too: 414 as the router says it.
+        if (match === null) throw hasSegmentLongerThan(request.url, maxPathSegmentLength) ? segmentTooLongError() : noRouteError(request);
         if (!match.allowed) {
           reply.header('allow', match.allow.join(', '));
           throw methodNotAllowed(request, match.route.path, match.allow);
@@ -152,6 +153,11 @@ async function runFunction(
   if (cookies.length > 0) reply.header('set-cookie', cookies);
   reply.code(status);
   return reply.send(responseBody === undefined ? '' : Buffer.from(responseBody.buffer, responseBody.byteOffset, responseBody.byteLength));
+}
+
+function hasSegmentLongerThan(target: string, length: number): boolean {
+  const query = target.indexOf('?');
+  return (query === -1 ? target : target.slice(0, query)).split('/').some((segment) => segment.length > length);
 }
 
 /** 405 for a route's path with a method it does not take; the Allow header lists those it does. */
