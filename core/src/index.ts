@@ -14,6 +14,7 @@ export type * from './ipc/worker-messages.js';
 export * from './ipc/batcher.js';
 export * from './store/keys.js';
 export * from './store/function-store.js';
+export * from './store/route-claims.js';
 export * from './store/function-cache.js';
 export * from './bundle/bundler.js';
 export * from './api/deploy.js';

@@ -19,7 +19,7 @@ import {
 } from '@isola/core';
 import { openApiDocument, registerApiRoutes, defineRoute, type AnyRoute } from './api/route-table.js';
 import { BearerAuth } from './auth/bearer.js';
-import { clientErrorHandler, frameworkErrors, installErrorHandling } from './errors/error-handler.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandling, maxPathSegmentLength } from './errors/error-handler.js';
 import type { Redis } from 'ioredis';
 import { defaultConsoleDir, registerConsole } from './console/console-files.js';
 import { functionsApiRoutes } from './routes/functions-api.js';
@@ -32,6 +32,7 @@ import { InvocationMetrics } from './metrics/invocation-metrics.js';
 import { registerMetricsRoute } from './routes/metrics.js';
 import { registerHealthRoutes, type HealthChecks } from './routes/health.js';
 import { invokeRoute, registerHttpTrigger } from './trigger/http-trigger.js';
+import { HttpRouteTable } from './trigger/http-route-table.js';
 import { rpcRoute } from './trigger/rpc-route.js';
 
 export interface GatewayDeps {
@@ -83,8 +84,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
     // One log line per request would cost the hot path; errors are logged where they are mapped.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.config.maxBodyBytes,
-    // Function paths may be long and carry any characters their authors choose.
-    routerOptions: { maxParamLength: 2048, ignoreTrailingSlash: false },
+    routerOptions: { maxParamLength: maxPathSegmentLength, ignoreTrailingSlash: false },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     // Errors raised before any route runs, by the router and by Node's HTTP parser, get the same
@@ -98,7 +98,11 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   registerHealthRoutes(app, { redis: deps.redisHealthy, readyWorkers: () => deps.invoker.readyWorkers() });
   const metrics = new InvocationMetrics(() => deps.invoker.readyWorkers());
   registerMetricsRoute(app, metrics);
+  const httpRoutes = new HttpRouteTable(deps.store, deps.logger.child({ component: 'http-routes' }));
+  await httpRoutes.refresh();
+  app.addHook('onClose', async () => httpRoutes.close());
   const trigger = {
+    routes: httpRoutes,
     invoker: deps.invoker,
     functions: deps.functions,
     auth,
@@ -131,6 +135,7 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
       functions: deps.functions,
       maxDeployBytes: deps.config.maxDeployBytes,
       queues: deps.queues,
+      routes: httpRoutes,
     }),
     ...tokensApiRoutes({ tokens: deps.tokens }),
     ...observability.routes,
@@ -172,5 +177,18 @@ export async function createGateway(deps: GatewayDeps): Promise<Gateway> {
   // Outside the API's route table: no token, and not in the OpenAPI document.
   const consoleServed = await registerConsole(app, deps.config.consoleDir ?? defaultConsoleDir());
   await app.ready();
-  return { app, consoleServed, verifier: auth.verifier, metrics, onEvent: (event) => auth.onEvent(event), forgetCached: () => auth.clear() };
+  return {
+    app,
+    consoleServed,
+    verifier: auth.verifier,
+    metrics,
+    onEvent: (event) => {
+      auth.onEvent(event);
+      httpRoutes.onEvent(event);
+    },
+    forgetCached: () => {
+      auth.clear();
+      httpRoutes.refreshInBackground();
+    },
+  };
 }

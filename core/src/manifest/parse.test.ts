@@ -82,6 +82,19 @@ describe('manifest schema', () => {
     }
   });
 
+  test('a route holds * only as its last segment, and is written as a URL parser reads it (so it matches what clients send)', () => {
+    for (const path of ['/*', '/api/cart/*', '/api/*', '/caf%C3%A9/menu', '/a|b']) {
+      assert.equal(validateManifest({ name: 'x', main: 'i.js', routes: [{ path }] }).ok, true, path);
+    }
+    const problems = (path: string) => {
+      const result = validateManifest({ name: 'x', main: 'i.js', routes: [{ path }] });
+      return result.ok ? '' : result.problems.map((problem) => problem.message).join('; ');
+    };
+    for (const path of ['/api/cart*', '/a/*/b', '/**', '/a/**']) assert.match(problems(path), /may hold \* only as its last segment/, path);
+    for (const path of ['/a/../b', '/a/./b', '/café', '/a\\b', '/a"b']) assert.match(problems(path), /as a URL parser reads it/, path);
+    for (const path of ['/fn/*', '/api/v1/*', '/console/*']) assert.match(problems(path), /reserved prefix/, path);
+  });
+
   test('limits.maxInFlight and limits.rateLimit are absent (unlimited) unless set', () => {
     const manifest = parseManifest({ name: 'x', main: 'i.js', limits: { memoryMb: 64 } });
     assert.equal(manifest.limits.maxInFlight, undefined);

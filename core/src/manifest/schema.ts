@@ -34,16 +34,38 @@ const limitsSchema = z.strictObject({
   rateLimit: rateLimitSchema.optional(),
 });
 
+/** Paths the gateway serves itself (the web console, the API, `/fn/*`, health, metrics): no route may take them. */
+export function isReservedPath(path: string): boolean {
+  return path === '/' || path === '/index.html' || /^\/(api\/v\d+|fn|console|healthz|readyz|metrics)(\/|$)/.test(path);
+}
+
+/**
+ * A path as a URL parser leaves it (dot segments resolved, non-ASCII percent-encoded): what the
+ * gateway matches routes against, since it is also what a function reads from `request.url`.
+ */
+export function normalizedUrlPath(path: string): string {
+  return new URL(`http://h${path}`).pathname;
+}
+
 const routeSchema = z.strictObject({
   path: z
     .string()
     .regex(/^\/[^\s?#]*$/, 'must start with / and hold no spaces, query or fragment')
+    .refine((path) => path === '/*' || /^\/[^*]*(\/\*)?$/.test(path), 'may hold * only as its last segment (/api/cart/* matches everything under /api/cart)')
     .refine(
-      (path) => path !== '/' && path !== '/index.html' && !/^\/(api\/v\d+|fn|console|healthz|readyz|metrics)(\/|$)/.test(path),
+      (path) => !isReservedPath(path.endsWith('/*') ? path.slice(0, -2) || '/' : path) || path === '/*',
       'must not be / or /index.html (the web console) nor use a reserved prefix (/api/v1, /fn, /console, /healthz, /readyz, /metrics)',
+    )
+    .refine(
+      (path) => path === '/*' || normalizedUrlPath(path) === path,
+      'must be written as a URL parser reads it: no . or .. segments, no backslashes, characters outside ASCII and quotes percent-encoded',
     ),
   methods: z.array(z.enum(httpMethods)).min(1).optional(),
 });
+
+/** A `routes:` entry: the HTTP trigger also serves the function at this path. */
+export type HttpRoute = z.output<typeof routeSchema>;
+export type HttpMethod = (typeof httpMethods)[number];
 
 /** A `crons:` entry; the expression and the zone are checked against node-cron and the runtime's zones (see cron-schedule.ts). */
 const cronSchema = z

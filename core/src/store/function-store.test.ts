@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
+import { IsolaError } from '../errors/isola-error.js';
+import type { ManifestInput } from '../manifest/schema.js';
 import { parseManifest } from '../manifest/parse.js';
 import { startTestRedis, type TestRedis } from '../testing/test-redis.js';
 import { FunctionStore } from './function-store.js';
@@ -46,4 +48,74 @@ test('quarantine notes are read for many functions at once and go with their fun
   const again = await deploy('crashy', { 'index.js': '' });
   assert.equal(again.version, doomed.version);
   assert.deepEqual((await store.quarantinedVersions(['crashy'])).get('crashy'), []);
+});
+
+describe('route claims', () => {
+  const withRoutes = (name: string, routes: ManifestInput['routes'], promote = true) =>
+    store.deploy({ manifest: parseManifest({ name, main: 'index.js', routes }), code: 'export default {}', codeHash: `hash-of-${name}`, files: {}, author: 'ci', promote });
+  const claims = async () => new Map((await store.routeClaims()).map((claim) => [claim.path, claim]));
+  const conflictOf = async (deploying: Promise<unknown>) => {
+    const error = await deploying.then(() => null, (caught: unknown) => caught);
+    assert.ok(error instanceof IsolaError, 'refused');
+    assert.equal(error.code, 'CONFLICT');
+    return error.message;
+  };
+
+  test('a promoted deploy claims its routes and lets go of those it dropped; a canary claims nothing', async () => {
+    await withRoutes('shop', [{ path: '/shop/*', methods: ['GET'] }, { path: '/cart' }]);
+    assert.deepEqual(await claims(), new Map([
+      ['/shop/*', { path: '/shop/*', function: 'shop', methods: ['GET'] }],
+      ['/cart', { path: '/cart', function: 'shop' }],
+    ]));
+    await withRoutes('shop', [{ path: '/shop/*' }]);
+    assert.deepEqual([...(await claims()).values()], [{ path: '/shop/*', function: 'shop' }]);
+    await withRoutes('shop', [{ path: '/canary-only' }], false);
+    assert.deepEqual([...(await claims()).keys()], ['/shop/*']);
+  });
+
+  test("another function's pattern is a conflict naming it, and the refused deploy leaves no trace; overlapping patterns are fine", async () => {
+    const before = await store.versionNumbers('shop');
+    const message = await conflictOf(withRoutes('rival', [{ path: '/free' }, { path: '/shop/*' }]));
+    assert.match(message, /route \/shop\/\* is already served by function "shop"/);
+    assert.equal(await store.exists('rival'), false);
+    assert.equal((await claims()).get('/free'), undefined);
+    assert.deepEqual(await store.versionNumbers('shop'), before);
+    await withRoutes('rival', [{ path: '/shop/special/*' }, { path: '/shop' }]);
+    assert.equal((await claims()).get('/shop/special/*')?.function, 'rival');
+  });
+
+  test('of two concurrent deploys claiming one pattern exactly one wins', async () => {
+    const outcomes = await Promise.allSettled(['racer-a', 'racer-b', 'racer-c'].map((name) => withRoutes(name, [{ path: '/race' }])));
+    assert.equal(outcomes.filter((outcome) => outcome.status === 'fulfilled').length, 1);
+    const winner = (await claims()).get('/race')?.function;
+    assert.equal(await store.exists(winner ?? ''), true);
+    for (const loser of ['racer-a', 'racer-b', 'racer-c'].filter((name) => name !== winner)) assert.equal(await store.exists(loser), false);
+  });
+
+  test('moving latest moves the routes: a split serves the union of its versions; a conflict refuses the move', async () => {
+    const first = await withRoutes('mover', [{ path: '/v1-only', methods: ['GET'] }, { path: '/both', methods: ['GET'] }]);
+    const second = await withRoutes('mover', [{ path: '/both', methods: ['POST'] }, { path: '/v2-only' }]);
+    await store.setAlias('mover', 'latest', { weights: { [first.version]: 50, [second.version]: 50 } });
+    const split = await claims();
+    assert.deepEqual(split.get('/both'), { path: '/both', function: 'mover', methods: ['GET', 'POST'] });
+    assert.equal(split.get('/v1-only')?.function, 'mover');
+    assert.equal(split.get('/v2-only')?.function, 'mover');
+    // Another alias moves nothing.
+    await store.setAlias('mover', 'stable', { version: first.version });
+    await store.rollback('mover', 'latest', second.version);
+    assert.equal((await claims()).get('/v1-only'), undefined);
+    await withRoutes('squatter', [{ path: '/v1-only' }]);
+    assert.match(await conflictOf(store.rollback('mover', 'latest', first.version)), /route \/v1-only is already served by function "squatter"/);
+    assert.deepEqual(await store.alias('mover', 'latest'), { version: second.version });
+  });
+
+  test('a delete releases every route of the function, and only its own', async () => {
+    await withRoutes('leaving', [{ path: '/leaving/*' }, { path: '/leaving-too' }]);
+    assert.equal(await store.delete('leaving'), true);
+    const left = await claims();
+    assert.equal(left.get('/leaving/*'), undefined);
+    assert.equal(left.get('/leaving-too'), undefined);
+    assert.equal(left.get('/shop/*')?.function, 'shop');
+    await withRoutes('arriving', [{ path: '/leaving/*' }]);
+  });
 });

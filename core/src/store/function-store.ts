@@ -3,6 +3,7 @@ import type { FunctionRef } from '../invocation/types.js';
 import type { Manifest, QueueConsumerConfig } from '../manifest/schema.js';
 import { IsolaError } from '../errors/isola-error.js';
 import { redisKeys } from './keys.js';
+import { claimRoutes, readRouteClaims, releaseRoutesScript, servedRoutes, type RouteClaim } from './route-claims.js';
 
 /** An immutable, deployed version of a function, without its code. */
 export interface FunctionVersion {
@@ -110,10 +111,16 @@ function functionMissing(name: string): IsolaError {
 export class FunctionStore {
   constructor(private readonly redis: Redis) {}
 
+  /**
+   * Stores a new version; promoted, `latest` serves it and the function takes its `queues:`
+   * topics and `routes:` (CONFLICT when another function holds one) and lets go of the others.
+   */
   async deploy(input: NewVersion): Promise<FunctionVersion> {
     const name = input.manifest.name;
     const promote = input.promote ?? true;
     const consumers = promote ? await this.topicClaims(name, input.manifest) : null;
+    // Claimed (atomically) before anything is written, so a conflict leaves no trace.
+    if (promote) await claimRoutes(this.redis, name, servedRoutes([input.manifest]));
     const version = await this.redis.hincrby(redisKeys.functionMeta(name), 'nextVersion', 1);
     const createdAt = new Date().toISOString();
     const deployed: FunctionVersionWithCode = { name, version, codeHash: input.codeHash, manifest: input.manifest, createdAt, author: input.author, code: input.code };
@@ -166,6 +173,11 @@ export class FunctionStore {
     return new Map(Object.entries(raw).map(([topic, json]) => [topic, JSON.parse(json) as TopicConsumer]));
   }
 
+  /** Every route the HTTP trigger serves besides `/fn/<name>/*`: those of the versions each function's `latest` serves. */
+  async routeClaims(): Promise<RouteClaim[]> {
+    return readRouteClaims(this.redis);
+  }
+
   /** Whether a function of that name exists (was deployed and not deleted). */
   async exists(name: string): Promise<boolean> {
     return (await this.redis.sismember(redisKeys.functionNames, name)) === 1;
@@ -189,15 +201,21 @@ export class FunctionStore {
     return Object.hasOwn(aliases, alias) ? (aliases[alias] ?? null) : null;
   }
 
-  /** Points `alias` at `target` after checking that every version it names exists; announces it. */
+  /**
+   * Points `alias` at `target` after checking that every version it names exists; announces it.
+   * Moving `latest` moves the function's routes to those of the versions it names (CONFLICT
+   * when another function took one of them meanwhile).
+   */
   async setAlias(name: string, alias: string, target: AliasTarget): Promise<void> {
     if (!(await this.exists(name))) throw functionMissing(name);
     const versions = targetVersions(target);
-    const found = await Promise.all(versions.map((version) => this.redis.exists(redisKeys.functionVersion(name, version))));
-    const missing = versions.filter((_version, index) => found[index] === 0);
+    const found = await Promise.all(versions.map((version) => this.getVersion(name, version)));
+    const missing = versions.filter((_version, index) => found[index] === null);
     if (missing.length > 0) {
       throw new IsolaError('BAD_REQUEST', `function "${name}" has no version ${missing.join(', ')}; GET /api/v1/functions/${name}/versions lists them`);
     }
+    // `latest` decides the function's routes: those of every version it now serves.
+    if (alias === defaultAlias) await claimRoutes(this.redis, name, servedRoutes(found.map((version) => (version as FunctionVersion).manifest)));
     await this.redis
       .multi()
       .hset(redisKeys.functionAliases(name), alias, JSON.stringify(target))
@@ -289,8 +307,8 @@ export class FunctionStore {
 
   /**
    * Removes the function: its versions, aliases, secrets, quarantine notes, indexes and logs
-   * (every key under `isola:fn:<name>:`), and announces it so gateways stop routing to it and
-   * workers drop its instances. Invocations already running finish. False when there was no such function.
+   * (every key under `isola:fn:<name>:`), releases its routes and topics, and announces it so
+   * gateways stop routing to it and workers drop its instances. Invocations already running finish. False when there was no such function.
    */
   async delete(name: string): Promise<boolean> {
     if (!(await this.exists(name))) return false;
@@ -304,6 +322,7 @@ export class FunctionStore {
     const multi = this.redis.multi().srem(redisKeys.functionNames, name);
     const released = [...(await this.topicConsumers())].filter(([, config]) => config.function === name).map(([topic]) => topic);
     if (released.length > 0) multi.hdel(redisKeys.topicConsumers, ...released);
+    multi.eval(releaseRoutesScript, 1, redisKeys.httpRoutes, name);
     for (let index = 0; index < keys.length; index += 500) multi.unlink(...keys.slice(index, index + 500));
     await multi.publish(redisKeys.eventsChannel, JSON.stringify({ type: 'deleted', name } satisfies FunctionEvent)).exec();
     return true;

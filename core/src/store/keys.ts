@@ -36,6 +36,11 @@ export const redisKeys = {
   /** Hash: topic → the function consuming it (its `queues:` entry as JSON); written by deploy. */
   topicConsumers: 'isola:topics',
   /**
+   * Hash: route pattern (a `routes:` path) → the RouteClaim serving it (JSON): the routes of the
+   * versions each function's `latest` serves, written with each move of `latest`, read by gateways.
+   */
+  httpRoutes: 'isola:routes',
+  /**
    * Hash of each schedule's bookkeeping (see CronStateStore), fields `<cron id>:last` (newest tick
    * enqueued, epoch ms), `:scanned` (ticks up to here enqueued or reported missed), `:missed`
    * (count) and `:capped`.

@@ -28,8 +28,7 @@ export function installErrorHandling(app: FastifyInstance): void {
     void reply.code(isola.status).type('application/json').send(errorBody(isola.toShape()));
   });
   app.setNotFoundHandler((request, reply) => {
-    const error = new IsolaError('NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}; the API lives under /api/v1, functions under /fn/{name} and the web console at /`);
-    void reply.code(404).send(errorBody(error.toShape()));
+    void reply.code(404).send(errorBody(noRouteError(request).toShape()));
   });
   // Node refuses an HTTP/1.1 request without Host itself, with an empty body, unless told not to
   // (`requireHostHeader: false`, set where the server is made): refused here in our format.
@@ -44,6 +43,19 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
 }
 
+/** The router's `maxParamLength`: function paths may be long and carry any characters their authors choose. */
+export const maxPathSegmentLength = 2048;
+
+/** A path segment the router will not take as a parameter (a function name, a token id...). */
+export function segmentTooLongError(): IsolaError {
+  return new IsolaError('URI_TOO_LONG', `a segment of the path is longer than the ${maxPathSegmentLength} characters the router takes`);
+}
+
+/** The 404 of a request no route takes: what the gateway serves where. */
+export function noRouteError(request: FastifyRequest): IsolaError {
+  return new IsolaError('NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}; the API lives under /api/v1, functions under /fn/{name} and the web console at /`);
+}
+
 /**
  * Fastify option `frameworkErrors`: errors its router raises before any route or error handler
  * runs (a path that is not valid percent-encoded UTF-8, a path segment over `maxParamLength`).
@@ -53,7 +65,7 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
     error.code === 'FST_ERR_BAD_URL'
       ? new IsolaError('BAD_REQUEST', `the path ${JSON.stringify(shorten(request.url.split('?')[0] ?? ''))} is not valid percent-encoded UTF-8`)
       : error.code === 'FST_ERR_MAX_PARAM_LENGTH'
-        ? new IsolaError('URI_TOO_LONG', 'a segment of the path is longer than the 2048 characters the router takes')
+        ? segmentTooLongError()
         : toResponseError(error, request);
   if (isola.fault === 'system') request.log.error({ err: error }, 'request failed');
   void reply.code(isola.status).type('application/json').send(errorBody(isola.toShape()));

@@ -24,6 +24,7 @@ import {
 } from '@isola/core';
 import { defineRoute, type AnyRoute } from '../api/route-table.js';
 import { authorize } from '../auth/bearer.js';
+import type { HttpRouteTable } from '../trigger/http-route-table.js';
 import { functionHealthSchema, functionStatsSchema, healthOf, statsOf } from './function-health.js';
 
 export interface FunctionsApiDeps {
@@ -36,6 +37,8 @@ export interface FunctionsApiDeps {
   maxDeployBytes: number;
   /** The function's async queue goes with it on delete. */
   queues: QueueClient;
+  /** Re-read here as soon as `latest` moves or a function goes, so this gateway's client sees its change at once. */
+  routes: HttpRouteTable;
 }
 
 const nameParams = z.strictObject({ name: dnsLabel });
@@ -103,6 +106,8 @@ type FunctionSummary = Awaited<ReturnType<ReturnType<typeof summaryReader>>>;
 export function functionsApiRoutes(deps: FunctionsApiDeps): AnyRoute[] {
   const { store, secrets } = deps;
   const summary = summaryReader(deps);
+  /** Other gateways follow the event; a failed read here is retried in the background. */
+  const routesMoved = () => deps.routes.refresh().catch(() => deps.routes.refreshInBackground());
 
   /** Adds `stats` and `health` to summaries: two round trips to Redis however many there are. */
   const withStats = async (summaries: FunctionSummary[]) => {
@@ -133,7 +138,12 @@ export function functionsApiRoutes(deps: FunctionsApiDeps): AnyRoute[] {
       extraBodyTypes: [...deployArchiveContentTypes],
       decodeBody: (raw) => readDeployArchive(raw, { maxUnpackedBytes: deps.maxDeployBytes }),
       bodyLimit: deps.maxDeployBytes,
-      responses: { 201: { description: 'deployed', schema: deployResponseSchema }, ...errors, 413: { description: 'body too large' } },
+      responses: {
+        201: { description: 'deployed', schema: deployResponseSchema },
+        ...errors,
+        409: { description: 'another function consumes one of its queues: topics or serves one of its routes: (promoted deploys)' },
+        413: { description: 'body too large' },
+      },
       handler: async ({ body, query, caller, reply }) => {
         const manifest = parseManifest(body.manifest);
         authorize(caller, 'deployer', manifest.name);
@@ -142,7 +152,10 @@ export function functionsApiRoutes(deps: FunctionsApiDeps): AnyRoute[] {
         const storeStarted = performance.now();
         const promote = query.promote === 'true';
         const version = await store.deploy({ manifest, code: bundle.code, codeHash: bundle.codeHash, files: body.files, author: caller.name, promote });
-        if (promote) deps.functions.prime(version);
+        if (promote) {
+          deps.functions.prime(version);
+          await routesMoved();
+        }
         const stored = performance.now();
         reply.header('server-timing', `bundle;dur=${(storeStarted - bundleStarted).toFixed(2)};desc="esbuild", store;dur=${(stored - storeStarted).toFixed(2)};desc="redis"`);
         reply.request.log.info({ function: version.name, version: version.version, codeHash: version.codeHash, author: caller.name }, 'deployed');
@@ -190,6 +203,7 @@ export function functionsApiRoutes(deps: FunctionsApiDeps): AnyRoute[] {
       responses: { 204: { description: 'deleted' }, ...errors, ...notFound },
       handler: async ({ params, reply }) => {
         if (!(await store.delete(params.name))) throw functionNotFound(params.name);
+        await routesMoved();
         // Its waiting and dead async invocations go too: there is no code left to run them.
         await deps.queues.obliterate(functionQueueName(params.name));
         reply.code(204);
@@ -238,9 +252,15 @@ export function functionsApiRoutes(deps: FunctionsApiDeps): AnyRoute[] {
       scopedToFunction: true,
       params: z.strictObject({ name: dnsLabel, alias: aliasName }),
       body: aliasTargetSchema,
-      responses: { 200: { description: 'the alias now', schema: z.object({ alias: z.string(), target: aliasTargetSchema }) }, ...errors, ...notFound },
+      responses: {
+        200: { description: 'the alias now', schema: z.object({ alias: z.string(), target: aliasTargetSchema }) },
+        ...errors,
+        ...notFound,
+        409: { description: 'latest: a version it would serve has a route another function serves' },
+      },
       handler: async ({ params, body }) => {
         await store.setAlias(params.name, params.alias, body);
+        if (params.alias === defaultAlias) await routesMoved();
         return { alias: params.alias, target: body };
       },
     }),
@@ -257,10 +277,11 @@ export function functionsApiRoutes(deps: FunctionsApiDeps): AnyRoute[] {
         200: { description: 'rolled back', schema: z.object({ alias: z.string(), from: aliasTargetSchema, to: aliasTargetSchema }) },
         ...errors,
         ...notFound,
-        409: { description: 'nothing older to roll back to' },
+        409: { description: 'nothing older to roll back to, or (latest) a route of that version is served by another function now' },
       },
       handler: async ({ params, body }) => {
         const moved = await store.rollback(params.name, body.alias, body.version);
+        if (body.alias === defaultAlias) await routesMoved();
         return { alias: body.alias, ...moved };
       },
     }),

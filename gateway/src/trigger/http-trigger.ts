@@ -14,8 +14,11 @@ import {
 } from '@isola/core';
 import { defineRoute, registerApiRoutes, type AnyRoute } from '../api/route-table.js';
 import type { BearerAuth } from '../auth/bearer.js';
+import { maxPathSegmentLength, noRouteError, segmentTooLongError } from '../errors/error-handler.js';
 import type { InvocationMetrics } from '../metrics/invocation-metrics.js';
 import { submitAsync, wantsAsync, type AsyncSubmitDeps } from './async-submit.js';
+import type { HttpRouteTable } from './http-route-table.js';
+import type { RouteMatch } from './http-route-matcher.js';
 import { invokeSync, sendFailure } from './sync-invocation.js';
 
 export interface HttpTriggerDeps {
@@ -26,6 +29,8 @@ export interface HttpTriggerDeps {
   metrics: InvocationMetrics;
   recorder: InvocationRecorder;
   async: AsyncSubmitDeps;
+  /** The manifests' `routes:`. */
+  routes: HttpRouteTable;
 }
 
 /** Hop-by-hop headers describe one connection, not the message: never passed between client and function. */
@@ -43,10 +48,11 @@ export function servingVersionFor(request: FastifyRequest, functions: AliasCache
 }
 
 /**
- * The HTTP trigger (SPEC §5): `ANY /fn/{name}/{path...}` runs the function's `fetch` handler
- * through the scheduler, in a worker process. The function sees the original method, URL,
- * headers and body. Bodies are buffered up to `maxBodyBytes` (413 beyond). The version comes
- * from the alias (`X-Isola-Alias`, default `latest`), by weight when traffic is split.
+ * The HTTP trigger (SPEC §5): `ANY /fn/{name}/{path...}`, and every path the manifests'
+ * `routes:` take, run the function's `fetch` handler through the scheduler, in a worker process.
+ * The function sees the original method, URL, headers and body. Bodies are buffered up to
+ * `maxBodyBytes` (413 beyond). The version comes from the alias (`X-Isola-Alias`, default
+ * `latest`), by weight when traffic is split.
  */
 export function registerHttpTrigger(app: FastifyInstance, deps: HttpTriggerDeps, rawBodyRoutes: readonly AnyRoute[]): void {
   app.register(async (scope) => {
@@ -56,6 +62,25 @@ export function registerHttpTrigger(app: FastifyInstance, deps: HttpTriggerDeps,
       runFunction(request, reply, deps, { name: request.params.name, url: functionUrl(request), trigger: 'http' });
     scope.all('/fn/:name', handler);
     scope.all('/fn/:name/*', handler);
+    // Whatever no other route takes. Routed before the body is read: an unknown path or a
+    // method the route does not take costs no upload.
+    const matched = new WeakMap<FastifyRequest, RouteMatch & { allowed: true }>();
+    scope.all('/*', {
+      onRequest: async (request, reply) => {
+        const match = deps.routes.match(request.method, request.url);
+        // A parameter over the router's limit (`/fn/<name>`, `/api/v1/functions/<name>`) lands here too: 414 as the router says it.
+        if (match === null) throw hasSegmentLongerThan(request.url, maxPathSegmentLength) ? segmentTooLongError() : noRouteError(request);
+        if (!match.allowed) {
+          reply.header('allow', match.allow.join(', '));
+          throw methodNotAllowed(request, match.route.path, match.allow);
+        }
+        matched.set(request, match);
+      },
+      handler: (request, reply) => {
+        const match = matched.get(request) as RouteMatch;
+        return runFunction(request, reply, deps, { name: match.route.function, url: functionUrl(request), trigger: 'http' });
+      },
+    });
     registerApiRoutes(scope, rawBodyRoutes, deps.auth);
   });
 }
@@ -128,6 +153,16 @@ async function runFunction(
   if (cookies.length > 0) reply.header('set-cookie', cookies);
   reply.code(status);
   return reply.send(responseBody === undefined ? '' : Buffer.from(responseBody.buffer, responseBody.byteOffset, responseBody.byteLength));
+}
+
+function hasSegmentLongerThan(target: string, length: number): boolean {
+  const query = target.indexOf('?');
+  return (query === -1 ? target : target.slice(0, query)).split('/').some((segment) => segment.length > length);
+}
+
+/** 405 for a route's path with a method it does not take; the Allow header lists those it does. */
+function methodNotAllowed(request: FastifyRequest, path: string, allow: readonly string[]): IsolaError {
+  return new IsolaError('METHOD_NOT_ALLOWED', `route ${path} takes ${allow.join(', ')}, not ${request.method}`, { allow });
 }
 
 /** A Host header's value: a DNS name or IPv4 address, or an IPv6 literal in brackets; a port maybe. */
