@@ -254,8 +254,8 @@ describe('one operator, a real control plane', () => {
       const text = readFileSync(new URL(`../../examples/${file}`, import.meta.url), 'utf8');
       for (const document of parseAllDocuments(text)) kube.putObject(document.toJS() as never);
     }
-    await eventually('hello-inline answers', async () => {
-      const answer = await fetch(`${platform.url}/fn/hello/?name=k8s`);
+    await eventually('hello-inline answers on its route', async () => {
+      const answer = await fetch(`${platform.url}/hello?name=k8s`);
       return answer.status === 200 && ((await answer.json()) as { message: string }).message === 'Hello, k8s!';
     });
     await eventually('greeter answers in French, with a token', async () => {
