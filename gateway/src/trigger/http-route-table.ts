@@ -18,6 +18,8 @@ const retryMs = 1_000;
  */
 export class HttpRouteTable {
   private matcher = new HttpRouteMatcher([]);
+  /** The functions that hold at least one route. */
+  private holders = new Set<string>();
   /** The read in progress or last finished (never rejects). */
   private tail: Promise<void> = Promise.resolve();
   /** A read queued behind `tail`, shared by every refresh asked for before it starts. */
@@ -32,6 +34,11 @@ export class HttpRouteTable {
 
   match(method: string, target: string): RouteMatch | null {
     return this.matcher.match(method, target);
+  }
+
+  /** Whether the function holds a route in the table as last read (its deploys may move routes). */
+  holds(name: string): boolean {
+    return this.holders.has(name);
   }
 
   /**
@@ -73,6 +80,8 @@ export class HttpRouteTable {
   }
 
   private async read(): Promise<void> {
-    this.matcher = new HttpRouteMatcher(await this.source.routeClaims());
+    const claims = await this.source.routeClaims();
+    this.matcher = new HttpRouteMatcher(claims);
+    this.holders = new Set(claims.map((claim) => claim.function));
   }
 }
