@@ -119,3 +119,34 @@ describe('route claims', () => {
     await withRoutes('arriving', [{ path: '/leaving/*' }]);
   });
 });
+
+describe('topic claims', () => {
+  const withQueues = (name: string, topics: string[], routes: ManifestInput['routes'] = []) =>
+    store.deploy({
+      manifest: parseManifest({ name, main: 'index.js', queues: topics.map((topic) => ({ topic })), routes }),
+      code: 'export default {}',
+      codeHash: `hash-of-${name}`,
+      files: {},
+      author: 'ci',
+    });
+
+  test('of three concurrent deploys consuming one topic exactly one wins; a redeploy without it and a delete release it', async () => {
+    const racers = ['topic-racer-a', 'topic-racer-b', 'topic-racer-c'];
+    const outcomes = await Promise.allSettled(racers.map((name) => withQueues(name, ['contested'])));
+    assert.equal(outcomes.filter((outcome) => outcome.status === 'fulfilled').length, 1, 'one consumer per topic');
+    const winner = (await store.topicConsumers()).get('contested')?.function as string;
+    const refused = outcomes.find((outcome) => outcome.status === 'rejected') as PromiseRejectedResult;
+    assert.match((refused.reason as Error).message, new RegExp(`topic "contested" is already consumed by function "${winner}"`));
+    await withQueues(winner, ['other-topic']);
+    assert.equal((await store.topicConsumers()).get('contested'), undefined, 'released by the redeploy');
+    await withQueues('topic-racer-late', ['contested']);
+    assert.equal(await store.delete('topic-racer-late'), true);
+    assert.equal((await store.topicConsumers()).get('contested'), undefined, 'released by the delete');
+  });
+
+  test('a deploy refused for a route claims none of its topics (topics and routes are claimed together)', async () => {
+    await withQueues('route-holder', [], [{ path: '/held' }]);
+    await assert.rejects(withQueues('both-wanted', ['fresh-topic'], [{ path: '/held' }]), /route \/held is already served by function "route-holder"/);
+    assert.equal((await store.topicConsumers()).get('fresh-topic'), undefined);
+  });
+});

@@ -3,7 +3,7 @@ import type { FunctionRef } from '../invocation/types.js';
 import type { Manifest, QueueConsumerConfig } from '../manifest/schema.js';
 import { IsolaError } from '../errors/isola-error.js';
 import { redisKeys } from './keys.js';
-import { claimRoutes, readRouteClaims, releaseRoutesScript, servedRoutes, type RouteClaim } from './route-claims.js';
+import { claimAll, claimRoutes, readRouteClaims, releaseClaimsScript, routeClaimSet, servedRoutes, type ClaimSet, type RouteClaim } from './route-claims.js';
 
 /** An immutable, deployed version of a function, without its code. */
 export interface FunctionVersion {
@@ -118,9 +118,9 @@ export class FunctionStore {
   async deploy(input: NewVersion): Promise<FunctionVersion> {
     const name = input.manifest.name;
     const promote = input.promote ?? true;
-    const consumers = promote ? await this.topicClaims(name, input.manifest) : null;
-    // Claimed (atomically) before anything is written, so a conflict leaves no trace.
-    if (promote) await claimRoutes(this.redis, name, servedRoutes([input.manifest]));
+    // Topics and routes claimed in one atomic step before anything is written, so a conflict
+    // leaves no trace and of two concurrent deploys wanting one topic or route one wins.
+    if (promote) await claimAll(this.redis, name, [topicClaimSet(name, input.manifest), routeClaimSet(name, servedRoutes([input.manifest]))]);
     const version = await this.redis.hincrby(redisKeys.functionMeta(name), 'nextVersion', 1);
     const createdAt = new Date().toISOString();
     const deployed: FunctionVersionWithCode = { name, version, codeHash: input.codeHash, manifest: input.manifest, createdAt, author: input.author, code: input.code };
@@ -141,30 +141,9 @@ export class FunctionStore {
       .hsetnx(redisKeys.functionMeta(name), 'createdAt', createdAt)
       .sadd(redisKeys.functionNames, name);
     if (promote) multi.hset(redisKeys.functionAliases(name), defaultAlias, JSON.stringify({ version }));
-    if (consumers !== null) {
-      if (consumers.released.length > 0) multi.hdel(redisKeys.topicConsumers, ...consumers.released);
-      for (const [topic, config] of consumers.claimed) multi.hset(redisKeys.topicConsumers, topic, JSON.stringify({ ...config, function: name }));
-    }
     await multi.publish(redisKeys.eventsChannel, JSON.stringify(event)).exec();
     const { code: _code, ...stored } = deployed;
     return stored;
-  }
-
-  /**
-   * The topics a deploy makes `name` consume, and those it stops consuming. One function
-   * consumes a topic (as Cloudflare Queues): a topic already consumed by another is a conflict.
-   */
-  private async topicClaims(name: string, manifest: Manifest): Promise<{ claimed: [string, QueueConsumerConfig][]; released: string[] }> {
-    const current = await this.topicConsumers();
-    const claimed: [string, QueueConsumerConfig][] = manifest.queues.map((config) => [config.topic, config]);
-    for (const [topic] of claimed) {
-      const owner = current.get(topic)?.function;
-      if (owner !== undefined && owner !== name) {
-        throw new IsolaError('CONFLICT', `topic "${topic}" is already consumed by function "${owner}"; a topic has one consumer. Remove it from that function's queues: or use another topic`);
-      }
-    }
-    const released = [...current].filter(([topic, config]) => config.function === name && !claimed.some(([claimedTopic]) => claimedTopic === topic)).map(([topic]) => topic);
-    return { claimed, released };
   }
 
   /** Every consumed topic with its consumer's `queues:` entry. */
@@ -320,9 +299,8 @@ export class FunctionStore {
       keys.push(...batch);
     } while (cursor !== '0');
     const multi = this.redis.multi().srem(redisKeys.functionNames, name);
-    const released = [...(await this.topicConsumers())].filter(([, config]) => config.function === name).map(([topic]) => topic);
-    if (released.length > 0) multi.hdel(redisKeys.topicConsumers, ...released);
-    multi.eval(releaseRoutesScript, 1, redisKeys.httpRoutes, name);
+    multi.eval(releaseClaimsScript, 1, redisKeys.topicConsumers, name);
+    multi.eval(releaseClaimsScript, 1, redisKeys.httpRoutes, name);
     for (let index = 0; index < keys.length; index += 500) multi.unlink(...keys.slice(index, index + 500));
     await multi.publish(redisKeys.eventsChannel, JSON.stringify({ type: 'deleted', name } satisfies FunctionEvent)).exec();
     return true;
@@ -388,4 +366,18 @@ export class FunctionStore {
       await subscriber.unsubscribe(redisKeys.eventsChannel);
     };
   }
+}
+
+/**
+ * The topics a deploy makes `name` consume (its `queues:`). One function consumes a topic (as
+ * Cloudflare Queues): a topic another consumes is a conflict.
+ */
+function topicClaimSet(name: string, manifest: Manifest): ClaimSet {
+  const wanted: Record<string, string> = {};
+  for (const config of manifest.queues) wanted[config.topic] = JSON.stringify({ ...config, function: name });
+  return {
+    key: redisKeys.topicConsumers,
+    wanted,
+    conflict: (topic, owner) => `topic "${topic}" is already consumed by function "${owner}"; a topic has one consumer. Remove it from that function's queues: or use another topic`,
+  };
 }

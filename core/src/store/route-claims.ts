@@ -27,34 +27,41 @@ export function servedRoutes(manifests: readonly Manifest[]): Map<string, HttpMe
   return routes;
 }
 
-// Checks and writes in one step, so two concurrent deploys cannot both take a pattern: every
-// wanted pattern must be free or the function's own, else nothing changes and the conflicts
-// come back as a flat list {path, owner, ...}. Then the function's other claims are released.
+// Claims in one or more hashes (topics: KEYS[1]..., routes...), checked and written in one step,
+// so two concurrent deploys cannot both take one: every wanted field (ARGV[k + 1], a JSON
+// object field → claim) must be free or the function's own in every hash, else nothing changes
+// and the conflicts come back as a flat list {hash index, field, owner, ...}. Then the
+// function's other claims in each hash are released. A claim is JSON with a `function` member.
 const claimScript = `
 local name = ARGV[1]
-local wanted = cjson.decode(ARGV[2])
 local conflicts = {}
-for path, _ in pairs(wanted) do
-  local current = redis.call('HGET', KEYS[1], path)
-  if current then
-    local owner = cjson.decode(current)['function']
-    if owner ~= name then
-      table.insert(conflicts, path)
-      table.insert(conflicts, owner)
+for k = 1, #KEYS do
+  for field, _ in pairs(cjson.decode(ARGV[k + 1])) do
+    local current = redis.call('HGET', KEYS[k], field)
+    if current then
+      local owner = cjson.decode(current)['function']
+      if owner ~= name then
+        table.insert(conflicts, tostring(k))
+        table.insert(conflicts, field)
+        table.insert(conflicts, owner)
+      end
     end
   end
 end
 if #conflicts > 0 then return conflicts end
-local all = redis.call('HGETALL', KEYS[1])
-for i = 1, #all, 2 do
-  if wanted[all[i]] == nil and cjson.decode(all[i + 1])['function'] == name then redis.call('HDEL', KEYS[1], all[i]) end
+for k = 1, #KEYS do
+  local wanted = cjson.decode(ARGV[k + 1])
+  local all = redis.call('HGETALL', KEYS[k])
+  for i = 1, #all, 2 do
+    if wanted[all[i]] == nil and cjson.decode(all[i + 1])['function'] == name then redis.call('HDEL', KEYS[k], all[i]) end
+  end
+  for field, claim in pairs(wanted) do redis.call('HSET', KEYS[k], field, claim) end
 end
-for path, claim in pairs(wanted) do redis.call('HSET', KEYS[1], path, claim) end
 return conflicts
 `;
 
-/** Releases every route the function (ARGV[1]) holds; usable inside a MULTI. */
-export const releaseRoutesScript = `
+/** Releases every claim the function (ARGV[1]) holds in the hash KEYS[1] (routes or topics); usable inside a MULTI. */
+export const releaseClaimsScript = `
 local all = redis.call('HGETALL', KEYS[1])
 for i = 1, #all, 2 do
   if cjson.decode(all[i + 1])['function'] == ARGV[1] then redis.call('HDEL', KEYS[1], all[i]) end
@@ -62,23 +69,51 @@ end
 return 0
 `;
 
+/** One hash of claims to make a function's: its key, the claims by field, and how to word a conflict. */
+export interface ClaimSet {
+  key: string;
+  wanted: Record<string, string>;
+  conflict(field: string, owner: string): string;
+}
+
+/**
+ * Makes exactly `wanted` the claims `name` holds in each hash, atomically across them: claims the
+ * new ones, keeps its own, releases the rest. A field another function holds is a CONFLICT
+ * naming it (every conflict, in every hash), and then nothing changes anywhere.
+ */
+export async function claimAll(redis: Redis, name: string, sets: readonly ClaimSet[]): Promise<void> {
+  const keys = sets.map((set) => set.key);
+  const conflicts = (await redis.eval(claimScript, keys.length, ...keys, name, ...sets.map((set) => JSON.stringify(set.wanted)))) as string[];
+  if (conflicts.length === 0) return;
+  const found: { field: string; owner: string; message: string }[] = [];
+  for (let index = 0; index + 2 < conflicts.length; index += 3) {
+    const set = sets[Number(conflicts[index]) - 1] as ClaimSet;
+    const field = conflicts[index + 1] as string;
+    const owner = conflicts[index + 2] as string;
+    found.push({ field, owner, message: set.conflict(field, owner) });
+  }
+  throw new IsolaError('CONFLICT', found.map((entry) => entry.message).join('; '), { conflicts: found.map(({ field, owner }) => ({ path: field, function: owner })) });
+}
+
+/** The route claims of `routes` for `name`, as a claim set. */
+export function routeClaimSet(name: string, routes: Map<string, HttpMethod[] | null>): ClaimSet {
+  const wanted: Record<string, string> = {};
+  for (const [path, methods] of routes) wanted[path] = JSON.stringify({ path, function: name, ...(methods === null ? {} : { methods }) } satisfies RouteClaim);
+  return {
+    key: redisKeys.httpRoutes,
+    wanted,
+    conflict: (path, owner) =>
+      `route ${path} is already served by function "${owner}"; a route pattern belongs to one function. Remove it from that function's routes: (or delete that function), or use another path`,
+  };
+}
+
 /**
  * Makes `routes` the routes `name` holds: claims the new ones, keeps its own, releases the rest.
  * One function per pattern (as with topics): a pattern another function holds is a CONFLICT
  * naming it, and then nothing changes. Different patterns may overlap (the most specific wins).
  */
 export async function claimRoutes(redis: Redis, name: string, routes: Map<string, HttpMethod[] | null>): Promise<void> {
-  const wanted: Record<string, string> = {};
-  for (const [path, methods] of routes) wanted[path] = JSON.stringify({ path, function: name, ...(methods === null ? {} : { methods }) } satisfies RouteClaim);
-  const conflicts = (await redis.eval(claimScript, 1, redisKeys.httpRoutes, name, JSON.stringify(wanted))) as string[];
-  if (conflicts.length === 0) return;
-  const taken: string[] = [];
-  for (let index = 0; index + 1 < conflicts.length; index += 2) taken.push(`route ${conflicts[index] as string} is already served by function "${conflicts[index + 1] as string}"`);
-  throw new IsolaError(
-    'CONFLICT',
-    `${taken.join('; ')}; a route pattern belongs to one function. Remove it from that function's routes: (or delete that function), or use another path`,
-    { conflicts: taken.map((_message, index) => ({ path: conflicts[index * 2], function: conflicts[index * 2 + 1] })) },
-  );
+  await claimAll(redis, name, [routeClaimSet(name, routes)]);
 }
 
 /** Every served route, in no particular order. */
