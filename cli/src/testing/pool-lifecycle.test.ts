@@ -150,6 +150,13 @@ describe('worker recycling', () => {
         replaced = pids.length === 1 && pids[0] !== first;
       }
       assert.ok(replaced, 'the worker over its RSS limit was not replaced');
+      // A new pid may still be loading (503 OVERLOADED "they may be restarting") under load: wait for it.
+      const readyStatus = async () => {
+        const answer = await fetch(`${platform.url}/readyz`);
+        await answer.arrayBuffer();
+        return answer.status;
+      };
+      for (let attempt = 0; attempt < 100 && (await readyStatus()) !== 200; attempt += 1) await sleep(100);
       // The new worker has not run anything: it is not recycled again until it has.
       assert.equal(await coldStart(platform, 'heavy'), true);
     } finally {

@@ -100,6 +100,17 @@ describe('POST /api/v1/functions/{name}/rpc/{method}', () => {
     }
   });
 
+  test('arguments nested deeper than 256 arrays or objects are 400 (a 13,000-deep body once overflowed the gateway\'s stack: 500)', async () => {
+    for (const depth of [300, 13_000]) {
+      const body = `[${'['.repeat(depth)}${']'.repeat(depth)}]`;
+      const answer = await admin.call('POST', '/api/v1/functions/shop-pricer/rpc/add', body, { 'content-type': 'application/json' });
+      assert.equal(answer.status, 400, `${depth}: ${answer.text}`);
+      assert.match((answer.json?.error as { message: string }).message, /nested more than 256/);
+    }
+    const nested = await admin.call('POST', '/api/v1/functions/shop-pricer/rpc/add', `[${'['.repeat(100)}${']'.repeat(100)}, 1]`, { 'content-type': 'application/json' });
+    assert.notEqual(nested.status, 400, 'a hundred levels pass');
+  });
+
   test('an unknown method is 404 RPC_METHOD_NOT_FOUND listing the methods; an unknown function 404 FUNCTION_NOT_FOUND', async () => {
     const method = await admin.call('POST', '/api/v1/functions/shop-pricer/rpc/subtract', [1, 2]);
     assert.equal(method.status, 404, method.text);

@@ -62,12 +62,30 @@ export function rpcRoute(deps: RpcRouteDeps): AnyRoute {
       const callDepth = request.headers[sidecarHeaders.token] === undefined ? undefined : internalCallDepth(request);
       const fn = await servingVersionFor(request, deps.functions, params.name);
       const invocationId = randomUUID();
+      if (nestedDeeperThan(body, maxArgumentDepth)) {
+        throw new IsolaError('BAD_REQUEST', `the arguments are nested more than ${maxArgumentDepth} arrays or objects deep; pass flatter data`);
+      }
       const invocation = rpcInvocation(fn, invocationId, { method: params.method, argsJson: JSON.stringify(body) }, callDepth === undefined ? {} : { callDepth });
       const outcome = await invokeSync(deps, request, reply, invocation, 'rpc', started);
       if (!outcome.ok) return sendFailure(reply, outcome.error, invocationId);
       return reply.type('application/json').send(`{"result":${rpcResultJson(outcome.response)}}`);
     },
   });
+}
+
+/** How deep RPC arguments may nest (arrays and objects): far beyond real data, well within what JSON and the isolate handle. */
+const maxArgumentDepth = 256;
+
+/** Whether a parsed JSON value nests arrays/objects deeper than `limit` (iterative: a hostile body cannot overflow the stack). */
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop() as [unknown, number];
+    if (current === null || typeof current !== 'object') continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(current)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
 }
 
 /** The caller the internal credential proves; null without one; 401 for a wrong one. */
