@@ -176,7 +176,7 @@ describe('a worker that stops answering', () => {
 describe('a quick function that turns into an infinite loop', () => {
   test('is stopped by its CPU limit on the fast path; the worker is not taken for hung', async () => {
     // The heartbeat timeout is shorter than the function's timeoutMs on purpose.
-    const platform = await spawnPlatform({ env: { ISOLA_WORKERS: '1', ISOLA_HEARTBEAT_TIMEOUT_MS: '500' } });
+    const platform = await spawnPlatform({ env: { ISOLA_WORKERS: '1', ISOLA_HEARTBEAT_TIMEOUT_MS: '1500' } });
     try {
       await platform.client.deploy({ name: 'turns', main: 'index.js', public: true, limits: { timeoutMs: 2_000 } }, {
         'index.js': readFileSync(new URL('loops-after-warming-up.js', fixtures), 'utf8'),

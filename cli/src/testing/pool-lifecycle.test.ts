@@ -137,7 +137,7 @@ describe('worker recycling', () => {
 
   test('a worker whose resident memory passes ISOLA_WORKER_MAX_RSS_MB is replaced', async () => {
     const platform = await spawnPlatform({
-      env: { ISOLA_WORKERS: '1', ISOLA_WORKER_MAX_RSS_MB: '1', ISOLA_HEARTBEAT_TIMEOUT_MS: '500' },
+      env: { ISOLA_WORKERS: '1', ISOLA_WORKER_MAX_RSS_MB: '1', ISOLA_HEARTBEAT_TIMEOUT_MS: '1500' },
     });
     try {
       await deployQuick(platform, 'heavy');
