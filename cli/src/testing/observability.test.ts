@@ -15,7 +15,9 @@ const secretValue = 'sk_live_5f1e0c9a7b3d';
 
 before(async () => {
   redis = await startTestRedis();
-  platform = await spawnPlatform({ env: { ISOLA_WORKERS: '1', REDIS_URL: redis.url, ISOLA_MAX_LOG_BYTES: '2048' } });
+  // Info level: when the shutdown test fails, the platform's log shows which stop step it waited on
+  // (it failed twice in ~10 fresh-clone runs with nothing logged at warn).
+  platform = await spawnPlatform({ env: { ISOLA_WORKERS: '1', REDIS_URL: redis.url, ISOLA_MAX_LOG_BYTES: '2048', ISOLA_LOG_LEVEL: 'info' } });
   raw = new Redis(redis.url);
   await deploy('vault', `export default {
     fetch(request, env) {
