@@ -73,7 +73,3 @@ export function withCondition(conditions: Condition[] | undefined, next: Omit<Co
   const order: ConditionType[] = ['Ready', 'Deployed', 'Degraded'];
   return [...list.filter((condition) => condition.type !== next.type), updated].sort((a, b) => order.indexOf(a.type) - order.indexOf(b.type));
 }
-
-export function conditionOf(resource: { status?: FunctionStatus }, type: ConditionType): Condition | undefined {
-  return resource.status?.conditions?.find((condition) => condition.type === type);
-}

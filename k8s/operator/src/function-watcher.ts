@@ -35,8 +35,6 @@ export class FunctionWatcher {
   private failures = 0;
   private stopped = false;
   private synced = false;
-  /** Lists done (the first, and one per expired watch). */
-  lists = 0;
 
   constructor(
     private readonly kube: KubeApi,
@@ -87,7 +85,6 @@ export class FunctionWatcher {
     if (this.stopped) return;
     try {
       const list = await this.kube.listFunctions();
-      this.lists += 1;
       const present = new Set(list.items.map((item) => item.metadata.name));
       for (const name of [...this.cache.keys()]) {
         if (!present.has(name)) {

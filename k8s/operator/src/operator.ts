@@ -31,7 +31,6 @@ export class Operator {
   private readonly sources: SourceResolver;
   /** Serialises leading and stopping, which both start or stop the workers. */
   private transitions: Promise<void> = Promise.resolve();
-  private apiReachable = false;
 
   constructor(
     readonly config: OperatorConfig,
@@ -181,12 +180,10 @@ export class Operator {
     const leader = this.isLeader;
     try {
       await this.kube.readLease(this.config.lease);
-      this.apiReachable = true;
     } catch (error) {
-      this.apiReachable = false;
       return { ok: false, leader, reason: `the Kubernetes API does not answer: ${(error as Error).message}` };
     }
     if (leader && this.watcher !== null && !this.watcher.hasSynced) return { ok: false, leader, reason: 'listing Functions' };
-    return { ok: this.apiReachable, leader };
+    return { ok: true, leader };
   }
 }

@@ -17,7 +17,6 @@ export interface ReconcilerDeps {
   /** Hands a Function the operator wrote back to the cache, so the next pass sees the write. */
   observe(resource: FunctionResource): void;
   logger: Logger;
-  now?: () => Date;
 }
 
 /** A failure that ends this pass; the queue retries it with back-off. */
@@ -38,13 +37,10 @@ type Outcome = { ready: Omit<Condition, 'lastTransitionTime' | 'type'>; deployed
  * with the platform, so a resync repairs drift (a function deleted behind its back, an alias moved).
  */
 export class FunctionReconciler {
-  private readonly now: () => Date;
   /** Specs (hash and traffic) the control plane refused, by function: not sent again until they change. */
   private readonly refused = new Map<string, string>();
 
-  constructor(private readonly deps: ReconcilerDeps) {
-    this.now = deps.now ?? (() => new Date());
-  }
+  constructor(private readonly deps: ReconcilerDeps) {}
 
   async reconcile(name: string): Promise<ReconcileOutcome | void> {
     let resource = this.deps.cached(name);
@@ -191,7 +187,7 @@ export class FunctionReconciler {
   }
 
   private async writeStatus(resource: FunctionResource, outcome: Outcome, deployed?: Partial<FunctionStatus>): Promise<void> {
-    const now = this.now();
+    const now = new Date();
     const generation = resource.metadata.generation ?? 0;
     const previous = resource.status ?? {};
     let conditions = previous.conditions;
